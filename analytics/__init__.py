@@ -1,0 +1,1 @@
+"""Pure computation: detectors, anomaly detection, the 3+2 score, indicators (no I/O)."""

@@ -1,0 +1,1 @@
+"""MQTT ingestion: subscribe, decode, validate, batch to storage, dead letters, presence."""

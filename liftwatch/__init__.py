@@ -1,0 +1,1 @@
+"""The composition root: settings, the ``liftwatch`` CLI, service wiring, embedded mode."""

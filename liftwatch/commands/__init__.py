@@ -1,0 +1,1 @@
+"""Sub-commands of the `liftwatch` CLI, one module per part of the system."""

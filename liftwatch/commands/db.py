@@ -1,0 +1,38 @@
+"""`liftwatch db`: schema migrations and telemetry housekeeping."""
+
+from __future__ import annotations
+
+import psycopg
+import typer
+from rich.console import Console
+
+from liftwatch.settings import load_settings
+from storage.migrate import migrate
+from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
+
+app = typer.Typer(help="Database schema and housekeeping.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Apply pending migrations (idempotent: a second run changes nothing)."""
+    settings = load_settings()
+    report = migrate(settings.require_database_url(), settings.timescale)
+    for name in report.applied:
+        console.print(f"applied [bold]{name}[/]")
+    console.print(
+        f"backend: {report.backend}; {len(report.applied)} applied,"
+        f" {report.already} already present"
+    )
+
+
+@app.command("maintain")
+def maintain_cmd() -> None:
+    """Create upcoming telemetry partitions, drop expired ones, refresh daily statistics."""
+    settings = load_settings()
+    with psycopg.connect(settings.require_database_url(), autocommit=True) as conn:
+        created = ensure_partitions(conn)
+        dropped = apply_retention(conn, settings.telemetry_retention_days)
+        refresh_daily(conn)
+    console.print(f"partitions created {created}, dropped {dropped}; daily statistics refreshed")

@@ -1,0 +1,1 @@
+"""On-demand maintenance plans, rescue cases and tiered dispatch, notifications."""

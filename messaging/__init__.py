@@ -1,0 +1,1 @@
+"""MQTT plumbing shared by ingest, notifications, the API and the simulators."""

@@ -1,0 +1,1 @@
+"""Synthetic city fleet, elevator behaviour and fault injection with ground truth."""

@@ -1,0 +1,13 @@
+"""Settings of the simulators."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SimulatorSettings(BaseModel):
+    elevators: int = Field(2000, ge=1)
+    seed: int = 1
+    speed: float = Field(1.0, gt=0)
+    status_interval_s: float = Field(5.0, gt=0)
+    inflight_window: int = Field(10_000, ge=1)

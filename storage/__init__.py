@@ -1,0 +1,1 @@
+"""PostgreSQL / TimescaleDB storage: migrations, connections, repositories."""

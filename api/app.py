@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from analytics.config import DetectionSettings
+from api import routers
 from api.config import ApiSettings
-from api.routers import auth, health
 from maintenance.config import DispatchSettings, ScoreSettings
 from messaging.client import Publisher
 
@@ -66,6 +66,6 @@ def create_app(config: AppConfig) -> FastAPI:
     )
     app.state.config = config
     app.state.jwt_secret = config.jwt_secret
-    app.include_router(health.router)
-    app.include_router(auth.router)
+    for router in routers.all_routers():
+        app.include_router(router)
     return app

@@ -1,12 +1,18 @@
-"""The `liftwatch` command."""
+"""The `liftwatch` command.
+
+Each module in :mod:`liftwatch.commands` contributes its commands through
+``register(app, groups)``; groups are the shared sub-commands (``db``, ``simulate``,
+``eval``, ``bench``).
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import typer
 
-from liftwatch import logs
-from liftwatch.commands import api as api_commands
-from liftwatch.commands import db as db_commands
+from liftwatch import commands, logs
 from liftwatch.settings import load_settings
 
 app = typer.Typer(
@@ -15,8 +21,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(db_commands.app, name="db")
-app.registered_commands.extend(api_commands.app.registered_commands)
+GROUPS: dict[str, typer.Typer] = {
+    "db": typer.Typer(help="Database schema and housekeeping.", no_args_is_help=True),
+    "simulate": typer.Typer(help="Synthetic fleet and simulated terminals.", no_args_is_help=True),
+    "eval": typer.Typer(
+        help="Evaluate detectors, score and dispatch against ground truth.", no_args_is_help=True
+    ),
+    "bench": typer.Typer(help="Benchmarks (each prints one JSON line last).", no_args_is_help=True),
+}
 
 
 @app.callback()
@@ -24,15 +36,18 @@ def _configure() -> None:
     logs.configure(load_settings().log_level)
 
 
-@app.command()
-def demo(
-    port: int = typer.Option(8000, help="API and web UI port."),
-    host: str = typer.Option("127.0.0.1", help="Bind address."),
-) -> None:
-    """Run the whole system with embedded PostgreSQL and MQTT broker."""
-    from liftwatch.demo import run_demo
+def _register_all() -> None:
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app, GROUPS)
+    for name, group in GROUPS.items():
+        if group.registered_commands or group.registered_groups:
+            app.add_typer(group, name=name)
 
-    run_demo(load_settings(), port=port, host=host)
+
+_register_all()
 
 
 def main() -> None:

@@ -10,11 +10,9 @@ from liftwatch.settings import load_settings
 from storage.migrate import migrate
 from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
 
-app = typer.Typer(help="Database schema and housekeeping.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
-@app.command("migrate")
 def migrate_cmd() -> None:
     """Apply pending migrations (idempotent: a second run changes nothing)."""
     settings = load_settings()
@@ -27,7 +25,6 @@ def migrate_cmd() -> None:
     )
 
 
-@app.command("maintain")
 def maintain_cmd() -> None:
     """Create upcoming telemetry partitions, drop expired ones, refresh daily statistics."""
     settings = load_settings()
@@ -36,3 +33,8 @@ def maintain_cmd() -> None:
         dropped = apply_retention(conn, settings.telemetry_retention_days)
         refresh_daily(conn)
     console.print(f"partitions created {created}, dropped {dropped}; daily statistics refreshed")
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    groups["db"].command("migrate")(migrate_cmd)
+    groups["db"].command("maintain")(maintain_cmd)

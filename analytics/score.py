@@ -1,0 +1,301 @@
+"""The Guangzhou "3+2" maintenance score, vectorised over the whole fleet (pure numpy).
+
+Five factor scores, each 0 (worst) .. 100 (best): the elevator's age, its maintenance
+company's technical level, its user unit's management level, the company's credit
+score, and AI monitoring of the elevator's actual condition. The total is their weighted
+mean (weights normalised to sum 1); a high total means a low risk. Grades A/B/C/D come
+from the configured bands.
+
+Every factor is itself a weighted mean of sub-scores. A sub-score whose input is unknown
+(NaN) is left out and the remaining sub-weights are renormalised; a factor with no known
+input at all takes the neutral :data:`NEUTRAL` (50). The curves and sub-weights are our
+design (no official ones are published); docs/maintenance.md gives each derivation.
+
+Explanation: with ``ref`` the fleet mean of each factor in this computation (the "city
+average elevator") and ``w`` the normalised weights, each factor's contribution is
+``w_i * (factor_i - ref_i)`` and ``baseline = sum(w_i * ref_i)``, so that exactly
+``total = baseline + sum(contributions)``: a contribution says how many points that
+factor moves this elevator away from the city average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from domain.fleet import BuildingType
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+Bools = NDArray[np.bool_]
+
+FACTORS: tuple[str, ...] = ("age", "company", "user_unit", "credit", "monitoring")
+GRADES: tuple[str, ...] = ("A", "B", "C", "D")
+NEUTRAL = 50.0
+
+# Age: usage intensity by building type stretches calendar years into "effective" years
+# (our design: public buildings run far more trips a day than homes).
+BUILDING_TYPES: tuple[BuildingType, ...] = tuple(BuildingType)
+USAGE_FACTOR: dict[BuildingType, float] = {
+    BuildingType.RESIDENTIAL: 1.0,
+    BuildingType.OFFICE: 1.2,
+    BuildingType.HOSPITAL: 1.4,
+    BuildingType.MALL: 1.5,
+    BuildingType.METRO: 1.6,
+}
+# Score by effective age: new units near 100; the usual 15-year design life at 60; past
+# 25 effective years (major overhaul / replacement age) 15 and less.
+AGE_KNOTS = np.array([0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0])
+AGE_SCORES = np.array([100.0, 95.0, 80.0, 60.0, 35.0, 15.0, 0.0])
+
+# Company: registered technical level, staffing, its fleet's record, punctuality, rescue.
+COMPANY_SUBWEIGHTS = {
+    "tech_level": 0.2,
+    "staffing": 0.15,
+    "fault_rate": 0.2,
+    "entrapment_rate": 0.15,
+    "on_time": 0.15,
+    "arrival": 0.15,
+}
+ELEVATORS_PER_TECH_KNOTS = np.array([0.0, 25.0, 40.0, 80.0])  # <= 25 per technician: full
+ELEVATORS_PER_TECH_SCORES = np.array([100.0, 100.0, 50.0, 0.0])
+ON_TIME_KNOTS = np.array([0.80, 1.0])  # 80 % on time: 0, 100 %: 100
+ARRIVAL_KNOTS_MIN = np.array([10.0, 25.0])  # vendor health radar: <= 10 min best, > 25 worst
+
+# User unit: registered management level, safety manager, complaints, misuse, inspection.
+UNIT_SUBWEIGHTS = {
+    "management_level": 0.35,
+    "safety_manager": 0.15,
+    "complaints": 0.15,
+    "misuse": 0.2,
+    "inspection": 0.15,
+}
+COMPLAINTS_SCALE = 3.0  # score = 100 * exp(-complaints / scale)
+MISUSE_SCALE = 3.0  # door-blocking events in 90 days
+
+# Credit: the grade and the score record, half each.
+CREDIT_GRADE_SCORE = np.array([100.0, 60.0, 20.0])  # A, B, C
+
+# AI monitoring: recent events, the condition index, the online rate.
+MONITORING_SUBWEIGHTS = {"events": 0.5, "condition": 0.35, "online": 0.15}
+ENTRAPMENT_WEIGHT = 3.0  # an entrapment counts as three faults
+ANOMALY_WEIGHT = 0.5  # an anomaly as half a fault
+OLDER_WEIGHT = 0.5  # events 31-90 days ago count half of those in the last 30 days
+EVENT_LOAD_SCALE = 2.0  # score = 100 * exp(-load / scale)
+
+
+@dataclass(frozen=True)
+class ScoreInputs:
+    """Per-elevator inputs, each an array of the fleet's length (NaN: unknown)."""
+
+    age_years: Floats
+    building_type: Ints  # index into BUILDING_TYPES, -1 unknown (usage factor 1)
+    # company (broadcast to its elevators)
+    tech_level: Floats  # registered 1..5
+    elevators_per_technician: Floats  # inf when it has no certified staff
+    company_fault_rate: Floats  # faults per elevator in the window, over its fleet
+    company_entrapment_rate: Floats  # entrapments per elevator in the window
+    on_time_rate: Floats  # 0..1 of records finished by their due date
+    mean_arrival_min: Floats  # mean rescue arrival on its elevators
+    # user unit
+    management_level: Floats  # registered 1..5, NaN when no user unit is identified
+    safety_manager: Bools
+    complaints: Floats
+    misuse_90d: Floats  # door-blocking (repeated door cycles) events
+    inspection_valid: Bools
+    # credit
+    credit_grade: Ints  # 0 = A, 1 = B, 2 = C
+    credit_score: Floats  # 0..100
+    # AI monitoring
+    faults_30d: Floats
+    faults_90d: Floats  # includes the last 30 days
+    entrapments_30d: Floats
+    entrapments_90d: Floats
+    anomalies_30d: Floats
+    anomalies_90d: Floats
+    condition_index: Floats  # 0..100 (100 healthy)
+    online_rate: Floats  # 0..1 over the last 30 days
+
+    def __len__(self) -> int:
+        return int(self.age_years.shape[0])
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    factors: Floats  # (n, 5) in FACTORS order
+    total: Floats  # (n,)
+    grade: Ints  # (n,) index into GRADES
+    contributions: Floats  # (n, 5), rows sum to total - baseline
+    reference: Floats  # (5,) fleet-mean factors the contributions are measured from
+    baseline: float  # weights . reference
+    weights: Floats  # (5,) normalised
+
+    def grade_letters(self) -> NDArray[np.str_]:
+        return np.asarray(GRADES)[self.grade]
+
+
+def normalise_weights(weights: Sequence[float]) -> Floats:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(FACTORS),) or np.any(w < 0) or not np.isfinite(w).all():
+        raise ValueError(f"need {len(FACTORS)} finite non-negative weights, got {weights!r}")
+    total = float(w.sum())
+    if total <= 0:
+        raise ValueError("weights must have a positive sum")
+    out: Floats = w / total
+    return out
+
+
+def blend(parts: Sequence[tuple[float, Floats]], n: int) -> Floats:
+    """Weighted mean of sub-scores, skipping unknown (NaN) ones; NEUTRAL if none known."""
+    num = np.zeros(n)
+    den = np.zeros(n)
+    for weight, score in parts:
+        known = np.isfinite(score)
+        num += np.where(known, weight * np.nan_to_num(score), 0.0)
+        den += np.where(known, weight, 0.0)
+    out = np.full(n, NEUTRAL)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def age_factor(age_years: Floats, building_type: Ints) -> Floats:
+    usage = np.array([USAGE_FACTOR[b] for b in BUILDING_TYPES] + [1.0])
+    bt = np.where((building_type >= 0) & (building_type < len(BUILDING_TYPES)), building_type, -1)
+    effective = np.maximum(age_years, 0.0) * usage[bt]
+    out = np.interp(effective, AGE_KNOTS, AGE_SCORES)
+    return np.where(np.isfinite(age_years), out, np.nan)
+
+
+def relative_rate_score(rate: Floats, reference: float) -> Floats:
+    """100 at zero, 50 at the reference rate (the city mean), halving per reference."""
+    if not np.isfinite(reference) or reference <= 0:
+        return np.where(np.isfinite(rate), 100.0, np.nan)
+    return 100.0 * np.exp2(-np.maximum(rate, 0.0) / reference)
+
+
+def level_score(level: Floats) -> Floats:
+    """A registered 1..5 level as 0..100."""
+    return np.clip((level - 1.0) * 25.0, 0.0, 100.0)
+
+
+def company_factor(x: ScoreInputs, fault_ref: float, entrapment_ref: float) -> Floats:
+    n = len(x)
+    staffing = np.interp(
+        x.elevators_per_technician, ELEVATORS_PER_TECH_KNOTS, ELEVATORS_PER_TECH_SCORES
+    )
+    staffing = np.where(np.isnan(x.elevators_per_technician), np.nan, staffing)
+    on_time = np.interp(x.on_time_rate, ON_TIME_KNOTS, [0.0, 100.0])
+    arrival = np.interp(x.mean_arrival_min, ARRIVAL_KNOTS_MIN, [100.0, 0.0])
+    w = COMPANY_SUBWEIGHTS
+    return blend(
+        [
+            (w["tech_level"], level_score(x.tech_level)),
+            (w["staffing"], staffing),
+            (w["fault_rate"], relative_rate_score(x.company_fault_rate, fault_ref)),
+            (w["entrapment_rate"], relative_rate_score(x.company_entrapment_rate, entrapment_ref)),
+            (w["on_time"], np.where(np.isnan(x.on_time_rate), np.nan, on_time)),
+            (w["arrival"], np.where(np.isnan(x.mean_arrival_min), np.nan, arrival)),
+        ],
+        n,
+    )
+
+
+def user_unit_factor(x: ScoreInputs) -> Floats:
+    n = len(x)
+    # No identified user unit: nobody answers for the elevator's use, the worst level.
+    level = np.where(np.isnan(x.management_level), 0.0, level_score(x.management_level))
+    w = UNIT_SUBWEIGHTS
+    return blend(
+        [
+            (w["management_level"], level),
+            (w["safety_manager"], np.where(x.safety_manager, 100.0, 0.0)),
+            (w["complaints"], 100.0 * np.exp(-np.maximum(x.complaints, 0.0) / COMPLAINTS_SCALE)),
+            (w["misuse"], 100.0 * np.exp(-np.maximum(x.misuse_90d, 0.0) / MISUSE_SCALE)),
+            (w["inspection"], np.where(x.inspection_valid, 100.0, 0.0)),
+        ],
+        n,
+    )
+
+
+def credit_factor(x: ScoreInputs) -> Floats:
+    g = np.clip(x.credit_grade, 0, len(CREDIT_GRADE_SCORE) - 1)
+    grade = CREDIT_GRADE_SCORE[g]
+    return blend([(0.5, grade), (0.5, np.clip(x.credit_score, 0.0, 100.0))], len(x))
+
+
+def event_load(x: ScoreInputs) -> Floats:
+    """Faults-equivalent of the last 90 days: recent events weigh double."""
+
+    def weighted(faults: Floats, entrapments: Floats, anomalies: Floats) -> Floats:
+        return faults + ENTRAPMENT_WEIGHT * entrapments + ANOMALY_WEIGHT * np.nan_to_num(anomalies)
+
+    recent = weighted(x.faults_30d, x.entrapments_30d, x.anomalies_30d)
+    older = weighted(
+        x.faults_90d - x.faults_30d,
+        x.entrapments_90d - x.entrapments_30d,
+        x.anomalies_90d - x.anomalies_30d,
+    )
+    return np.maximum(recent, 0.0) + OLDER_WEIGHT * np.maximum(older, 0.0)
+
+
+def monitoring_factor(x: ScoreInputs) -> Floats:
+    w = MONITORING_SUBWEIGHTS
+    events = 100.0 * np.exp(-event_load(x) / EVENT_LOAD_SCALE)
+    return blend(
+        [
+            (w["events"], events),
+            (w["condition"], np.clip(x.condition_index, 0.0, 100.0)),
+            (w["online"], 100.0 * np.clip(x.online_rate, 0.0, 1.0)),
+        ],
+        len(x),
+    )
+
+
+def grades(total: Floats, bands: Sequence[float]) -> Ints:
+    """0 = A (total >= bands[0]), 1 = B, 2 = C, 3 = D."""
+    a, b, c = (float(v) for v in bands)
+    return np.where(total >= a, 0, np.where(total >= b, 1, np.where(total >= c, 2, 3))).astype(
+        np.int64
+    )
+
+
+def _mean_rate(rate: Floats) -> float:
+    known = rate[np.isfinite(rate)]
+    return float(known.mean()) if known.size else float("nan")
+
+
+def factor_matrix(x: ScoreInputs) -> Floats:
+    """The (n, 5) factor scores; company rates are judged against the fleet's mean."""
+    return np.column_stack(
+        [
+            age_factor(x.age_years, x.building_type),
+            company_factor(
+                x, _mean_rate(x.company_fault_rate), _mean_rate(x.company_entrapment_rate)
+            ),
+            user_unit_factor(x),
+            credit_factor(x),
+            monitoring_factor(x),
+        ]
+    )
+
+
+def score(x: ScoreInputs, weights: Sequence[float], bands: Sequence[float]) -> ScoreResult:
+    """Score the fleet: factors, weighted total, grade and additive explanation."""
+    w = normalise_weights(weights)
+    factors = factor_matrix(x)
+    factors = np.where(np.isfinite(factors), factors, NEUTRAL)
+    total = factors @ w
+    reference = factors.mean(axis=0) if len(x) else np.full(len(FACTORS), NEUTRAL)
+    contributions = (factors - reference) * w
+    return ScoreResult(
+        factors=factors,
+        total=total,
+        grade=grades(total, bands),
+        contributions=contributions,
+        reference=reference,
+        baseline=float(reference @ w),
+        weights=w,
+    )

@@ -65,6 +65,9 @@ class Elevator(msgspec.Struct, frozen=True):
     last_inspection: date | None
     inspection_valid_until: date | None
     report_interval_s: float = 5.0
+    # Simulator-only hidden degradation (0 healthy .. 1 bad) that drives simulated faults and
+    # analog drift; never known for a real elevator (0.0) and never read by the score.
+    condition: float = 0.0
 
 
 class RescueStation(msgspec.Struct, frozen=True):

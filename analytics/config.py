@@ -6,11 +6,33 @@ from pydantic import BaseModel, Field
 
 
 class DetectionSettings(BaseModel):
+    # Entrapment: passenger present, doors fully closed, car stopped, normal service, for T.
     entrapment_s: float = Field(30.0, gt=0)
+    # A presence gap shorter than this neither clears nor restarts the entrapment condition.
     presence_flicker_s: float = Field(10.0, ge=0)
+    # Share of the entrapment window the sensor must actually have reported presence
+    # (bridged gaps count as absent here): spurious on/off flicker in an empty car stays
+    # below it.
+    entrapment_presence_share: float = Field(0.5, ge=0, le=1)
     stopped_outside_zone_s: float = Field(45.0, gt=0)
+    # Moving with doors open: consecutive samples and duration before it is believed.
+    door_open_running_samples: int = Field(2, ge=1)
+    door_open_running_s: float = Field(0.0, ge=0)
     overspeed_factor: float = Field(1.2, gt=1)
     overspeed_factor_2: float = Field(1.4, gt=1)
+    # Consecutive samples above the first tier before an overspeed is believed.
+    overspeed_samples: int = Field(1, ge=1)
     door_cycles_at_floor: int = Field(5, ge=2)
+    # Door cycles only count together when they happen within this window while parked.
+    door_cycles_window_s: float = Field(300.0, gt=0)
     door_open_timeout_s: float = Field(15.0, gt=0)
     door_open_failures: int = Field(3, ge=1)
+    # Terminal offline: no message for this many report intervals.
+    heartbeat_intervals: float = Field(3.0, gt=0)
+    default_report_interval_s: float = Field(5.0, gt=0)
+    # Live stage: where alarms are published per maintenance company, and how often the
+    # elevator table and suppression windows are re-read.
+    notify_root: str = "liftwatch/notify/v1"
+    refresh_s: float = Field(60.0, gt=0)
+    # Alarm types that a maintenance/inspection suppression window does not silence.
+    suppression_exempt: list[str] = Field(default_factory=lambda: ["alarm_button"])

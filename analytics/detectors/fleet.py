@@ -1,0 +1,278 @@
+"""Detectors for a whole fleet: one :class:`ElevatorDetector` per elevator, created on
+first sight, fed status columns and terminal events, ticked for timers.
+
+``process`` takes one elevator's chunk (replay, tests); ``process_many`` one batch of
+many elevators at once (the live stage), computing the per-sample keys for the whole
+batch in one numpy pass. ``tick(now_ms)`` fires due timers: the elevators with a pending
+rule timer are kept in a set, and the heartbeat (terminal offline) is checked for all
+elevators at once on arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from analytics.config import DetectionSettings
+from analytics.detectors.elevator import OFFLINE, ElevatorDetector
+from analytics.detectors.model import AlarmEvent, ElevatorSpec, sample_keys, step_mask
+from analytics.detectors.rules import Rules, naive_rules, rules_from_settings
+from domain.samples import StatusColumns
+from domain.telemetry import EventMessage
+
+SpecLookup = Callable[[int], ElevatorSpec]
+
+
+def _default_spec(elevator_id: int) -> ElevatorSpec:
+    return ElevatorSpec()
+
+
+class FleetDetector:
+    def __init__(
+        self,
+        settings: DetectionSettings | None = None,
+        specs: SpecLookup | dict[int, ElevatorSpec] | None = None,
+        *,
+        naive: bool = False,
+    ) -> None:
+        s = settings or DetectionSettings()
+        self.settings = s
+        self.rules: Rules = naive_rules(s) if naive else rules_from_settings(s)
+        if isinstance(specs, dict):
+            table = specs
+            self._spec: SpecLookup = lambda e: table.get(e) or ElevatorSpec()
+        else:
+            self._spec = specs or _default_spec
+        self.detectors: dict[int, ElevatorDetector] = {}
+        self.out: list[AlarmEvent] = []
+        self._pending: set[int] = set()
+        self._slot: dict[int, int] = {}
+        self._seen = np.full(1024, -1, dtype=np.int64)
+        self._hb = np.zeros(1024, dtype=np.int64)
+        self._offline = np.zeros(1024, dtype=np.bool_)
+        self._ids = np.zeros(1024, dtype=np.int64)
+        self.samples = 0
+        self.steps = 0
+
+    # ---- state ----------------------------------------------------------------------
+    def detector(self, elevator_id: int) -> ElevatorDetector:
+        det = self.detectors.get(elevator_id)
+        if det is None:
+            det = ElevatorDetector(elevator_id, self._spec(elevator_id), self.rules, self.out)
+            self.detectors[elevator_id] = det
+            slot = len(self._slot)
+            if slot >= self._seen.shape[0]:
+                grow = self._seen.shape[0]
+                self._seen = np.concatenate([self._seen, np.full(grow, -1, dtype=np.int64)])
+                self._hb = np.concatenate([self._hb, np.zeros(grow, dtype=np.int64)])
+                self._offline = np.concatenate([self._offline, np.zeros(grow, dtype=np.bool_)])
+                self._ids = np.concatenate([self._ids, np.zeros(grow, dtype=np.int64)])
+            self._slot[elevator_id] = slot
+            self._hb[slot] = det.heartbeat_ms
+            self._ids[slot] = elevator_id
+        return det
+
+    def forget(self, elevator_id: int) -> None:
+        """Drop an elevator's state (e.g. its spec changed); it restarts on the next sample."""
+        self.detectors.pop(elevator_id, None)
+        self._pending.discard(elevator_id)
+        slot = self._slot.get(elevator_id)
+        if slot is not None:
+            self._seen[slot] = -1
+            self._offline[slot] = False
+
+    def drain(self) -> list[AlarmEvent]:
+        """The alarm events emitted since the last drain."""
+        out = self.out[:]
+        self.out.clear()
+        return out
+
+    def _after(self, det: ElevatorDetector) -> None:
+        slot = self._slot[det.elevator_id]
+        self._seen[slot] = det.last_seen
+        self._offline[slot] = det.is_active(OFFLINE)
+        if det.pending():
+            self._pending.add(det.elevator_id)
+        else:
+            self._pending.discard(det.elevator_id)
+
+    # ---- feeding --------------------------------------------------------------------
+    def process(self, cols: StatusColumns, events: Sequence[EventMessage] = ()) -> list[AlarmEvent]:
+        """Feed one elevator's samples (any order) and events; returns the alarm events."""
+        det = self.detector(cols.elevator_id)
+        n = len(cols)
+        ts = cols.ts_ms
+        if n > 1 and bool(np.any(ts[1:] < ts[:-1])):
+            cols = _take(cols, np.argsort(ts, kind="stable"))
+            ts = cols.ts_ms
+        if n and int(ts[0]) <= det.last_ts:
+            keep = ts > det.last_ts
+            det.late += int(n - np.count_nonzero(keep))
+            cols = _take(cols, np.flatnonzero(keep))
+            ts = cols.ts_ms
+        r = self.rules
+        spec = det.spec
+        key = sample_keys(
+            cols, spec.rated_speed, spec.top_floor, spec.bottom_floor, r.overspeed_1, r.overspeed_2
+        )
+        mask = step_mask(key, np.zeros(1 if len(cols) else 0, dtype=np.intp))
+        _mark_gaps(mask, ts, det.heartbeat_ms)
+        idx = np.flatnonzero(mask)
+        self.samples += n
+        self._run(det, idx, ts, key, cols, sorted(events, key=lambda e: e.ts))
+        self._after(det)
+        return self.drain()
+
+    def process_many(
+        self,
+        elevator_ids: npt.NDArray[np.int64],
+        cols: StatusColumns,
+        events: dict[int, list[EventMessage]] | None = None,
+    ) -> None:
+        """Feed samples of many elevators, sorted by (elevator, event time); events per
+        elevator. Alarm events accumulate in ``out`` (see :meth:`drain`)."""
+        events = dict(events or {})
+        n = len(cols)
+        self.samples += n
+        if n:
+            starts, ends = _segments(elevator_ids)
+            dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
+            last = np.repeat(np.array([d.last_ts for d in dets], np.int64), ends - starts)
+            keep = cols.ts_ms > last
+            if not bool(keep.all()):
+                for d, c in zip(dets, np.add.reduceat(~keep, starts).tolist(), strict=True):
+                    d.late += int(c)
+                kept = np.flatnonzero(keep)
+                elevator_ids = elevator_ids[kept]
+                cols = _take(cols, kept)
+                n = len(cols)
+        if n:
+            starts, ends = _segments(elevator_ids)
+            dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
+            counts = ends - starts
+            rated = np.repeat(np.array([d.spec.rated_speed for d in dets], np.float32), counts)
+            top = np.repeat(np.array([d.spec.top_floor for d in dets], np.int32), counts)
+            bot = np.repeat(np.array([d.spec.bottom_floor for d in dets], np.int32), counts)
+            r = self.rules
+            key = sample_keys(cols, rated, top, bot, r.overspeed_1, r.overspeed_2)
+            mask = step_mask(key, starts)
+            hb = np.repeat(np.array([d.heartbeat_ms for d in dets], np.int64), counts)
+            _mark_gaps(mask, cols.ts_ms, hb)
+            idx_all = np.flatnonzero(mask)
+            cuts = np.searchsorted(idx_all, ends).tolist()
+            lo = 0
+            for det, hi, end in zip(dets, cuts, ends.tolist(), strict=True):
+                idx = idx_all[lo:hi]
+                lo = hi
+                evs = sorted(events.pop(det.elevator_id, []), key=lambda e: e.ts)
+                self._run(det, idx, cols.ts_ms, key, cols, evs, int(cols.ts_ms[end - 1]))
+                self._after(det)
+        for eid, evs in events.items():
+            det = self.detector(eid)
+            for ev in sorted(evs, key=lambda e: e.ts):
+                det.advance(ev.ts)
+                det.event(ev)
+            self._after(det)
+
+    def _run(
+        self,
+        det: ElevatorDetector,
+        idx: npt.NDArray[np.intp],
+        ts_col: npt.NDArray[np.int64],
+        key_col: npt.NDArray[np.int32],
+        cols: StatusColumns,
+        events: list[EventMessage],
+        last_ts: int | None = None,
+    ) -> None:
+        ts = ts_col[idx].tolist()
+        keys = key_col[idx].tolist()
+        floors = cols.floor[idx].tolist()
+        speeds = cols.speed[idx].tolist()
+        self.steps += len(ts)
+        if last_ts is None:
+            last_ts = int(ts_col[-1]) if ts_col.shape[0] else -1
+        step = det.step
+        ei = 0
+        ne = len(events)
+        for t, k, f, v in zip(ts, keys, floors, speeds, strict=True):
+            while ei < ne and events[ei].ts <= t:
+                det.advance(events[ei].ts)
+                det.event(events[ei])
+                ei += 1
+            step(t, k, f, v)
+        while ei < ne:
+            det.advance(events[ei].ts)
+            det.event(events[ei])
+            ei += 1
+        if last_ts > det.last_ts:
+            det.advance(last_ts)
+            det.last_ts = last_ts
+            if last_ts > det.last_seen:
+                det.last_seen = last_ts
+
+    # ---- time -----------------------------------------------------------------------
+    def tick(self, now_ms: int) -> list[AlarmEvent]:
+        """Fire timers due by ``now_ms`` (rule timers and heartbeats); returns events."""
+        for eid in list(self._pending):
+            det = self.detectors.get(eid)
+            if det is None:
+                self._pending.discard(eid)
+                continue
+            det.advance(now_ms)
+            self._after(det)
+        m = len(self._slot)
+        seen = self._seen[:m]
+        due = (seen >= 0) & (seen + self._hb[:m] < now_ms) & ~self._offline[:m]
+        for slot in np.flatnonzero(due).tolist():
+            det = self.detectors.get(int(self._ids[slot]))
+            if det is not None:
+                det.advance(now_ms)
+                self._after(det)
+        return self.drain()
+
+
+def _segments(
+    elevator_ids: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    n = elevator_ids.shape[0]
+    bounds = np.flatnonzero(elevator_ids[1:] != elevator_ids[:-1]) + 1
+    starts = np.concatenate([np.zeros(1, dtype=np.intp), bounds])
+    ends = np.concatenate([bounds, np.array([n], dtype=np.intp)])
+    return starts, ends
+
+
+def _mark_gaps(
+    mask: npt.NDArray[np.bool_], ts: npt.NDArray[np.int64], hb_ms: int | npt.NDArray[np.int64]
+) -> None:
+    """Step the samples on both sides of a silence longer than the heartbeat timeout."""
+    if ts.shape[0] < 2:
+        return
+    limit = hb_ms if isinstance(hb_ms, int) else hb_ms[1:]
+    gap = (ts[1:] - ts[:-1]) > limit
+    mask[1:] |= gap
+    mask[:-1] |= gap
+
+
+def _take(cols: StatusColumns, idx: npt.NDArray[np.intp]) -> StatusColumns:
+    return StatusColumns(
+        elevator_id=cols.elevator_id,
+        ts_ms=cols.ts_ms[idx],
+        seq=cols.seq[idx],
+        car=cols.car[idx],
+        dir=cols.dir[idx],
+        floor=cols.floor[idx],
+        door_zone=cols.door_zone[idx],
+        door=cols.door[idx],
+        passenger=cols.passenger[idx],
+        mode=cols.mode[idx],
+        power=cols.power[idx],
+        speed=cols.speed[idx],
+        load=cols.load[idx],
+        leveling_mm=cols.leveling_mm[idx],
+        run_hours=cols.run_hours[idx],
+        runs=cols.runs[idx],
+        door_cycles=cols.door_cycles[idx],
+        analog={k: v[idx] for k, v in cols.analog.items()},
+    )

@@ -1,0 +1,76 @@
+"""Rule parameters in the units the state machines use (milliseconds, counts).
+
+:func:`rules_from_settings` gives the detectors' rules; :func:`naive_rules` the
+comparison baseline: the same fixed thresholds with no debounce, no presence-flicker
+tolerance, no inspection-mode suppression and no cross-check of terminal codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics.config import DetectionSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    entrapment_ms: int
+    flicker_ms: int
+    presence_share: float
+    outside_zone_ms: int
+    dowr_samples: int
+    dowr_ms: int
+    overspeed_1: float
+    overspeed_2: float
+    overspeed_samples: int
+    door_cycles: int
+    door_cycles_window_ms: int
+    door_open_timeout_ms: int
+    door_open_failures: int
+    heartbeat_intervals: float
+    alarm_button_merge_ms: int = 120_000
+    suppress_in_inspection: bool = True
+    cross_check_codes: bool = True
+
+
+def rules_from_settings(s: DetectionSettings) -> Rules:
+    return Rules(
+        entrapment_ms=round(s.entrapment_s * 1000),
+        flicker_ms=round(s.presence_flicker_s * 1000),
+        presence_share=s.entrapment_presence_share,
+        outside_zone_ms=round(s.stopped_outside_zone_s * 1000),
+        dowr_samples=s.door_open_running_samples,
+        dowr_ms=round(s.door_open_running_s * 1000),
+        overspeed_1=s.overspeed_factor,
+        overspeed_2=s.overspeed_factor_2,
+        overspeed_samples=s.overspeed_samples,
+        door_cycles=s.door_cycles_at_floor,
+        door_cycles_window_ms=round(s.door_cycles_window_s * 1000),
+        door_open_timeout_ms=round(s.door_open_timeout_s * 1000),
+        door_open_failures=s.door_open_failures,
+        heartbeat_intervals=s.heartbeat_intervals,
+    )
+
+
+def naive_rules(s: DetectionSettings) -> Rules:
+    """Fixed thresholds only: every glitch, flicker and inspection visit counts."""
+    r = rules_from_settings(s)
+    return Rules(
+        entrapment_ms=r.entrapment_ms,
+        flicker_ms=0,
+        presence_share=0.0,
+        outside_zone_ms=r.outside_zone_ms,
+        dowr_samples=1,
+        dowr_ms=0,
+        overspeed_1=r.overspeed_1,
+        overspeed_2=r.overspeed_2,
+        overspeed_samples=1,
+        door_cycles=r.door_cycles,
+        door_cycles_window_ms=2**62,
+        door_open_timeout_ms=r.door_open_timeout_ms,
+        door_open_failures=r.door_open_failures,
+        heartbeat_intervals=r.heartbeat_intervals,
+        alarm_button_merge_ms=0,
+        suppress_in_inspection=False,
+        cross_check_codes=False,
+    )

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from analytics.config import DetectionSettings
+from analytics.detectors import AlarmEvent, FleetDetector
+from domain.alarms import AlarmType
+from domain.codes import CarStatus, DoorState, ServiceMode
+
+from .samples import at, cols, periodic
+
+ENT = AlarmType.ENTRAPMENT
+
+
+def ents(events: list[AlarmEvent]) -> list[tuple[bool, int]]:
+    return [(e.raised, e.at_ms) for e in events if e.alarm_type is ENT]
+
+
+def trapped(t: float = 0.0, **kw: object) -> dict[str, object]:
+    return {"passenger": True, "door": DoorState.CLOSED, **kw}
+
+
+def test_fires_exactly_at_t_on_the_next_sample() -> None:
+    det = FleetDetector(DetectionSettings(entrapment_s=30))
+    out = det.process(cols([(0, trapped()), *periodic(0, 40)]))
+    assert ents(out) == [(True, at(30))]
+    assert out[0].detail == {"where": "at_landing", "floor": 3}
+
+
+def test_fires_exactly_at_t_on_tick_without_further_samples() -> None:
+    det = FleetDetector(DetectionSettings(entrapment_s=30))
+    assert det.process(cols([(0, trapped())])) == []
+    assert ents(det.tick(at(29.999))) == []
+    assert ents(det.tick(at(30))) == [(True, at(30))]
+    assert ents(det.tick(at(31))) == []  # raised once
+
+
+def test_between_floors_detail() -> None:
+    det = FleetDetector()
+    out = det.process(cols([(0, trapped(zone=False, floor=7)), *periodic(0, 35)]))
+    e = next(e for e in out if e.alarm_type is ENT)
+    assert e.detail == {"where": "between_floors", "floor": 7}
+
+
+def test_clears_only_when_level_with_doors_open() -> None:
+    det = FleetDetector()
+    rows = [(0, trapped(zone=False)), *periodic(0, 40)]
+    rows += [(41, {"door": DoorState.OPENING})]  # doors forced outside the zone: not level
+    rows += [(45, {"door": DoorState.CLOSED, "car": CarStatus.RUNNING})]
+    rows += [(50, {"car": CarStatus.STOPPED, "zone": True})]
+    rows += [(52, {"door": DoorState.OPENING})]
+    out = det.process(cols(rows))
+    assert ents(out) == [(True, at(30)), (False, at(52))]
+
+
+def test_short_presence_gap_neither_clears_nor_delays() -> None:
+    det = FleetDetector()
+    rows = [(0, trapped()), (10, {"passenger": False}), (19, {"passenger": True})]
+    rows += periodic(19, 40)
+    assert ents(det.process(cols(rows))) == [(True, at(30))]
+
+
+def test_presence_gap_longer_than_tolerance_ends_the_condition() -> None:
+    det = FleetDetector()
+    rows = [(0, trapped()), (10, {"passenger": False}), (21, {"passenger": True})]
+    rows += periodic(21, 60)
+    # the condition restarted at 21 s: fires at 51 s, not at 30 s
+    assert ents(det.process(cols(rows))) == [(True, at(51))]
+
+
+def test_flicker_after_raise_neither_clears_nor_re_raises() -> None:
+    det = FleetDetector()
+    rows = [(0, trapped()), *periodic(0, 35), (36, {"passenger": False})]
+    rows += [(40, {"passenger": True}), (42, {"passenger": False}), (60, {"passenger": True})]
+    rows += periodic(60, 90)
+    assert ents(det.process(cols(rows))) == [(True, at(30))]
+
+
+def test_empty_car_with_spurious_presence_blips_is_no_entrapment() -> None:
+    det = FleetDetector()
+    rows: list[tuple[float, dict[str, object]]] = []
+    for i in range(20):  # 1 s of "presence" every 6 s: bridged, but 1/6 of the time present
+        rows += [(i * 6.0, {"passenger": True}), (i * 6.0 + 1, {"passenger": False})]
+    assert ents(det.process(cols(rows))) == []
+    naive = FleetDetector(naive=True)
+    assert ents(naive.process(cols(rows))) == []
+
+
+def test_naive_baseline_restarts_on_every_flicker() -> None:
+    rows = [(0, trapped()), (20, {"passenger": False}), (21, {"passenger": True})]
+    rows += periodic(21, 60)
+    assert ents(FleetDetector(naive=True).process(cols(rows))) == [(True, at(51))]
+    assert ents(FleetDetector().process(cols(rows))) == [(True, at(30))]
+
+
+def test_no_entrapment_in_inspection_or_with_open_doors_or_running() -> None:
+    for change in (
+        {"mode": ServiceMode.INSPECTION},
+        {"door": DoorState.OPEN},
+        {"car": CarStatus.RUNNING, "speed": 1.0},
+    ):
+        det = FleetDetector()
+        out = det.process(cols([(0, trapped(**change)), *periodic(0, 100)]))
+        assert ents(out) == [], change
+
+
+def test_doors_opening_before_t_cancels() -> None:
+    det = FleetDetector()
+    rows = [(0, trapped()), (25, {"door": DoorState.OPENING}), (26, {"door": DoorState.CLOSED})]
+    rows += periodic(26, 60)
+    # the condition restarts when the doors close again with the passenger inside
+    assert ents(det.process(cols(rows))) == [(True, at(56))]
+    det2 = FleetDetector()
+    out = det2.process(cols([*rows[:2], *periodic(25, 60)]))
+    assert ents(out) == []
+
+
+def test_late_and_out_of_order_samples() -> None:
+    det = FleetDetector()
+    rows = [(0, trapped()), (5, {}), (15, {}), (10, {}), (35, {})]
+    assert ents(det.process(cols(rows))) == [(True, at(30))]  # re-sorted within the chunk
+    late = det.process(cols([(20, {"door": DoorState.OPEN, "passenger": False})]))
+    assert late == [] and det.detectors[1].late == 1  # older than processed: dropped

@@ -152,27 +152,50 @@ def blend(parts: Sequence[tuple[float, Floats]], n: int) -> Floats:
     """Weighted mean of sub-scores, skipping unknown (NaN) ones; NEUTRAL if none known."""
     num = np.zeros(n)
     den = np.zeros(n)
-    for weight, score in parts:
-        known = np.isfinite(score)
-        num += np.where(known, weight * np.nan_to_num(score), 0.0)
-        den += np.where(known, weight, 0.0)
+    den_all = 0.0  # weight of the sub-scores known for every elevator (the usual case)
+    for weight, sub in parts:
+        known = np.isfinite(sub)
+        if known.all():
+            num += weight * sub
+            den_all += weight
+        else:
+            num += weight * np.nan_to_num(sub, nan=0.0, posinf=0.0, neginf=0.0)
+            den += weight * known
+    den += den_all
     out = np.full(n, NEUTRAL)
     np.divide(num, den, out=out, where=den > 0)
     return out
 
 
+def piecewise(x: Floats, knots: Floats, values: Floats) -> Floats:
+    """Piecewise-linear curve through (knots, values), flat outside; NaN stays NaN.
+
+    A sum of clipped ramps: faster than ``np.interp`` on large arrays.
+    """
+    out = np.full(x.shape, values[0])
+    unknown = np.isnan(x)
+    if unknown.any():
+        out[unknown] = np.nan
+    for k in range(len(knots) - 1):
+        step = values[k + 1] - values[k]
+        if step:
+            ramp = (x - knots[k]) / (knots[k + 1] - knots[k])
+            np.clip(ramp, 0.0, 1.0, out=ramp)
+            out += step * ramp
+    return out
+
+
 def age_factor(age_years: Floats, building_type: Ints) -> Floats:
     usage = np.array([USAGE_FACTOR[b] for b in BUILDING_TYPES] + [1.0])
-    bt = np.where((building_type >= 0) & (building_type < len(BUILDING_TYPES)), building_type, -1)
+    bt = np.clip(building_type, -1, len(BUILDING_TYPES))  # out of range: the 1.0 at -1
     effective = np.maximum(age_years, 0.0) * usage[bt]
-    out = np.interp(effective, AGE_KNOTS, AGE_SCORES)
-    return np.where(np.isfinite(age_years), out, np.nan)
+    return piecewise(effective, AGE_KNOTS, AGE_SCORES)  # NaN stays NaN
 
 
 def relative_rate_score(rate: Floats, reference: float) -> Floats:
     """100 at zero, 50 at the reference rate (the city mean), halving per reference."""
     if not np.isfinite(reference) or reference <= 0:
-        return np.where(np.isfinite(rate), 100.0, np.nan)
+        return rate * 0.0 + 100.0  # NaN stays NaN
     return 100.0 * np.exp2(-np.maximum(rate, 0.0) / reference)
 
 
@@ -183,12 +206,11 @@ def level_score(level: Floats) -> Floats:
 
 def company_factor(x: ScoreInputs, fault_ref: float, entrapment_ref: float) -> Floats:
     n = len(x)
-    staffing = np.interp(
+    staffing = piecewise(
         x.elevators_per_technician, ELEVATORS_PER_TECH_KNOTS, ELEVATORS_PER_TECH_SCORES
     )
-    staffing = np.where(np.isnan(x.elevators_per_technician), np.nan, staffing)
-    on_time = np.interp(x.on_time_rate, ON_TIME_KNOTS, [0.0, 100.0])
-    arrival = np.interp(x.mean_arrival_min, ARRIVAL_KNOTS_MIN, [100.0, 0.0])
+    on_time = piecewise(x.on_time_rate, ON_TIME_KNOTS, np.array([0.0, 100.0]))
+    arrival = piecewise(x.mean_arrival_min, ARRIVAL_KNOTS_MIN, np.array([100.0, 0.0]))
     w = COMPANY_SUBWEIGHTS
     return blend(
         [
@@ -196,8 +218,8 @@ def company_factor(x: ScoreInputs, fault_ref: float, entrapment_ref: float) -> F
             (w["staffing"], staffing),
             (w["fault_rate"], relative_rate_score(x.company_fault_rate, fault_ref)),
             (w["entrapment_rate"], relative_rate_score(x.company_entrapment_rate, entrapment_ref)),
-            (w["on_time"], np.where(np.isnan(x.on_time_rate), np.nan, on_time)),
-            (w["arrival"], np.where(np.isnan(x.mean_arrival_min), np.nan, arrival)),
+            (w["on_time"], on_time),
+            (w["arrival"], arrival),
         ],
         n,
     )
@@ -206,15 +228,15 @@ def company_factor(x: ScoreInputs, fault_ref: float, entrapment_ref: float) -> F
 def user_unit_factor(x: ScoreInputs) -> Floats:
     n = len(x)
     # No identified user unit: nobody answers for the elevator's use, the worst level.
-    level = np.where(np.isnan(x.management_level), 0.0, level_score(x.management_level))
+    level = np.nan_to_num(level_score(x.management_level), nan=0.0)
     w = UNIT_SUBWEIGHTS
     return blend(
         [
             (w["management_level"], level),
-            (w["safety_manager"], np.where(x.safety_manager, 100.0, 0.0)),
+            (w["safety_manager"], 100.0 * x.safety_manager),
             (w["complaints"], 100.0 * np.exp(-np.maximum(x.complaints, 0.0) / COMPLAINTS_SCALE)),
             (w["misuse"], 100.0 * np.exp(-np.maximum(x.misuse_90d, 0.0) / MISUSE_SCALE)),
-            (w["inspection"], np.where(x.inspection_valid, 100.0, 0.0)),
+            (w["inspection"], 100.0 * x.inspection_valid),
         ],
         n,
     )
@@ -257,9 +279,10 @@ def monitoring_factor(x: ScoreInputs) -> Floats:
 def grades(total: Floats, bands: Sequence[float]) -> Ints:
     """0 = A (total >= bands[0]), 1 = B, 2 = C, 3 = D."""
     a, b, c = (float(v) for v in bands)
-    return np.where(total >= a, 0, np.where(total >= b, 1, np.where(total >= c, 2, 3))).astype(
-        np.int64
-    )
+    out = (total < a).astype(np.int64)
+    out += total < b
+    out += total < c
+    return out
 
 
 def _mean_rate(rate: Floats) -> float:
@@ -286,7 +309,8 @@ def score(x: ScoreInputs, weights: Sequence[float], bands: Sequence[float]) -> S
     """Score the fleet: factors, weighted total, grade and additive explanation."""
     w = normalise_weights(weights)
     factors = factor_matrix(x)
-    factors = np.where(np.isfinite(factors), factors, NEUTRAL)
+    if not np.isfinite(factors).all():
+        factors = np.where(np.isfinite(factors), factors, NEUTRAL)
     total = factors @ w
     reference = factors.mean(axis=0) if len(x) else np.full(len(FACTORS), NEUTRAL)
     contributions = (factors - reference) * w

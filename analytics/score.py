@@ -225,6 +225,10 @@ def company_factor(x: ScoreInputs, fault_ref: float, entrapment_ref: float) -> F
     )
 
 
+def _percent(flag: Bools) -> Floats:
+    return flag.astype(np.float64) * 100.0
+
+
 def user_unit_factor(x: ScoreInputs) -> Floats:
     n = len(x)
     # No identified user unit: nobody answers for the elevator's use, the worst level.
@@ -233,10 +237,10 @@ def user_unit_factor(x: ScoreInputs) -> Floats:
     return blend(
         [
             (w["management_level"], level),
-            (w["safety_manager"], 100.0 * x.safety_manager),
+            (w["safety_manager"], _percent(x.safety_manager)),
             (w["complaints"], 100.0 * np.exp(-np.maximum(x.complaints, 0.0) / COMPLAINTS_SCALE)),
             (w["misuse"], 100.0 * np.exp(-np.maximum(x.misuse_90d, 0.0) / MISUSE_SCALE)),
-            (w["inspection"], 100.0 * x.inspection_valid),
+            (w["inspection"], _percent(x.inspection_valid)),
         ],
         n,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +34,7 @@ PARKED: dict[str, Any] = {
 }
 
 
-def cols(rows: list[tuple[float, dict[str, Any]]], elevator_id: int = 1) -> StatusColumns:
+def cols(rows: Sequence[Any], elevator_id: int = 1) -> StatusColumns:
     """Columns from (seconds after T0, changes to the parked state) rows; each row's
     changes persist into later rows (like a terminal's state)."""
     state = dict(PARKED)
@@ -62,7 +64,10 @@ def cols(rows: list[tuple[float, dict[str, Any]]], elevator_id: int = 1) -> Stat
     )
 
 
-def periodic(t0: float, t1: float, every: float = 5.0) -> list[tuple[float, dict[str, Any]]]:
+Rows = list[Any]
+
+
+def periodic(t0: float, t1: float, every: float = 5.0) -> Rows:
     """Unchanged periodic samples from t0 (exclusive) to t1 (inclusive)."""
     k = int((t1 - t0) // every)
     return [(t0 + every * (i + 1), {}) for i in range(k)]
@@ -70,3 +75,13 @@ def periodic(t0: float, t1: float, every: float = 5.0) -> list[tuple[float, dict
 
 def at(seconds: float) -> int:
     return T0 + round(seconds * 1000)
+
+
+def concat(parts: Sequence[StatusColumns]) -> StatusColumns:
+    """Samples of several elevators in one set of columns (elevator_id -1)."""
+    fields = {
+        f.name: np.concatenate([getattr(p, f.name) for p in parts])
+        for f in dataclasses.fields(StatusColumns)
+        if f.name not in ("elevator_id", "analog")
+    }
+    return StatusColumns(elevator_id=-1, analog={}, **fields)

@@ -5,7 +5,7 @@ from analytics.detectors import AlarmEvent, FleetDetector
 from domain.alarms import AlarmType
 from domain.codes import CarStatus, DoorState, ServiceMode
 
-from .samples import at, cols, periodic
+from .samples import Rows, at, cols, periodic
 
 ENT = AlarmType.ENTRAPMENT
 
@@ -76,7 +76,7 @@ def test_flicker_after_raise_neither_clears_nor_re_raises() -> None:
 
 def test_empty_car_with_spurious_presence_blips_is_no_entrapment() -> None:
     det = FleetDetector()
-    rows: list[tuple[float, dict[str, object]]] = []
+    rows: Rows = []
     for i in range(20):  # 1 s of "presence" every 6 s: bridged, but 1/6 of the time present
         rows += [(i * 6.0, {"passenger": True}), (i * 6.0 + 1, {"passenger": False})]
     assert ents(det.process(cols(rows))) == []

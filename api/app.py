@@ -1,24 +1,31 @@
-"""The FastAPI application factory and its lifespan (pool, MQTT publisher)."""
+"""The FastAPI application factory and its lifespan (pool, MQTT publisher, live map)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import psycopg
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
 
 from analytics.config import DetectionSettings
-from api import routers
+from api import errors, routers
 from api.config import ApiSettings
+from api.live import EventHub, MapKeeper
 from maintenance.config import DispatchSettings, ScoreSettings
 from messaging.client import Publisher
 
 log = logging.getLogger(__name__)
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+STATIC_DIR = Path(__file__).parent / "static"
+INITIAL_LOAD_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,15 @@ class AppConfig:
     topic_root: str = "liftwatch/v1"
 
 
+def leaflet_dir() -> Path | None:
+    """Leaflet's files from the installed xstatic-leaflet package (no CDN)."""
+    try:
+        import xstatic.pkg.leaflet as leaflet
+    except ImportError:
+        return None
+    return Path(leaflet.BASE_DIR)
+
+
 def create_app(config: AppConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,11 +65,22 @@ def create_app(config: AppConfig) -> FastAPI:
         publisher = Publisher(config.mqtt_url, "") if config.mqtt_url else None
         if publisher is not None:
             publisher.start(wait_s=0)
+        keeper = MapKeeper(pool, config.api)
+        hub = EventHub(config.database_url, keeper, config.api)
         app.state.pool = pool
         app.state.publisher = publisher
+        app.state.map_keeper = keeper
+        app.state.event_hub = hub
+        try:
+            async with asyncio.timeout(INITIAL_LOAD_TIMEOUT_S):
+                await keeper.reload()
+        except (TimeoutError, psycopg.Error, OSError) as exc:
+            log.warning("map index not loaded at startup (%s); the periodic reload retries", exc)
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             if publisher is not None:
                 publisher.stop()
             await pool.close()
@@ -61,11 +88,20 @@ def create_app(config: AppConfig) -> FastAPI:
     app = FastAPI(
         title="liftwatch",
         version="0.1.0",
-        description="Elevator safety monitoring, 96333 rescue dispatch and on-demand maintenance.",
+        description=(
+            "Elevator safety monitoring, 96333 rescue dispatch and on-demand maintenance."
+            " Authenticate with a bearer token (POST /api/v1/auth/token) or an X-API-Key"
+            " header."
+        ),
         lifespan=lifespan,
     )
     app.state.config = config
     app.state.jwt_secret = config.jwt_secret
+    errors.install(app)
     for router in routers.all_routers():
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    vendor = leaflet_dir()
+    if vendor is not None:
+        app.mount("/vendor/leaflet", StaticFiles(directory=vendor), name="leaflet")
     return app

@@ -12,4 +12,13 @@ class ApiSettings(BaseModel):
     token_minutes: int = Field(720, gt=0)
     tile_url: str = ""  # empty: draw district outlines from shipped data, no basemap
     tile_crs: str = "wgs84"  # "gcj02" when the configured basemap is a Chinese one
+    tile_attribution: str = ""
     page_size_max: int = Field(500, ge=1)
+    # The one map: grid clustering on the server (see docs/api.md).
+    map_cell_px: int = Field(64, ge=8, le=512)  # cluster grid cell, in screen pixels
+    map_points_zoom: int = Field(16, ge=0, le=22)  # from this zoom, single elevators
+    map_points_max: int = Field(3000, ge=1)  # more than this in view: clusters anyway
+    map_reload_s: float = Field(60.0, gt=0)  # full reload of the in-memory index
+    high_risk_grades: str = "D"  # score grades drawn as "high risk"
+    sse_keepalive_s: float = Field(15.0, gt=0)
+    telemetry_max_samples: int = Field(2000, ge=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -80,3 +80,31 @@ def require_roles(
         return principal
 
     return check
+
+
+NO_COMPANY = -1  # matches no elevator: a company principal without a company sees nothing
+
+
+def company_scope(principal: Principal) -> int | None:
+    """The company whose data alone the caller may see, or None for every company."""
+    if principal.role is Role.COMPANY:
+        return principal.company_id if principal.company_id is not None else NO_COMPANY
+    return None
+
+
+async def principal_from_query(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    access_token: Annotated[
+        str | None,
+        Query(description="the bearer token, for EventSource clients that cannot set headers"),
+    ] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> Principal:
+    """Like :func:`get_principal`, also accepting ``?access_token=`` (SSE only)."""
+    if access_token and not token:
+        token = access_token
+    return await get_principal(request, token, x_api_key)
+
+
+StreamPrincipal = Annotated[Principal, Depends(principal_from_query)]

@@ -1,0 +1,56 @@
+"""Exception handlers: bad input becomes a clear 4xx; only real bugs become a 500."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from storage.alarm_lifecycle import InvalidTransition
+
+log = logging.getLogger(__name__)
+
+
+def _error(code: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=code)
+
+
+async def _invalid_transition(request: Request, exc: Exception) -> JSONResponse:
+    return _error(status.HTTP_409_CONFLICT, str(exc))
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # Out-of-range numbers, malformed text for a typed column: the caller's input.
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return _error(status.HTTP_400_BAD_REQUEST, f"invalid value: {first}")
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+        detail = getattr(getattr(exc, "diag", None), "message_detail", None) or str(exc)
+        return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown reference: {detail}")
+    diag = getattr(exc, "diag", None)
+    what = getattr(diag, "constraint_name", None) or type(exc).__name__
+    return _error(status.HTTP_409_CONFLICT, f"conflicts with existing data ({what})")
+
+
+async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database busy: %s", exc)
+    return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "database busy, retry shortly")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error (logged)")
+
+
+def install(app: FastAPI) -> None:
+    from psycopg_pool import PoolTimeout
+
+    app.add_exception_handler(InvalidTransition, _invalid_transition)
+    app.add_exception_handler(psycopg.errors.DataError, _data_error)
+    app.add_exception_handler(psycopg.errors.IntegrityError, _integrity_error)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
+    app.add_exception_handler(Exception, _unexpected)

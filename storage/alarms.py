@@ -4,6 +4,7 @@ resolve. Every change is announced on the live-event channel in the same transac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,8 @@ def raise_alarm(
                 "state": "open",
                 "severity": int(SEVERITY[alarm_type]),
                 "at": at.isoformat(),
+                "source": source,
+                "detail": detail or {},
             },
         )
     return raised
@@ -98,3 +101,73 @@ def resolve_alarm(
         },
     )
     return int(row[0])
+
+
+@dataclass(frozen=True)
+class AlarmChange:
+    """A raise or clear to apply (what a detector emitted)."""
+
+    elevator_id: int
+    alarm_type: AlarmType
+    raised: bool
+    at: datetime
+    source: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AppliedAlarm:
+    change: AlarmChange
+    alarm_id: int | None  # None: a clear with no active alarm to resolve
+    created: bool  # a new alarm was opened (False: updated or resolved)
+
+
+def apply_alarm_changes(
+    conn: psycopg.Connection[Any], changes: Sequence[AlarmChange]
+) -> list[AppliedAlarm]:
+    """Raise and resolve several alarms in the caller's transaction, in order."""
+    applied: list[AppliedAlarm] = []
+    for c in changes:
+        if c.raised:
+            r = raise_alarm(conn, c.elevator_id, c.alarm_type, c.at, c.source, c.detail)
+            applied.append(AppliedAlarm(c, r.id, r.created))
+        else:
+            rid = resolve_alarm(conn, c.elevator_id, c.alarm_type, c.at)
+            applied.append(AppliedAlarm(c, rid, False))
+    return applied
+
+
+@dataclass(frozen=True)
+class SuppressionWindow:
+    elevator_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
+
+def add_suppression(
+    conn: psycopg.Connection[Any],
+    elevator_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    created_by: str = "",
+) -> int:
+    """Record a maintenance/inspection window during which alarms are suppressed."""
+    row = conn.execute(
+        """INSERT INTO suppression_windows (elevator_id, starts_at, ends_at, reason, created_by)
+           VALUES (%s, %s, %s, %s, %s) RETURNING id""",
+        (elevator_id, starts_at, ends_at, reason, created_by),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def current_suppressions(conn: psycopg.Connection[Any], since: datetime) -> list[SuppressionWindow]:
+    """Windows that end after ``since`` (current and upcoming)."""
+    rows = conn.execute(
+        """SELECT elevator_id, starts_at, ends_at, reason FROM suppression_windows
+           WHERE ends_at > %s ORDER BY elevator_id, starts_at""",
+        (since,),
+    ).fetchall()
+    return [SuppressionWindow(int(r[0]), r[1], r[2], str(r[3])) for r in rows]

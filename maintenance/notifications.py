@@ -1,0 +1,176 @@
+"""Notifications of rescue cases and offers: live events, MQTT, signed webhooks.
+
+Inside the engine's transaction, :class:`Notifier` sends the live event (PostgreSQL
+NOTIFY, delivered only on commit) and queues webhook deliveries; MQTT messages are held
+until :meth:`Notifier.flush` after the commit, so nobody hears of what was rolled back.
+
+Topics (root ``DispatchSettings.notify_topic_root``, QoS 1, small JSON):
+``<root>/company-<id>/case`` and ``<root>/rescuer-<id>/offer``.
+
+Webhooks are signed: header ``X-Liftwatch-Signature: t=<unix s>,v1=<hex>`` where the hex
+is HMAC-SHA256 with the subscription's secret over ``"<t>." + body``; receivers reject a
+``t`` older than a few minutes (replay).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import msgspec
+import psycopg
+
+from maintenance.config import DispatchSettings
+from storage import rescue_webhooks
+from storage.events import notify
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Liftwatch-Signature"
+EVENT_HEADER = "X-Liftwatch-Event"
+DELIVERY_HEADER = "X-Liftwatch-Delivery"
+
+
+class MqttPublisher(Protocol):
+    def publish(self, topic: str, payload: bytes | str, qos: int = 1, retain: bool = False) -> Any:
+        """Publish one message."""
+
+
+def company_topic(root: str, company_id: int) -> str:
+    return f"{root}/company-{company_id}/case"
+
+
+def rescuer_topic(root: str, rescuer_id: int) -> str:
+    return f"{root}/rescuer-{rescuer_id}/offer"
+
+
+Sink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Notifier:
+    """Fans case and offer changes out to the desk (NOTIFY), MQTT and webhooks."""
+
+    publisher: MqttPublisher | None = None
+    topic_root: str = "liftwatch/notify/v1"
+    sink: Sink | None = None  # in-process listener (simulated rescuer agents)
+    _outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def case(
+        self,
+        conn: psycopg.Connection[Any],
+        at: datetime,
+        data: dict[str, Any],
+        company_id: int,
+    ) -> None:
+        """A case changed (``data`` has id, state, step, ...): desk, company, webhooks."""
+        payload = {**data, "company_id": company_id, "at": at.isoformat()}
+        notify(conn, "case", payload)
+        body = msgspec.json.encode(payload).decode()
+        rescue_webhooks.enqueue(conn, company_id, int(data["id"]), str(data["step"]), body, at)
+        self._outbox.append((company_topic(self.topic_root, company_id), payload))
+
+    def offer(
+        self, conn: psycopg.Connection[Any], at: datetime, data: dict[str, Any], rescuer_id: int
+    ) -> None:
+        """An offer was made, answered, expired or withdrawn: desk and the rescuer."""
+        payload = {**data, "rescuer_id": rescuer_id, "at": at.isoformat()}
+        notify(conn, "offer", payload)
+        self._outbox.append((rescuer_topic(self.topic_root, rescuer_id), payload))
+
+    def discard(self) -> None:
+        self._outbox.clear()
+
+    def flush(self) -> None:
+        """Publish what the committed transaction produced."""
+        outbox, self._outbox = self._outbox, []
+        for topic, payload in outbox:
+            if self.sink is not None:
+                self.sink(topic, payload)
+            if self.publisher is not None:
+                try:
+                    self.publisher.publish(topic, msgspec.json.encode(payload), qos=1)
+                except Exception:  # a broker hiccup must not undo a committed dispatch
+                    log.exception("publishing to %s failed", topic)
+
+
+def sign(secret: str, timestamp: int, body: str) -> str:
+    """The signature header value for a body sent at ``timestamp`` (unix seconds)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify(secret: str, header: str, body: str, now_s: float, tolerance_s: float = 300) -> bool:
+    """Check a signature header as a receiver would (constant time, replay window)."""
+    try:
+        parts = dict(p.split("=", 1) for p in header.split(","))
+        timestamp = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError):
+        return False
+    if abs(now_s - timestamp) > tolerance_s:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, given)
+
+
+PostResult = tuple[int | None, str]  # (HTTP status or None, error text)
+Post = Callable[[str, bytes, dict[str, str], float], PostResult]
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> PostResult:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return int(response.status), ""
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(exc)[:300]
+
+
+def backoff_s(settings: DispatchSettings, attempts_done: int) -> float:
+    """Delay before the next attempt after ``attempts_done`` failures: 10, 20, 40 s..."""
+    return float(settings.webhook_backoff_s * 2 ** max(0, attempts_done - 1))
+
+
+def deliver_due(
+    conn: psycopg.Connection[Any],
+    settings: DispatchSettings,
+    now: datetime,
+    post: Post = http_post,
+) -> int:
+    """Send the due webhook deliveries once; log each attempt. Returns attempts made."""
+    due = rescue_webhooks.claim_due(conn, now, lease_s=settings.webhook_timeout_s * 3)
+    for d in due:
+        timestamp = int(now.timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(d.secret, timestamp, d.body),
+            EVENT_HEADER: d.event,
+            DELIVERY_HEADER: str(d.id),
+        }
+        code, error = post(d.url, d.body.encode(), headers, settings.webhook_timeout_s)
+        ok = code is not None and 200 <= code < 300
+        attempts = d.attempts + 1
+        retry_at = None
+        if not ok and attempts < settings.webhook_max_attempts:
+            retry_at = now + timedelta(seconds=backoff_s(settings, attempts))
+        with conn.transaction():
+            rescue_webhooks.record_attempt(
+                conn,
+                d.id,
+                at=now,
+                ok=ok,
+                response_code=code,
+                error=error,
+                next_attempt_at=retry_at,
+            )
+    return len(due)

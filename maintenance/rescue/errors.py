@@ -1,0 +1,37 @@
+"""The rescue package's errors; the API maps them to HTTP statuses."""
+
+from __future__ import annotations
+
+
+class RescueError(Exception):
+    """Base error of rescue cases and dispatch."""
+
+
+class NotFound(RescueError):
+    """The case, offer, elevator or rescuer does not exist (or is not visible)."""
+
+
+class InvalidTransition(RescueError):
+    """The case cannot go from its current state to the requested one."""
+
+    def __init__(self, case_id: int, current: str, wanted: str) -> None:
+        super().__init__(f"case {case_id} is {current}; it cannot become {wanted}")
+        self.case_id = case_id
+        self.current = current
+        self.wanted = wanted
+
+
+class OfferClosed(RescueError):
+    """The offer is no longer open: taken by someone else, expired, withdrawn or answered."""
+
+
+class RescuerBusy(RescueError):
+    """The rescuer already holds an active case."""
+
+
+class NotAssigned(RescueError):
+    """The rescuer acts on a case that is not his."""
+
+
+class InvalidCall(RescueError):
+    """A hotline call names no elevator, or an ambiguous one."""

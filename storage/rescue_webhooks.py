@@ -1,0 +1,80 @@
+"""Webhook subscriptions of maintenance companies and their delivery log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    subscription_id: int
+    url: str
+    secret: str
+    event: str
+    body: str
+    attempts: int
+
+
+def enqueue(
+    conn: psycopg.Connection[Any],
+    company_id: int,
+    case_id: int | None,
+    event: str,
+    body: str,
+    at: datetime,
+) -> int:
+    """Queue one delivery per active subscription of the company (in the caller's txn)."""
+    cur = conn.execute(
+        """INSERT INTO webhook_deliveries (subscription_id, case_id, event, body, created_at,
+                                           next_attempt_at)
+           SELECT id, %s, %s, %s, %s, %s FROM webhook_subscriptions
+           WHERE company_id = %s AND active""",
+        (case_id, event, body, at, at, company_id),
+    )
+    return cur.rowcount
+
+
+def claim_due(
+    conn: psycopg.Connection[Any], now: datetime, lease_s: float, limit: int = 20
+) -> list[Delivery]:
+    """Take due deliveries for this worker: pushed ``lease_s`` ahead so that no other
+    worker takes them while they are being sent (SKIP LOCKED)."""
+    with conn.transaction(), conn.cursor(row_factory=class_row(Delivery)) as cur:
+        return cur.execute(
+            """WITH due AS (
+                   SELECT d.id FROM webhook_deliveries d
+                   WHERE d.status = 'pending' AND d.next_attempt_at <= %s
+                   ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)
+               UPDATE webhook_deliveries d SET next_attempt_at = %s
+               FROM due, webhook_subscriptions s
+               WHERE d.id = due.id AND s.id = d.subscription_id
+               RETURNING d.id, d.subscription_id, s.url, s.secret, d.event, d.body, d.attempts""",
+            (now, limit, now + timedelta(seconds=lease_s)),
+        ).fetchall()
+
+
+def record_attempt(
+    conn: psycopg.Connection[Any],
+    delivery_id: int,
+    *,
+    at: datetime,
+    ok: bool,
+    response_code: int | None,
+    error: str,
+    next_attempt_at: datetime | None,
+) -> None:
+    """Log an attempt: delivered, retried at ``next_attempt_at``, or failed for good."""
+    status = "delivered" if ok else ("pending" if next_attempt_at is not None else "failed")
+    conn.execute(
+        """UPDATE webhook_deliveries
+           SET attempts = attempts + 1, last_attempt_at = %s, response_code = %s,
+               last_error = %s, status = %s, next_attempt_at = COALESCE(%s, next_attempt_at)
+           WHERE id = %s""",
+        (at, response_code, error[:500], status, next_attempt_at, delivery_id),
+    )

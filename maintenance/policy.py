@@ -36,7 +36,7 @@ Bools = NDArray[np.bool_]
 
 LEVELS: tuple[str, ...] = ("half_monthly", "quarterly", "half_yearly", "yearly")
 EPOCH = date(1970, 1, 1)
-NO_DAY = np.iinfo(np.int64).min  # "no date" in day-number arrays
+NO_DAY = -(2**31)  # "no date" in day-number arrays (as stored by storage.scores)
 
 # Faults that call for a visit within days, besides entrapments (our design: the ones
 # that point at a safety component: door lock/safety circuit, drive, brakes, limits).
@@ -179,17 +179,24 @@ def levels_covered(level: str) -> tuple[str, ...]:
 
 
 def due_days(
-    last_done: Ints, interval_days: Ints, as_of: int, serious_since: Ints, urgent_days: int
+    last_done: Ints,
+    interval_days: Ints,
+    as_of: int,
+    serious_since: Ints,
+    urgent_days: int,
+    last_visit: Ints | None = None,
 ) -> tuple[Ints, Bools]:
     """Next due day numbers (days since 1970-01-01) and whether an urgent visit set them.
 
     Never maintained (``NO_DAY``): due on ``as_of``. A serious event after the last
-    visit (or with none recorded) brings the due date forward to ``event + urgent_days``.
+    visit of any kind (``last_visit``, default ``last_done``; a repair visit counts) brings
+    the due date forward to ``event + urgent_days``; the visit then restarts the interval.
     """
+    visit = last_done if last_visit is None else np.maximum(last_visit, last_done)
     known = last_done != NO_DAY
     base = np.where(known, last_done + interval_days, as_of)
     has_event = serious_since != NO_DAY
-    urgent = has_event & (~known | (serious_since > last_done))
+    urgent = has_event & ((visit == NO_DAY) | (serious_since > visit))
     due = np.where(urgent, np.minimum(base, serious_since + urgent_days), base)
     return due.astype(np.int64), urgent
 

@@ -195,3 +195,11 @@ def test_settings_validation() -> None:
         ScoreSettings(grade_bands=(50.0, 70.0, 55.0))
     with pytest.raises(ValueError):
         ScoreSettings(grade_interval_days=(90, 60, 0, 15))
+
+
+def test_a_repair_visit_after_the_event_ends_the_urgency() -> None:
+    last = np.array([to_day(date(2024, 5, 1))])
+    event = np.array([to_day(date(2024, 5, 10))])
+    repair = np.array([to_day(date(2024, 5, 11))])
+    due, urgent = due_days(last, np.array([60]), 0, event, 3, last_visit=repair)
+    assert not urgent[0] and from_day(due[0]) == date(2024, 6, 30)

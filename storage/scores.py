@@ -1,0 +1,414 @@
+"""Set-based reads of the score inputs and bulk writes of scores and plans.
+
+The whole fleet moves as numpy structured arrays through PostgreSQL's binary COPY: every
+column is fixed-width and never NULL (the queries COALESCE unknowns to NaN or a sentinel),
+so a COPY stream is a flat array of equal-sized rows that numpy reads and writes without a
+Python loop per elevator.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import psycopg
+from numpy.typing import NDArray
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_HEADER = _SIGNATURE + struct.pack(">ii", 0, 0)
+_TRAILER = b"\xff\xff"
+NO_DAY = np.iinfo(np.int32).min  # "no date" in day-number columns (days since 1970-01-01)
+
+# PostgreSQL type -> big-endian numpy type of its binary representation.
+PG_TYPES: dict[str, str] = {
+    "int2": ">i2",
+    "int4": ">i4",
+    "int8": ">i8",
+    "float8": ">f8",
+    "bool": "?",
+}
+
+Columns = Sequence[tuple[str, str]]  # (name, PostgreSQL type)
+
+
+def _row_dtype(columns: Columns) -> np.dtype[Any]:
+    fields: list[tuple[str, str]] = [("_nfields", ">i2")]
+    for name, pgtype in columns:
+        fields += [(f"_len_{name}", ">i4"), (name, PG_TYPES[pgtype])]
+    return np.dtype(fields)
+
+
+def copy_out(
+    conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any], columns: Columns
+) -> NDArray[Any]:
+    """Run ``COPY (query) TO STDOUT`` in binary and return its rows as a structured array.
+
+    Every column of ``query`` must be of the declared type and never NULL.
+    """
+    chunks: list[bytes] = []
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(sql.SQL(query))  # type: ignore[arg-type,unused-ignore]
+    with conn.cursor().copy(statement, params) as copy:
+        for chunk in copy:
+            chunks.append(bytes(chunk))
+    data = b"".join(chunks)
+    if not data.startswith(_SIGNATURE):
+        raise ValueError("not a binary COPY stream")
+    (ext_len,) = struct.unpack_from(">i", data, 15)
+    body = data[19 + ext_len : len(data) - len(_TRAILER)]
+    dtype = _row_dtype(columns)
+    rows = np.frombuffer(body, dtype=dtype)
+    if rows.size and (rows["_nfields"] != len(columns)).any():
+        raise ValueError("COPY rows do not match the declared columns")
+    for name, _ in columns:
+        if rows.size and (rows[f"_len_{name}"] < 0).any():
+            raise ValueError(f"column {name} has NULLs")
+    out = np.empty(rows.shape[0], dtype=[(n, PG_TYPES[t].lstrip(">")) for n, t in columns])
+    for name, _ in columns:
+        out[name] = rows[name]
+    return out
+
+
+def copy_in(
+    conn: psycopg.Connection[Any], table: str, columns: Columns, values: Mapping[str, Any]
+) -> int:
+    """Write equal-length arrays ``values[name]`` into ``table`` with one binary COPY."""
+    dtype = _row_dtype(columns)
+    n = len(values[columns[0][0]])
+    rows = np.empty(n, dtype=dtype)
+    rows["_nfields"] = len(columns)
+    for name, _ in columns:
+        rows[f"_len_{name}"] = dtype[name].itemsize
+        rows[name] = values[name]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
+    )
+    with conn.cursor().copy(statement) as copy:
+        copy.write(_HEADER + rows.tobytes() + _TRAILER)
+    return n
+
+
+def table_exists(conn: psycopg.Connection[Any], name: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
+    return bool(row and row[0])
+
+
+# -- reads -------------------------------------------------------------------------------
+
+ELEVATOR_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("company_id", "int4"),
+    ("user_unit_id", "int4"),
+    ("age_years", "float8"),
+    ("building_type", "int4"),
+    ("insurance_valid", "bool"),
+    ("inspection_valid", "bool"),
+    ("in_service", "bool"),
+    ("tech_level", "float8"),
+    ("certified_staff", "int4"),
+    ("licensed", "bool"),
+    ("credit_grade", "int4"),
+    ("credit_score", "float8"),
+    ("paperless", "bool"),
+    ("management_level", "float8"),
+    ("safety_manager", "bool"),
+    ("complaints", "float8"),
+    ("has_status", "bool"),
+    ("online", "bool"),
+    ("condition_index", "float8"),
+    ("anomalies_30d", "float8"),
+    ("anomalies_90d", "float8"),
+]
+
+_ELEVATORS = """
+SELECT e.id, e.company_id, COALESCE(e.user_unit_id, -1),
+       (%(as_of_date)s::date - e.install_date)::float8 / 365.25,
+       COALESCE(array_position(%(building_types)s::text[], e.building_type) - 1, -1),
+       COALESCE(e.insurance_expiry >= %(as_of_date)s::date, false),
+       COALESCE(e.inspection_valid_until >= %(as_of_date)s::date, false),
+       e.in_service,
+       c.tech_level::float8, c.certified_staff, c.licensed,
+       array_position(ARRAY['A', 'B', 'C'], c.credit_grade::text) - 1,
+       c.credit_score::float8, c.paperless,
+       COALESCE(u.management_level::float8, 'NaN'), COALESCE(u.safety_manager, false),
+       COALESCE(u.complaints, 0)::float8,
+       s.elevator_id IS NOT NULL, COALESCE(s.online, false),
+       {condition}
+FROM elevators e
+JOIN maintenance_companies c ON c.id = e.company_id
+LEFT JOIN user_units u ON u.id = e.user_unit_id
+LEFT JOIN elevator_status s ON s.elevator_id = e.id
+{condition_join}
+ORDER BY e.id
+"""
+_WITH_CONDITION = (
+    "COALESCE(ec.condition_index::float8, 'NaN'), COALESCE(ec.anomalies_30d::float8, 'NaN'),"
+    " COALESCE(ec.anomalies_90d::float8, 'NaN')",
+    "LEFT JOIN elevator_condition ec ON ec.elevator_id = e.id",
+)
+_WITHOUT_CONDITION = ("'NaN'::float8, 'NaN'::float8, 'NaN'::float8", "")
+
+
+def read_elevators(
+    conn: psycopg.Connection[Any], as_of: datetime, building_types: Sequence[str]
+) -> NDArray[Any]:
+    """One row per elevator, ordered by id; the condition index when analytics has one."""
+    condition, join = (
+        _WITH_CONDITION if table_exists(conn, "elevator_condition") else _WITHOUT_CONDITION
+    )
+    query = _ELEVATORS.format(condition=condition, condition_join=join)
+    params = {"as_of_date": as_of.date(), "building_types": list(building_types)}
+    return copy_out(conn, query, params, ELEVATOR_COLUMNS)
+
+
+ALARM_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("faults_30d", "float8"),
+    ("faults_90d", "float8"),
+    ("entrapments_30d", "float8"),
+    ("entrapments_90d", "float8"),
+    ("anomalies_30d", "float8"),
+    ("anomalies_90d", "float8"),
+    ("misuse_90d", "float8"),
+    ("offline_s_30d", "float8"),
+    ("serious_day", "int4"),
+]
+
+_ALARMS = """
+SELECT elevator_id,
+       count(*) FILTER (WHERE type = ANY(%(faults)s) AND opened_at >= %(t30)s)::float8,
+       count(*) FILTER (WHERE type = ANY(%(faults)s) AND opened_at >= %(t90)s)::float8,
+       count(*) FILTER (WHERE type = 'entrapment' AND opened_at >= %(t30)s)::float8,
+       count(*) FILTER (WHERE type = 'entrapment' AND opened_at >= %(t90)s)::float8,
+       count(*) FILTER (WHERE type = 'anomaly' AND opened_at >= %(t30)s)::float8,
+       count(*) FILTER (WHERE type = 'anomaly' AND opened_at >= %(t90)s)::float8,
+       count(*) FILTER (WHERE type = ANY(%(misuse)s) AND opened_at >= %(t90)s)::float8,
+       COALESCE(sum(EXTRACT(EPOCH FROM
+           LEAST(COALESCE(resolved_at, closed_at, %(as_of)s), %(as_of)s)
+           - GREATEST(opened_at, %(t30)s))) FILTER (WHERE type = 'terminal_offline'
+             AND COALESCE(resolved_at, closed_at, %(as_of)s) > %(t30)s), 0)::float8,
+       COALESCE((max(opened_at) FILTER (WHERE type = ANY(%(serious)s) AND opened_at >= %(t90)s)
+                 AT TIME ZONE 'UTC')::date - DATE '1970-01-01', %(no_day)s)
+FROM alarms
+WHERE opened_at < %(as_of)s AND state <> 'false_alarm'
+  AND (opened_at >= %(t90)s
+       OR (type = 'terminal_offline' AND COALESCE(resolved_at, closed_at, %(as_of)s) > %(t30)s))
+GROUP BY elevator_id
+ORDER BY elevator_id
+"""
+
+
+def read_alarm_counts(
+    conn: psycopg.Connection[Any],
+    as_of: datetime,
+    fault_types: Sequence[str],
+    misuse_types: Sequence[str],
+    serious_types: Sequence[str],
+) -> NDArray[Any]:
+    """Per elevator with alarms in the last 90 days: counts by kind, offline seconds in the
+    last 30 days, and the day of the newest serious fault (``NO_DAY`` when none)."""
+    params = {
+        "as_of": as_of,
+        "t30": as_of - timedelta(days=30),
+        "t90": as_of - timedelta(days=90),
+        "faults": list(fault_types),
+        "misuse": list(misuse_types),
+        "serious": list(serious_types),
+        "no_day": int(NO_DAY),
+    }
+    return copy_out(conn, _ALARMS, params, ALARM_COLUMNS)
+
+
+RECORD_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("half_monthly", "int4"),
+    ("quarterly", "int4"),
+    ("half_yearly", "int4"),
+    ("yearly", "int4"),
+    ("last_visit", "int4"),
+]
+
+_RECORDS = """
+WITH r AS (
+    SELECT elevator_id, level, (ended_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day
+    FROM maintenance_records WHERE ended_at < %(as_of)s
+)
+SELECT elevator_id,
+       COALESCE(max(day) FILTER (WHERE level <> 'repair'), %(no_day)s),
+       COALESCE(max(day) FILTER (WHERE level IN ('quarterly', 'half_yearly', 'yearly')),
+                %(no_day)s),
+       COALESCE(max(day) FILTER (WHERE level IN ('half_yearly', 'yearly')), %(no_day)s),
+       COALESCE(max(day) FILTER (WHERE level = 'yearly'), %(no_day)s),
+       COALESCE(max(day), %(no_day)s)
+FROM r
+GROUP BY elevator_id
+ORDER BY elevator_id
+"""
+
+
+def read_last_done(conn: psycopg.Connection[Any], as_of: datetime) -> NDArray[Any]:
+    """Per elevator with records: the day each level was last done (a level is done by a
+    visit of it or of any level above) and the day of the last visit of any kind."""
+    return copy_out(conn, _RECORDS, {"as_of": as_of, "no_day": int(NO_DAY)}, RECORD_COLUMNS)
+
+
+COMPANY_COLUMNS: Columns = [
+    ("company_id", "int4"),
+    ("due_visits", "float8"),
+    ("on_time_visits", "float8"),
+    ("mean_arrival_min", "float8"),
+]
+
+_COMPANIES = """
+WITH rec AS (
+    SELECT company_id, count(*)::float8 AS due,
+           count(*) FILTER (WHERE (ended_at AT TIME ZONE 'UTC')::date <= due_date)::float8 AS ok
+    FROM maintenance_records
+    WHERE due_date IS NOT NULL AND ended_at >= %(t365)s AND ended_at < %(as_of)s
+    GROUP BY company_id
+), missed AS (
+    SELECT company_id, count(*)::float8 AS n FROM work_orders
+    WHERE state IN ('open', 'in_progress') AND due_date < %(as_of_date)s::date
+    GROUP BY company_id
+), arrival AS (
+    SELECT e.company_id, avg(EXTRACT(EPOCH FROM rc.arrived_at - rc.reported_at) / 60)::float8 AS m
+    FROM rescue_cases rc JOIN elevators e ON e.id = rc.elevator_id
+    WHERE rc.arrived_at IS NOT NULL AND rc.reported_at >= %(t365)s AND rc.reported_at < %(as_of)s
+    GROUP BY e.company_id
+)
+SELECT c.id, COALESCE(rec.due, 0) + COALESCE(missed.n, 0), COALESCE(rec.ok, 0),
+       COALESCE(arrival.m, 'NaN')
+FROM maintenance_companies c
+LEFT JOIN rec ON rec.company_id = c.id
+LEFT JOIN missed ON missed.company_id = c.id
+LEFT JOIN arrival ON arrival.company_id = c.id
+ORDER BY c.id
+"""
+
+
+def read_company_records(conn: psycopg.Connection[Any], as_of: datetime) -> NDArray[Any]:
+    """Per company over the last 365 days: visits that had a due date (plus pending work
+    orders already past due), those finished by it, and the mean rescue arrival."""
+    params = {"as_of": as_of, "as_of_date": as_of.date(), "t365": as_of - timedelta(days=365)}
+    return copy_out(conn, _COMPANIES, params, COMPANY_COLUMNS)
+
+
+# -- writes ------------------------------------------------------------------------------
+
+SCORE_STAGE_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("total", "float8"),
+    ("grade", "int2"),
+    ("baseline", "float8"),
+    *[(f"f_{name}", "float8") for name in ("age", "company", "user_unit", "credit", "monitoring")],
+    *[(f"c_{name}", "float8") for name in ("age", "company", "user_unit", "credit", "monitoring")],
+    ("eligible", "bool"),
+    ("interval_days", "int4"),
+    ("reason_key", "int4"),
+    ("last_hm", "int4"),
+    ("due_hm", "int4"),
+    ("plan_key", "int4"),
+    ("last_q", "int4"),
+    ("due_q", "int4"),
+    ("last_hy", "int4"),
+    ("due_hy", "int4"),
+    ("last_y", "int4"),
+    ("due_y", "int4"),
+]
+
+_STAGE_DDL = """
+CREATE TEMP TABLE score_stage (
+    elevator_id int4, total float8, grade int2, baseline float8,
+    f_age float8, f_company float8, f_user_unit float8, f_credit float8, f_monitoring float8,
+    c_age float8, c_company float8, c_user_unit float8, c_credit float8, c_monitoring float8,
+    eligible bool, interval_days int4, reason_key int4,
+    last_hm int4, due_hm int4, plan_key int4, last_q int4, due_q int4, last_hy int4,
+    due_hy int4, last_y int4, due_y int4
+) ON COMMIT DROP;
+CREATE TEMP TABLE score_reasons (key int4 PRIMARY KEY, reasons jsonb) ON COMMIT DROP;
+"""
+
+_UPSERT_SCORES = """
+INSERT INTO elevator_scores (elevator_id, computed_at, total, grade, baseline, factors,
+                             contributions, eligible, interval_days, reasons)
+SELECT s.elevator_id, %(at)s, s.total, (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1], s.baseline,
+       jsonb_build_object('age', s.f_age, 'company', s.f_company, 'user_unit', s.f_user_unit,
+                          'credit', s.f_credit, 'monitoring', s.f_monitoring),
+       jsonb_build_object('age', s.c_age, 'company', s.c_company, 'user_unit', s.c_user_unit,
+                          'credit', s.c_credit, 'monitoring', s.c_monitoring),
+       s.eligible, s.interval_days, r.reasons
+FROM score_stage s JOIN score_reasons r ON r.key = s.reason_key
+ON CONFLICT (elevator_id) DO UPDATE SET
+    computed_at = EXCLUDED.computed_at, total = EXCLUDED.total, grade = EXCLUDED.grade,
+    baseline = EXCLUDED.baseline, factors = EXCLUDED.factors,
+    contributions = EXCLUDED.contributions, eligible = EXCLUDED.eligible,
+    interval_days = EXCLUDED.interval_days, reasons = EXCLUDED.reasons
+"""
+
+_UPSERT_PLANS = """
+INSERT INTO maintenance_plans AS p (elevator_id, level, interval_days, last_done, next_due,
+                                    reasons, updated_at)
+SELECT s.elevator_id, v.level, v.interval_days,
+       CASE WHEN v.last = %(no_day)s THEN NULL ELSE DATE '1970-01-01' + v.last END,
+       DATE '1970-01-01' + v.due, r.reasons, %(at)s
+FROM score_stage s
+CROSS JOIN LATERAL (VALUES
+    ('half_monthly', s.interval_days, s.last_hm, s.due_hm, s.plan_key),
+    ('quarterly', %(quarterly)s::int4, s.last_q, s.due_q, -1),
+    ('half_yearly', %(half_yearly)s::int4, s.last_hy, s.due_hy, -2),
+    ('yearly', %(yearly)s::int4, s.last_y, s.due_y, -3)
+) AS v(level, interval_days, last, due, key)
+JOIN score_reasons r ON r.key = v.key
+ON CONFLICT (elevator_id, level) DO UPDATE SET
+    interval_days = EXCLUDED.interval_days, last_done = EXCLUDED.last_done,
+    -- never maintained: due since the plan was first made, not "today" every day
+    next_due = CASE WHEN EXCLUDED.last_done IS NULL AND p.last_done IS NULL
+                    THEN LEAST(p.next_due, EXCLUDED.next_due) ELSE EXCLUDED.next_due END,
+    reasons = EXCLUDED.reasons, updated_at = EXCLUDED.updated_at
+WHERE (p.interval_days, p.last_done, p.next_due, p.reasons)
+      IS DISTINCT FROM (EXCLUDED.interval_days, EXCLUDED.last_done,
+                        CASE WHEN EXCLUDED.last_done IS NULL AND p.last_done IS NULL
+                             THEN LEAST(p.next_due, EXCLUDED.next_due)
+                             ELSE EXCLUDED.next_due END,
+                        EXCLUDED.reasons)
+"""
+
+
+def write_scores_and_plans(
+    conn: psycopg.Connection[Any],
+    at: datetime,
+    stage: Mapping[str, Any],
+    reasons: Mapping[int, list[dict[str, str]]],
+    periods: Mapping[str, int],
+) -> tuple[int, int]:
+    """Upsert scores and plans from per-elevator arrays (``SCORE_STAGE_COLUMNS``) in the
+    caller's transaction. ``reasons`` maps each ``reason_key``/``plan_key`` (and -1, -2, -3
+    for the quarterly, half-yearly and yearly plans) to its reason list. Returns the number
+    of scores written and of plan rows changed."""
+    conn.execute(_STAGE_DDL)
+    copy_in(conn, "score_stage", SCORE_STAGE_COLUMNS, stage)
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO score_reasons (key, reasons) VALUES (%s, %s)",
+            [(k, Jsonb(v)) for k, v in reasons.items()],
+        )
+    scores = conn.execute(_UPSERT_SCORES, {"at": at}).rowcount
+    plans = conn.execute(
+        _UPSERT_PLANS,
+        {
+            "at": at,
+            "no_day": int(NO_DAY),
+            "quarterly": periods["quarterly"],
+            "half_yearly": periods["half_yearly"],
+            "yearly": periods["yearly"],
+        },
+    ).rowcount
+    return scores, plans
+
+
+def day_number(d: date) -> int:
+    return (d - date(1970, 1, 1)).days

@@ -1,0 +1,127 @@
+// liftwatch web UI core: session, API calls, view routing, live events (SSE).
+"use strict";
+
+const LW = {
+  token: sessionStorage.getItem("lw_token"),
+  me: null,
+  config: null,
+  views: {},            // name -> {show(), hide()}
+  listeners: [],        // functions called with each live event
+  source: null,
+};
+
+LW.api = async function (path, options = {}) {
+  const headers = Object.assign({}, options.headers || {});
+  if (LW.token) headers["Authorization"] = "Bearer " + LW.token;
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (response.status === 401 && LW.token) { LW.logout(); throw new Error("session expired"); }
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { const body = await response.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
+    const err = new Error(detail); err.status = response.status; throw err;
+  }
+  const type = response.headers.get("content-type") || "";
+  return type.includes("json") ? response.json() : response.text();
+};
+
+LW.el = function (tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined) node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+};
+
+LW.fmtTime = (iso) => iso ? new Date(iso).toLocaleString() : "—";
+LW.label = (s) => String(s).replace(/_/g, " ");
+LW.can = (...roles) => LW.me && (LW.me.role === "admin" || roles.includes(LW.me.role));
+
+LW.login = async function (username, password) {
+  const body = new URLSearchParams({ username, password });
+  const r = await fetch("/api/v1/auth/token", { method: "POST", body });
+  if (!r.ok) throw new Error(r.status === 401 ? "wrong username or password" : "login failed (" + r.status + ")");
+  const data = await r.json();
+  LW.token = data.access_token;
+  sessionStorage.setItem("lw_token", LW.token);
+};
+
+LW.logout = function () {
+  LW.token = null; LW.me = null;
+  sessionStorage.removeItem("lw_token");
+  if (LW.source) { LW.source.close(); LW.source = null; }
+  location.hash = "#/login";
+  LW.route();
+};
+
+LW.connectLive = function () {
+  if (LW.source || !LW.token) return;
+  const live = document.getElementById("live");
+  const source = new EventSource("/api/v1/events?access_token=" + encodeURIComponent(LW.token));
+  source.addEventListener("hello", () => { live.className = "live on"; });
+  source.onerror = () => { live.className = "live off"; };
+  for (const kind of ["alarm", "status", "case", "offer"]) {
+    source.addEventListener(kind, (e) => {
+      let event; try { event = JSON.parse(e.data); } catch (err) { return; }
+      for (const fn of LW.listeners) { try { fn(event); } catch (err) { console.error(err); } }
+    });
+  }
+  source.addEventListener("overflow", () => { source.close(); LW.source = null; setTimeout(LW.connectLive, 1000); });
+  LW.source = source;
+};
+
+LW.defaultView = function () {
+  const role = LW.me.role;
+  if (role === "rescuer") return "desk";
+  return "map";
+};
+
+LW.allowed = function (view) {
+  const link = document.querySelector(`#nav a[data-view="${view}"]`);
+  return link && link.dataset.roles.split(" ").includes(LW.me.role);
+};
+
+LW.route = async function () {
+  const view = (location.hash.replace(/^#\//, "") || "").split("?")[0];
+  if (!LW.token) { LW.showView("login"); return; }
+  if (!LW.me) {
+    try { LW.me = await LW.api("/api/v1/auth/me"); } catch (e) { LW.logout(); return; }
+    document.getElementById("whoami").textContent = `${LW.me.subject} · ${LW.me.role}` + (LW.me.company_id ? ` (company ${LW.me.company_id})` : "");
+    for (const a of document.querySelectorAll("#nav a")) a.hidden = !a.dataset.roles.split(" ").includes(LW.me.role);
+    LW.connectLive();
+  }
+  if (!view || view === "login" || !LW.allowed(view)) { location.hash = "#/" + LW.defaultView(); return; }
+  LW.showView(view);
+};
+
+LW.showView = function (name) {
+  document.getElementById("topbar").hidden = name === "login";
+  for (const section of document.querySelectorAll(".view")) {
+    const on = section.id === "view-" + name;
+    if (section.hidden === on) {
+      section.hidden = !on;
+      const v = LW.views[section.id.slice(5)];
+      if (v) (on ? v.show : v.hide || (() => {}))();
+    }
+  }
+  for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === name);
+};
+
+document.addEventListener("DOMContentLoaded", async () => {
+  try { LW.config = await LW.api("/api/v1/ui-config"); } catch (e) { LW.config = { statuses: [], districts: [], center: [113.3, 23.13], tile_url: "" }; }
+  document.getElementById("login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const err = document.getElementById("login-error");
+    err.textContent = "";
+    try {
+      await LW.login(document.getElementById("username").value, document.getElementById("password").value);
+      location.hash = "#/";
+      await LW.route();
+    } catch (ex) { err.textContent = ex.message; }
+  });
+  document.getElementById("logout").addEventListener("click", LW.logout);
+  window.addEventListener("hashchange", LW.route);
+  LW.route();
+});

@@ -1,0 +1,62 @@
+// Supervisor indicators by district or company; rescue indicators from the dispatch part.
+"use strict";
+
+(function () {
+  async function load() {
+    const group = document.getElementById("ind-group").value;
+    const days = document.getElementById("ind-days").value;
+    const totals = document.getElementById("ind-totals");
+    const charts = document.getElementById("ind-charts");
+    let data;
+    try { data = await LW.api(`/api/v1/indicators?group_by=${group}&days=${days}&limit=500`); }
+    catch (e) { charts.replaceChildren(LW.el("p", { class: "error" }, e.message)); return; }
+    const t = data.total;
+    const card = (label, value, extra) => LW.el("div", { class: "card" }, LW.el("div", { class: "muted" }, label), LW.el("div", { class: "big" }, value), extra ? LW.el("div", { class: "muted" }, extra) : "");
+    totals.replaceChildren(
+      card("Elevators in use", t.elevators),
+      card("Fault rate", `${t.fault_rate_pct.toFixed(2)} %`, `${t.faults} faults in ${data.days} d`),
+      card("Entrapment rate (monthly)", `${t.entrapment_rate_monthly_pct.toFixed(3)} %`, `${t.entrapments} entrapments`),
+      card("Insurance coverage", `${t.insurance_coverage_pct.toFixed(1)} %`, `target ${data.insurance_target_pct} % · ${t.insurance_target_met ? "met" : "NOT met"}`),
+      card("Overdue maintenance", t.overdue_elevators === null ? "n/a" : t.overdue_elevators, t.maintenance_on_time_pct === null ? "" : `${t.maintenance_on_time_pct.toFixed(1)} % on time`),
+    );
+    const rows = data.groups.items;
+    const label = (r) => (group === "company" ? r.name : r.key);
+    charts.replaceChildren(
+      LW.barChart("Fault rate (%)", rows.map((r) => ({ label: label(r), value: r.fault_rate_pct })), { unit: " %", color: "#f08a24" }),
+      LW.barChart("Monthly entrapment rate (%)", rows.map((r) => ({ label: label(r), value: r.entrapment_rate_monthly_pct })), { unit: " %", color: "#d7263d" }),
+      LW.barChart("Insurance coverage (%) vs 92 % target", rows.map((r) => ({ label: label(r), value: r.insurance_coverage_pct })), { unit: " %", target: data.insurance_target_pct, max: 100 }),
+      LW.barChart("Overdue maintenance (elevators)", rows.map((r) => ({ label: label(r), value: r.overdue_elevators })), { color: "#3b82c4" }),
+    );
+    loadRescue(group, days);
+  }
+
+  async function loadRescue(group, days) {
+    const box = document.getElementById("rescue-charts");
+    let data;
+    try { data = await LW.api(`/api/v1/rescue-indicators?group_by=${group}&days=${days}`); }
+    catch (e) {
+      box.replaceChildren(LW.el("p", { class: "muted" }, e.status === 404 ? "rescue indicators are not available on this server" : e.message));
+      return;
+    }
+    const rows = Array.isArray(data) ? data : (data.groups && (data.groups.items || data.groups)) || data.items || [];
+    const pick = (r, ...keys) => { for (const k of keys) if (r[k] !== undefined && r[k] !== null) return +r[k]; return null; };
+    const name = (r) => r.name || r.key || r.district || r.company_id || "?";
+    box.replaceChildren(
+      LW.barChart("Mean arrival time (min)", rows.map((r) => ({ label: name(r), value: pick(r, "mean_arrival_min", "arrival_mean_min", "avg_arrival_min") })), { unit: " min", target: 30, targetLabel: "30 min", higherIsBetter: false }),
+      LW.barChart("Arrivals within 30 min (%)", rows.map((r) => ({ label: name(r), value: pick(r, "within_30_min_pct", "arrived_within_30_pct", "share_within_30_min_pct") })), { unit: " %", max: 100, color: "#2e9e5b" }),
+    );
+  }
+
+  let wired = false;
+  LW.views.indicators = {
+    show() {
+      if (!wired) {
+        wired = true;
+        document.getElementById("ind-group").addEventListener("change", load);
+        document.getElementById("ind-days").addEventListener("change", load);
+      }
+      load();
+    },
+    hide() {},
+  };
+})();

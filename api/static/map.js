@@ -1,0 +1,202 @@
+// The one map: server-side clusters / points, filters, live colour changes, elevator panel.
+"use strict";
+
+(function () {
+  let map = null, layer = null, districtLayer = null, mode = "clusters";
+  const points = new Map();          // elevator id -> marker (points shown now)
+  let pending = null, lastRequest = 0, refreshTimer = null;
+
+  function statusFilter() {
+    return [...document.querySelectorAll("#status-filter input:checked")].map((i) => i.value);
+  }
+
+  function pointIcon(id, status, company) {
+    return L.divIcon({
+      className: "", iconSize: [14, 14], iconAnchor: [7, 7],
+      html: `<div class="lw-point s-${status}" data-elevator="${id}" data-status="${status}" data-company="${company}" title="elevator ${id}: ${LW.label(status)}"></div>`,
+    });
+  }
+
+  function clusterIcon(p) {
+    const size = Math.round(22 + 8 * Math.log10(p.count));
+    const title = Object.entries(p.statuses).map(([k, v]) => `${LW.label(k)}: ${v}`).join("\n");
+    return L.divIcon({
+      className: "lw-cluster", iconSize: [size, size], iconAnchor: [size / 2, size / 2],
+      html: `<div class="s-${p.worst}" data-count="${p.count}" data-worst="${p.worst}" title="${title}">${p.count >= 10000 ? Math.round(p.count / 1000) + "k" : p.count}</div>`,
+    });
+  }
+
+  async function load() {
+    if (!map) return;
+    const b = map.getBounds();
+    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+    const bbox = [clamp(b.getWest(), -180, 179.99), clamp(b.getSouth(), -90, 89.99), clamp(b.getEast(), -179.99, 180), clamp(b.getNorth(), -89.99, 90)].map((v) => v.toFixed(5)).join(",");
+    const params = new URLSearchParams({ bbox, zoom: String(map.getZoom()) });
+    const statuses = statusFilter();
+    if (statuses.length && statuses.length < LW.config.statuses.length) params.set("status", statuses.join(","));
+    const district = document.getElementById("district-filter").value;
+    if (district) params.set("district", district);
+    const company = document.getElementById("company-filter").value;
+    if (company && LW.me.role !== "company") params.set("company", company);
+    const ticket = ++lastRequest;
+    let data;
+    try { data = await LW.api("/api/v1/map?" + params); } catch (e) { document.getElementById("map-summary").textContent = e.message; return; }
+    if (ticket !== lastRequest) return;   // a newer request is on its way
+    render(data);
+  }
+
+  function render(data) {
+    layer.clearLayers();
+    points.clear();
+    mode = data.meta.mode;
+    for (const f of data.features) {
+      const [lon, lat] = f.geometry.coordinates;
+      const p = f.properties;
+      if (p.cluster) {
+        const m = L.marker([lat, lon], { icon: clusterIcon(p), keyboard: false });
+        m.on("click", () => map.setView([lat, lon], Math.min(map.getZoom() + 2, 19)));
+        layer.addLayer(m);
+      } else {
+        const m = L.marker([lat, lon], { icon: pointIcon(p.id, p.status, p.company_id), keyboard: false });
+        m.on("click", () => openPanel(p.id));
+        m.lw = p;
+        points.set(p.id, m);
+        layer.addLayer(m);
+      }
+    }
+    const s = data.meta.statuses;
+    const summary = document.getElementById("map-summary");
+    summary.replaceChildren(
+      LW.el("div", { id: "map-total", "data-total": data.meta.total, "data-mode": mode }, `${data.meta.total} elevators · ${mode}`),
+      ...LW.config.statuses.filter((k) => s[k]).map((k) => LW.el("div", {}, LW.el("span", { class: `swatch s-${k}` }), `${LW.label(k)}: ${s[k]}`)),
+    );
+  }
+
+  function scheduleReload() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => { refreshTimer = null; load(); }, 1500);
+  }
+
+  function onLive(event) {
+    const log = document.getElementById("event-log");
+    const what = event.kind === "alarm" ? `${LW.label(event.type || "alarm")} ${event.state || ""}` : `${event.kind} ${event.step || event.state || ""}`;
+    log.prepend(LW.el("li", {}, `${new Date().toLocaleTimeString()} · elevator ${event.elevator_id ?? "?"} · ${what}`));
+    while (log.children.length > 30) log.lastChild.remove();
+    if (!map || event.elevator_id === undefined) return;
+    const marker = points.get(event.elevator_id);
+    if (marker && event.map_status) {
+      marker.lw.status = event.map_status;
+      marker.setIcon(pointIcon(event.elevator_id, event.map_status, marker.lw.company_id));
+    } else if (mode === "clusters") {
+      scheduleReload();
+    }
+    if (currentPanel === event.elevator_id) openPanel(event.elevator_id);
+  }
+
+  // ---- the elevator panel ----
+  let currentPanel = null;
+
+  async function openPanel(id) {
+    currentPanel = id;
+    const panel = document.getElementById("panel");
+    const body = document.getElementById("panel-body");
+    if (panel.hidden) { panel.hidden = false; setTimeout(() => map.invalidateSize(), 0); }
+    let d;
+    try { d = await LW.api(`/api/v1/elevators/${id}`); } catch (e) { body.replaceChildren(LW.el("p", { class: "error" }, e.message)); return; }
+    if (currentPanel !== id) return;
+    const st = d.status;
+    const kv = (pairs) => LW.el("div", { class: "kv" }, ...pairs.flatMap(([k, v]) => [LW.el("span", { class: "muted" }, k), LW.el("span", {}, v)]));
+    const parts = [
+      LW.el("h3", { id: "panel-title", "data-elevator": d.id }, `${d.code}`),
+      LW.el("div", {}, LW.el("span", { class: `badge s-${d.map_status}`, id: "panel-status" }, LW.label(d.map_status || "unknown")), ` ${d.district} · ${d.company_name}`),
+      LW.el("p", { class: "muted" }, d.address || `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`),
+      LW.el("h4", {}, "Current status"),
+      st ? kv([["updated", LW.fmtTime(st.ts)], ["online", st.online ? "yes" : "no"], ["car", `${st.car} ${st.direction}`], ["floor", st.floor], ["door", `${st.door}${st.door_zone ? " (door zone)" : ""}`], ["passenger", st.passenger ? "present" : "none"], ["mode", LW.label(st.mode)], ["power", st.power], ["speed", `${st.speed.toFixed(2)} m/s`]])
+         : LW.el("p", { class: "muted" }, "no status reported yet"),
+      LW.el("h4", {}, "Active alarms"),
+    ];
+    if (!d.alarms.length) parts.push(LW.el("p", { class: "muted" }, "none"));
+    for (const a of d.alarms) {
+      const row = LW.el("div", { class: "alarm" }, `${LW.label(a.type)} · ${a.state} · since ${LW.fmtTime(a.opened_at)} `);
+      if (LW.can("desk", "company")) {
+        for (const [action, label] of [["acknowledge", "ack"], ["resolve", "resolve"], ["false-alarm", "false alarm"]]) {
+          row.append(LW.el("button", { class: "act", type: "button", onclick: async () => {
+            try { await LW.api(`/api/v1/alarms/${a.id}/${action}`, { method: "POST" }); openPanel(id); } catch (e) { alert(e.message); }
+          } }, label));
+        }
+      }
+      parts.push(row);
+    }
+    parts.push(LW.el("h4", {}, "Maintenance score (3+2)"), await scoreSection(d));
+    if (d.plans && d.plans.length) {
+      parts.push(LW.el("h4", {}, "Maintenance plan"), kv(d.plans.map((p) => [LW.label(p.level), `due ${p.next_due} (every ${p.interval_days} d)`])));
+    }
+    parts.push(LW.el("h4", {}, "Telemetry, last hour"), await telemetrySection(id));
+    if (currentPanel === id) body.replaceChildren(...parts);
+  }
+
+  async function scoreSection(d) {
+    let s = null;
+    try { s = await LW.api(`/api/v1/elevators/${d.id}/score`); } catch (e) { s = d.score; }
+    if (!s) return LW.el("p", { class: "muted" }, "no score computed yet");
+    const rows = [];
+    const contributions = s.contributions || {};
+    for (const [k, v] of Object.entries(contributions)) if (typeof v === "number") rows.push({ label: LW.label(k), value: v });
+    const box = LW.el("div", {}, LW.el("div", {}, LW.el("strong", {}, `${(+s.total).toFixed(1)} / 100`), ` grade ${s.grade}`, s.interval_days ? ` · interval ${s.interval_days} d` : ""));
+    if (rows.length) box.append(LW.barChart("Contributions", rows, {}));
+    const reasons = s.reasons || s.explanation || [];
+    if (Array.isArray(reasons) && reasons.length) box.append(LW.el("ul", {}, ...reasons.map((r) => LW.el("li", {}, typeof r === "string" ? r : JSON.stringify(r)))));
+    return box;
+  }
+
+  async function telemetrySection(id) {
+    try {
+      const t = await LW.api(`/api/v1/elevators/${id}/telemetry?minutes=60&limit=600`);
+      const xs = t.ts.map((s) => new Date(s));
+      return LW.lineChart("speed (m/s) and floor", xs, [
+        { name: "speed", color: "#3b82c4", values: t.speed },
+        { name: "floor", color: "#f08a24", values: t.floor },
+      ]);
+    } catch (e) { return LW.el("p", { class: "muted" }, e.message); }
+  }
+
+  function init() {
+    const cfg = LW.config;
+    const filter = document.getElementById("status-filter");
+    for (const s of cfg.statuses) {
+      filter.append(LW.el("label", {}, LW.el("input", { type: "checkbox", value: s, checked: "checked", onchange: load }), LW.el("span", { class: `swatch s-${s}` }), LW.label(s)));
+    }
+    const districts = document.getElementById("district-filter");
+    for (const d of cfg.districts) districts.append(LW.el("option", { value: d }, d));
+    districts.addEventListener("change", load);
+    document.getElementById("company-filter").addEventListener("change", load);
+    document.getElementById("company-filter-label").hidden = LW.me.role === "company";
+    document.getElementById("panel-close").addEventListener("click", () => { document.getElementById("panel").hidden = true; currentPanel = null; setTimeout(() => map.invalidateSize(), 0); });
+
+    map = L.map("map", { preferCanvas: false, zoomControl: true }).setView([cfg.center[1], cfg.center[0]], 10);
+    if (cfg.tile_url) {
+      L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 19 }).addTo(map);
+    }
+    districtLayer = L.layerGroup().addTo(map);
+    LW.api("/api/v1/districts").then((geo) => {
+      for (const f of geo.features) {
+        if (f.properties.kind === "outline") {
+          L.geoJSON(f, { style: { color: "#6b7280", weight: 1.2, fillColor: f.properties.urban ? "#dfe7f1" : "#e9eee4", fillOpacity: cfg.tile_url ? 0.05 : 0.6 }, interactive: false }).addTo(districtLayer);
+        } else {
+          const [lon, lat] = f.geometry.coordinates;
+          L.marker([lat, lon], { icon: L.divIcon({ className: "district-label", html: f.properties.name, iconSize: [90, 16], iconAnchor: [45, 24] }), interactive: false, keyboard: false }).addTo(districtLayer);
+        }
+      }
+    }).catch(() => {});
+    layer = L.layerGroup().addTo(map);
+    map.on("moveend", load);
+    LW.listeners.push(onLive);
+    load();
+  }
+
+  LW.map = { openPanel, load, get leaflet() { return map; }, get mode() { return mode; } };
+  LW.views.map = {
+    show() { if (!map) init(); else { setTimeout(() => map.invalidateSize(), 0); load(); } },
+    hide() {},
+  };
+})();

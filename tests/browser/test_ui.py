@@ -1,0 +1,220 @@
+"""The web UI in real Chromium (Playwright) against a real uvicorn server and database."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from domain.alarms import AlarmType
+from storage.alarms import raise_alarm
+from tests.browser.seed import (
+    PASSWORD,
+    ApiServer,
+    SeededFleet,
+    insert_status,
+    insert_telemetry,
+    seed_fleet,
+)
+from tests.fixtures.services import require
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def ui(make_database: Callable[[], str]) -> Iterator[tuple[ApiServer, SeededFleet, str]]:
+    url = make_database()
+    fleet = seed_fleet(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for eid in fleet.elevators:
+            insert_status(conn, eid)
+        insert_telemetry(conn, 1)
+    with ApiServer(url) as server:
+        yield server, fleet, url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    path = os.environ.get("LIFTWATCH_CHROMIUM", "/usr/bin/chromium")
+    require(Path(path).exists(), f"chromium not found at {path} (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def login(page: Page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#whoami")).to_contain_text(username)
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def zoom_to(page: Page, lon: float, lat: float, zoom: int) -> None:
+    page.evaluate("([lat, lon, z]) => LW.map.leaflet.setView([lat, lon], z)", [lat, lon, zoom])
+
+
+def elevator_position(url: str, elevator_id: int) -> tuple[float, float]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT lon, lat FROM elevators WHERE id = %s", (elevator_id,)
+        ).fetchone()
+    assert row is not None
+    return float(row[0]), float(row[1])
+
+
+def test_wrong_password_is_refused(ui: Any, page: Page) -> None:
+    server, _, _ = ui
+    page.goto(server.base_url + "/")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "not-the-password")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_contain_text("wrong username or password")
+
+
+def test_supervisor_sees_clusters_zooms_and_opens_panel(ui: Any, page: Page) -> None:
+    server, fleet, url = ui
+    login(page, server.base_url, "supervisor")
+    expect(page.locator(".lw-cluster div").first).to_be_visible()
+    total = page.locator("#map-total").get_attribute("data-total")
+    assert total == str(len(fleet.elevators))
+    counts = page.eval_on_selector_all(".lw-cluster div", "els => els.map(e => +e.dataset.count)")
+    singles = page.locator(".lw-point").count()
+    assert sum(counts) + singles == len(fleet.elevators)
+    shot(page, "map-city")
+    lon, lat = elevator_position(url, 1)
+    zoom_to(page, lon, lat, 17)
+    marker = page.locator('.lw-point[data-elevator="1"]')
+    expect(marker).to_be_visible()
+    marker.click()
+    expect(page.locator("#panel-title")).to_have_attribute("data-elevator", "1")
+    expect(page.locator("#panel-body")).to_contain_text("Current status")
+    expect(page.locator("#panel-body svg path").first).to_be_attached()  # telemetry chart
+    shot(page, "map-panel")
+
+
+def test_injected_entrapment_turns_marker_red_without_reload(ui: Any, page: Page) -> None:
+    server, fleet, url = ui
+    login(page, server.base_url, "desk")
+    target = 5
+    lon, lat = elevator_position(url, target)
+    zoom_to(page, lon, lat, 17)
+    marker = page.locator(f'.lw-point[data-elevator="{target}"]')
+    expect(marker).to_have_attribute("data-status", "normal")
+    expect(page.locator("#live")).to_have_class("live on")
+    page.evaluate("window.__noReload = true")
+    with psycopg.connect(url) as conn:
+        raise_alarm(conn, target, AlarmType.ENTRAPMENT, datetime.now(UTC), "browser-test")
+    started = time.monotonic()
+    expect(marker).to_have_attribute("data-status", "entrapment", timeout=3000)
+    elapsed = time.monotonic() - started
+    assert page.evaluate("window.__noReload") is True  # the page was not reloaded
+    assert elapsed < 3.0
+    color = marker.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert color == "rgb(215, 38, 61)"
+    shot(page, "map-entrapment")
+
+
+def test_desk_board_shows_case_and_dispatch_steps(ui: Any, page: Page) -> None:
+    server, fleet, url = ui
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO rescue_cases (elevator_id, source, state, tier, rescuer_id,"
+            " trapped_since) VALUES (7, 'entrapment', 'accepted', 1, 1, now() - interval"
+            " '6 minutes') RETURNING id"
+        ).fetchone()
+        assert row is not None
+        case_id = int(row[0])
+        for step, actor in (
+            ("reported", "detector"),
+            ("offered", "dispatcher"),
+            ("accepted", "R1"),
+        ):
+            conn.execute(
+                "INSERT INTO case_events (case_id, step, actor) VALUES (%s, %s, %s)",
+                (case_id, step, actor),
+            )
+    login(page, server.base_url, "desk")
+    page.goto(server.base_url + "/#/desk")
+    card = page.locator(f'[data-case="{case_id}"]')
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("accepted")
+    steps = card.locator(".timeline li")
+    expect(steps).to_have_count(3)
+    assert [steps.nth(i).get_attribute("data-step") for i in range(3)] == [
+        "reported",
+        "offered",
+        "accepted",
+    ]
+    shot(page, "desk-board")
+
+
+def test_company_user_sees_only_its_own_elevators(ui: Any, page: Page) -> None:
+    server, fleet, url = ui
+    login(page, server.base_url, "company1")
+    expect(page.locator("#map-total")).to_have_attribute(
+        "data-total", str(len(fleet.of_company(1)))
+    )
+    # Street level over a block where companies 1, 2 and 3 all have elevators.
+    lon, lat = elevator_position(url, 1)
+    zoom_to(page, lon + 0.002, lat + 0.001, 16)
+    expect(page.locator(".lw-point").first).to_be_visible()
+    companies = set(
+        page.eval_on_selector_all(".lw-point", "els => els.map(e => e.dataset.company)")
+    )
+    assert companies == {"1"}
+    shown = {
+        int(i)
+        for i in page.eval_on_selector_all(".lw-point", "els => els.map(e => e.dataset.elevator)")
+    }
+    assert shown and shown <= set(fleet.of_company(1))
+    # Indicators tab exists, the admin-only pages do not.
+    expect(page.locator('#nav a[data-view="indicators"]')).to_be_visible()
+    shot(page, "company-map")
+
+
+def test_supervisor_indicators_charts(ui: Any, page: Page) -> None:
+    server, _, _ = ui
+    login(page, server.base_url, "supervisor")
+    page.goto(server.base_url + "/#/indicators")
+    expect(page.locator("#ind-charts .chart")).to_have_count(4)
+    expect(page.locator("#ind-totals")).to_contain_text("Insurance coverage")
+    shot(page, "indicators")

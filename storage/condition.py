@@ -59,7 +59,9 @@ def load_daily_channels(
         m[i, j] = float(value)
 
     start = datetime.combine(first, datetime.min.time(), UTC)
+    from_view = False
     if _daily_view_populated(conn):
+        from_view = True
         cols = ", ".join(DAILY_CHANNELS.values())
         rows = conn.execute(
             f"SELECT elevator_id, day, {cols} FROM telemetry_daily WHERE day >= %s",  # noqa: S608
@@ -81,7 +83,7 @@ def load_daily_channels(
         (analog_start,),
     ).fetchall()
     for eid, day, key, value in rows:
-        if str(key) in DAILY_CHANNELS and str(key) in channels:
+        if from_view and str(key) in DAILY_CHANNELS:
             continue  # the daily view already has it
         put(str(key), eid, day.astimezone(UTC).date(), value)
     return DailyChannels(ids, first, channels)

@@ -36,15 +36,17 @@ FACTORS: tuple[str, ...] = ("age", "company", "user_unit", "credit", "monitoring
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 NEUTRAL = 50.0
 
-# Age: usage intensity by building type stretches calendar years into "effective" years
-# (our design: public buildings run far more trips a day than homes).
+# Age: usage intensity by building type stretches calendar years into "effective" years:
+# wear follows trips, and public buildings run far more trips a day than homes (ratios of
+# daily trips to a residential building's, as in the simulator's passenger-demand model;
+# replace them with measured run counters where available).
 BUILDING_TYPES: tuple[BuildingType, ...] = tuple(BuildingType)
 USAGE_FACTOR: dict[BuildingType, float] = {
     BuildingType.RESIDENTIAL: 1.0,
-    BuildingType.OFFICE: 1.2,
-    BuildingType.HOSPITAL: 1.4,
-    BuildingType.MALL: 1.5,
-    BuildingType.METRO: 1.6,
+    BuildingType.OFFICE: 1.7,
+    BuildingType.HOSPITAL: 1.75,
+    BuildingType.MALL: 1.6,
+    BuildingType.METRO: 1.5,
 }
 # Score by effective age: new units near 100; the usual 15-year design life at 60; past
 # 25 effective years (major overhaul / replacement age) 15 and less.
@@ -53,12 +55,12 @@ AGE_SCORES = np.array([100.0, 95.0, 80.0, 60.0, 35.0, 15.0, 0.0])
 
 # Company: registered technical level, staffing, its fleet's record, punctuality, rescue.
 COMPANY_SUBWEIGHTS = {
-    "tech_level": 0.2,
-    "staffing": 0.15,
+    "tech_level": 0.3,
+    "staffing": 0.1,
     "fault_rate": 0.2,
     "entrapment_rate": 0.15,
     "on_time": 0.15,
-    "arrival": 0.15,
+    "arrival": 0.1,
 }
 ELEVATORS_PER_TECH_KNOTS = np.array([0.0, 25.0, 40.0, 80.0])  # <= 25 per technician: full
 ELEVATORS_PER_TECH_SCORES = np.array([100.0, 100.0, 50.0, 0.0])
@@ -67,10 +69,10 @@ ARRIVAL_KNOTS_MIN = np.array([10.0, 25.0])  # vendor health radar: <= 10 min bes
 
 # User unit: registered management level, safety manager, complaints, misuse, inspection.
 UNIT_SUBWEIGHTS = {
-    "management_level": 0.35,
-    "safety_manager": 0.15,
-    "complaints": 0.15,
-    "misuse": 0.2,
+    "management_level": 0.5,
+    "safety_manager": 0.1,
+    "complaints": 0.1,
+    "misuse": 0.15,
     "inspection": 0.15,
 }
 COMPLAINTS_SCALE = 3.0  # score = 100 * exp(-complaints / scale)
@@ -80,11 +82,11 @@ MISUSE_SCALE = 3.0  # door-blocking events in 90 days
 CREDIT_GRADE_SCORE = np.array([100.0, 60.0, 20.0])  # A, B, C
 
 # AI monitoring: recent events, the condition index, the online rate.
-MONITORING_SUBWEIGHTS = {"events": 0.5, "condition": 0.35, "online": 0.15}
+MONITORING_SUBWEIGHTS = {"events": 0.4, "condition": 0.45, "online": 0.15}
 ENTRAPMENT_WEIGHT = 3.0  # an entrapment counts as three faults
 ANOMALY_WEIGHT = 0.5  # an anomaly as half a fault
 OLDER_WEIGHT = 0.5  # events 31-90 days ago count half of those in the last 30 days
-EVENT_LOAD_SCALE = 2.0  # score = 100 * exp(-load / scale)
+EVENT_LOAD_SCALE = 4.0  # score = 100 * exp(-load / scale)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ class ScoreSettings(BaseModel):
     """
 
     # Weights of the five factors: age, company technical level, user-unit management,
-    # credit score, AI monitoring. Normalised to sum 1 when used.
-    weights: tuple[float, float, float, float, float] = (0.2, 0.2, 0.15, 0.15, 0.3)
+    # credit score, AI monitoring. Normalised to sum 1 when used. Our design, checked
+    # with the back-test (liftwatch eval score); docs/maintenance.md gives the reasoning.
+    weights: tuple[float, float, float, float, float] = (0.15, 0.2, 0.2, 0.1, 0.35)
     grade_bands: tuple[float, float, float] = (85.0, 70.0, 55.0)  # A >=, B >=, C >=, else D
     statutory_interval_days: int = Field(15, ge=1)
     cap_days: int = Field(30, ge=1)  # Shenzhen: eligible, within 1 month

@@ -25,6 +25,8 @@ class DetectionSettings(BaseModel):
     door_cycles_at_floor: int = Field(5, ge=2)
     # Door cycles only count together when they happen within this window while parked.
     door_cycles_window_s: float = Field(300.0, gt=0)
+    # Door fails to close: closing reversed (back to opening) this often while parked.
+    door_close_reversals: int = Field(4, ge=1)
     door_open_timeout_s: float = Field(15.0, gt=0)
     door_open_failures: int = Field(3, ge=1)
     # Terminal offline: no message for this many report intervals.

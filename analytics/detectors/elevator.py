@@ -48,11 +48,16 @@ OT_TOP_T = AlarmType.OVERTRAVEL_TOP
 OT_BOT_T = AlarmType.OVERTRAVEL_BOTTOM
 CYCLES = AlarmType.REPEATED_DOOR_CYCLES
 FAILS_OPEN = AlarmType.DOOR_FAILS_TO_OPEN
+FAILS_CLOSE = AlarmType.DOOR_FAILS_TO_CLOSE
 POWER = AlarmType.POWER_CUT
 OFFLINE = AlarmType.TERMINAL_OFFLINE
 BUTTON = AlarmType.ALARM_BUTTON
 _OPENING = (OPENING_ID, OPEN_ID)
 _CLOSED_OR_CLOSING = (CLOSED_ID, CLOSING_ID)
+
+
+def _closed_stopped_normal(key: int) -> bool:
+    return key >= 0 and not key & RUN and (key >> 1) & 7 == CLOSED_ID and bool(key & NORMAL)
 
 
 class ElevatorDetector:
@@ -83,6 +88,7 @@ class ElevatorDetector:
         "outside_since",
         "over_n",
         "over_tier",
+        "rev",
         "rules",
         "spec",
     )
@@ -115,6 +121,7 @@ class ElevatorDetector:
         self.over_tier = 0
         self.cyc: list[int] | None = None  # door-cycle times while parked
         self.cyc_floor = 0
+        self.rev = 0  # door-closing reversals while parked
         self.open_cmd = -1  # time of the pending open command
         self.open_fail = 0
         self.last_button = -(2**62)
@@ -234,16 +241,20 @@ class ElevatorDetector:
         if not running and door == CLOSED_ID and key & NORMAL:
             if key & PASS:
                 if self.ent_start < 0:
-                    self.ent_start = ts
-                    self.ent_pres = ts
-                    self.ent_acc = 0
-                    self.ent_absent = -1
-                    self.ent_zone = bool(key & ZONE)
-                    self.ent_floor = floor
+                    if r.presence_must_enter and _closed_stopped_normal(prev):
+                        pass  # presence appeared inside a closed car: not believed
+                    else:
+                        self.ent_start = ts
+                        self.ent_pres = ts
+                        self.ent_acc = 0
+                        self.ent_absent = -1
+                        self.ent_zone = bool(key & ZONE)
+                        self.ent_floor = floor
                 elif self.ent_absent >= 0:
                     self.ent_absent = -1
                     self.ent_pres = ts
-                self._entrapment_timer(ts)
+                if self.ent_start >= 0:
+                    self._entrapment_timer(ts)
             elif self.ent_start >= 0 and self.ent_absent < 0:
                 if r.flicker_ms == 0:
                     self.ent_start = -1
@@ -302,19 +313,28 @@ class ElevatorDetector:
             elif active & _BIT[t] and not self.by_code & _BIT[t]:
                 self._emit(t, False, ts)
 
-        # door cycles while parked, and door fails to open
+        # door cycles while parked, door fails to close / to open
         if running:
             self.cyc = None
+            self.rev = 0
             if active & _BIT[CYCLES]:
                 self._emit(CYCLES, False, ts)
             return
         prev_door = (prev >> 1) & 7 if prev >= 0 else CLOSED_ID
-        if door in _OPENING and prev_door in _CLOSED_OR_CLOSING and not insp:
+        if door == OPEN_ID and prev_door != OPEN_ID and not insp:
             self._door_cycle(ts, floor)
-            if door == OPENING_ID:
-                if self.open_cmd >= 0:
-                    self._door_open_failed(ts)
-                self.open_cmd = ts
+        if door in _OPENING and prev_door == CLOSING_ID and not insp:
+            self.rev += 1  # closing reversed
+            if self.rev >= r.door_close_reversals and not active & _BIT[FAILS_CLOSE]:
+                self._emit(FAILS_CLOSE, True, ts, {"reversals": self.rev, "floor": floor})
+        elif door == CLOSED_ID:
+            self.rev = 0
+            if active & _BIT[FAILS_CLOSE] and not self.by_code & _BIT[FAILS_CLOSE]:
+                self._emit(FAILS_CLOSE, False, ts)
+        if door == OPENING_ID and prev_door in _CLOSED_OR_CLOSING and not insp:
+            if self.open_cmd >= 0:
+                self._door_open_failed(ts)
+            self.open_cmd = ts
         if door == OPEN_ID and self.open_cmd >= 0:
             self.open_cmd = -1
             self.open_fail = 0

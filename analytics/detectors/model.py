@@ -69,6 +69,12 @@ class AlarmEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+def top_landing(lowest_floor: int, floors: int) -> int:
+    """The top floor label when floors are numbered from ``lowest_floor`` without a 0."""
+    top = lowest_floor + floors - 1
+    return top + 1 if lowest_floor <= 0 <= top else top
+
+
 @dataclass(frozen=True, slots=True)
 class ElevatorSpec:
     """The facts about one elevator the rules need."""
@@ -100,8 +106,15 @@ def sample_keys(
     speed = np.abs(cols.speed)
     key |= (speed > np.multiply(rated, factor_1)).astype(np.int32) << 9
     key |= (speed > np.multiply(rated, factor_2)).astype(np.int32) << 10
-    key |= (cols.floor > top).astype(np.int32) << 11
-    key |= (cols.floor < bottom).astype(np.int32) << 12
+    # Overtravel: beyond a terminal landing (the floor label saturates there, so a car
+    # stopped above the top landing shows the top floor, outside the zone, leveling > 0).
+    beyond = stopped & ~cols.door_zone
+    key |= ((cols.floor > top) | (beyond & (cols.floor >= top) & (cols.leveling_mm > 0))).astype(
+        np.int32
+    ) << 11
+    key |= (
+        (cols.floor < bottom) | (beyond & (cols.floor <= bottom) & (cols.leveling_mm < 0))
+    ).astype(np.int32) << 12
     key |= (running & (cols.door != CLOSED_ID)).astype(np.int32) << 13
     return key
 

@@ -28,7 +28,12 @@ class Rules:
     door_open_timeout_ms: int
     door_open_failures: int
     heartbeat_intervals: float
-    alarm_button_merge_ms: int = 120_000
+    door_close_reversals: int = 4
+    alarm_button_merge_ms: int = 60_000
+    # Presence that appears inside a closed, stopped car is not believed (nobody can
+    # enter it): the entrapment condition starts only when the car reaches the
+    # closed-and-stopped state with the passenger already present.
+    presence_must_enter: bool = True
     suppress_in_inspection: bool = True
     cross_check_codes: bool = True
 
@@ -49,6 +54,7 @@ def rules_from_settings(s: DetectionSettings) -> Rules:
         door_open_timeout_ms=round(s.door_open_timeout_s * 1000),
         door_open_failures=s.door_open_failures,
         heartbeat_intervals=s.heartbeat_intervals,
+        door_close_reversals=s.door_close_reversals,
     )
 
 
@@ -70,7 +76,9 @@ def naive_rules(s: DetectionSettings) -> Rules:
         door_open_timeout_ms=r.door_open_timeout_ms,
         door_open_failures=r.door_open_failures,
         heartbeat_intervals=r.heartbeat_intervals,
+        door_close_reversals=r.door_close_reversals,
         alarm_button_merge_ms=0,
         suppress_in_inspection=False,
         cross_check_codes=False,
+        presence_must_enter=False,
     )

@@ -62,8 +62,22 @@ def test_presence_gap_longer_than_tolerance_ends_the_condition() -> None:
     det = FleetDetector()
     rows = [(0, trapped()), (10, {"passenger": False}), (21, {"passenger": True})]
     rows += periodic(21, 60)
-    # the condition restarted at 21 s: fires at 51 s, not at 30 s
-    assert ents(det.process(cols(rows))) == [(True, at(51))]
+    # the condition ended at 10 s; presence "re-appearing" inside the closed car is not
+    # believed (nobody can enter it), so nothing fires; the naive baseline restarts
+    assert ents(det.process(cols(rows))) == []
+    assert ents(FleetDetector(naive=True).process(cols(rows))) == [(True, at(51))]
+
+
+def test_stuck_presence_sensor_in_an_idle_closed_car_is_no_entrapment() -> None:
+    rows = [(0, {}), (10, {"passenger": True}), *periodic(10, 100)]
+    assert ents(FleetDetector().process(cols(rows))) == []
+    assert ents(FleetDetector(naive=True).process(cols(rows))) == [(True, at(40))]
+
+
+def test_passenger_boarding_then_doors_close_starts_the_condition() -> None:
+    rows = [(0, {"door": DoorState.OPEN}), (2, {"passenger": True})]
+    rows += [(4, {"door": DoorState.CLOSING}), (7, {"door": DoorState.CLOSED}), *periodic(7, 40)]
+    assert ents(FleetDetector().process(cols(rows))) == [(True, at(37))]
 
 
 def test_flicker_after_raise_neither_clears_nor_re_raises() -> None:

@@ -114,7 +114,7 @@ def test_five_door_cycles_at_one_floor_while_parked() -> None:
     out = of(det.process(cols(door_cycles(4))), A.REPEATED_DOOR_CYCLES)
     assert out == []
     out = of(det.process(cols(door_cycles(1, start=40))), A.REPEATED_DOOR_CYCLES)
-    assert out == [(True, at(40))]
+    assert out == [(True, at(42))]  # the fifth time the doors are fully open
     out = of(det.process(cols([(60, RUN)])), A.REPEATED_DOOR_CYCLES)
     assert out == [(False, at(60))]
 
@@ -234,3 +234,40 @@ def test_many_elevators_in_one_batch_match_one_by_one() -> None:
     got = sorted((e.elevator_id, e.alarm_type, e.at_ms) for e in many.drain())
     assert got == expected and len(got) >= 2
     assert _take(allc, np.arange(2)).ts_ms.shape == (2,)
+
+
+def test_door_fails_to_close_after_repeated_closing_reversals() -> None:
+    det = FleetDetector()
+    rows: Rows = [(0, {"door": DoorState.OPENING}), (2, {"door": DoorState.OPEN})]
+    for i in range(5):
+        t = 5 + i * 6
+        rows += [(t, {"door": DoorState.CLOSING}), (t + 1, {"door": DoorState.OPENING})]
+        rows += [(t + 2, {"door": DoorState.OPEN})]
+    rows += [(40, {"door": DoorState.CLOSING}), (43, {"door": DoorState.CLOSED})]
+    out = det.process(cols(rows))
+    assert of(out, A.DOOR_FAILS_TO_CLOSE) == [(True, at(24)), (False, at(43))]
+    # five times fully open at one floor: repeated door cycles too
+    assert of(out, A.REPEATED_DOOR_CYCLES) == [(True, at(25))]
+
+
+def test_passenger_holding_the_doors_is_no_door_fault() -> None:
+    det = FleetDetector()
+    rows: Rows = [(0, {"door": DoorState.OPENING}), (2, {"door": DoorState.OPEN})]
+    rows += [(100, {"door": DoorState.CLOSING}), (101, {"door": DoorState.OPENING})]
+    rows += [(102, {"door": DoorState.OPEN}), (200, {"door": DoorState.CLOSING})]
+    rows += [(203, {"door": DoorState.CLOSED})]
+    out = det.process(cols(rows))
+    door_types = (A.DOOR_FAILS_TO_CLOSE, A.DOOR_FAILS_TO_OPEN, A.REPEATED_DOOR_CYCLES)
+    assert [e for e in out if e.alarm_type in door_types] == []
+
+
+def test_overtravel_from_leveling_when_the_floor_label_saturates() -> None:
+    import numpy as np
+
+    det = FleetDetector(specs={1: ElevatorSpec(top_floor=10, bottom_floor=1)})
+    c = cols([(0, {**RUN, "floor": 9}), (3, {**STOP, "floor": 10, "zone": False}), (9, {})])
+    c.leveling_mm[:] = np.array([0.0, 450.0, 450.0], np.float32)
+    assert of(det.process(c), A.OVERTRAVEL_TOP) == [(True, at(3))]
+    det = FleetDetector(specs={1: ElevatorSpec(top_floor=10, bottom_floor=1)})
+    c.leveling_mm[:] = np.array([0.0, -450.0, -450.0], np.float32)  # below the top landing
+    assert of(det.process(c), A.OVERTRAVEL_TOP) == []

@@ -50,7 +50,7 @@ class Episode:
         return int(self.labels[car.landing])
 
     def record(self, kind: str, start: int, end: int, fault: bool = True, detail: str = "") -> None:
-        self.truth.append(GroundTruth(self.elevator_id, kind, start, end, fault, detail))
+        self.truth.append(GroundTruth(self.elevator_id, str(kind), start, end, fault, detail))
 
     def report(self, car: Car, ts: int, code: int, end: int | None, detail: str = "") -> None:
         """The terminal's own code (with probability p_report), cleared at ``end``."""
@@ -239,6 +239,7 @@ def door_open_while_running(ep: Episode, car: Car) -> None:
     ep.events.append(RawEvent(end, EventCode.OUT_OF_SERVICE, True, ep.floor(car)))
     car.stand(cl, door=CLOSING)
     car.stand(ep.duration_s * 20, door=CLOSED)  # out of service until a technician resets
+    car.creep_to(car.landing * ep.shaft.height, 0.05)  # and re-levels the car
     back = car.stand(1.0, mode=NORMAL)
     ep.events.append(RawEvent(back, EventCode.BACK_TO_NORMAL, True, ep.floor(car)))
     ep.record(AlarmType.DOOR_OPEN_WHILE_RUNNING, start, end)
@@ -310,6 +311,7 @@ def alarm_button(ep: Episode, car: Car) -> None:
 
 def presence_flicker(ep: Episode, car: Car) -> None:
     """False presence in a closed, idle, empty car: blips, or a stuck sensor (35-90 s)."""
+    car.stand(ep.u(20.0, 60.0))  # idle first: nobody boarded
     first = car.t_ms
     if ep.rng.random() < 0.5:
         for _ in range(int(ep.rng.integers(1, 5))):

@@ -170,7 +170,7 @@ def _windows(
                 arrivals = journey_arrivals(e.building_type, at, w1, rng)
                 t, pos, _ = add_journeys(phases, shaft, at, pos, w1, arrivals, rng)
                 offline.append((at, w1))
-                truth.append(GroundTruth(e.id, kind, at, w1, True))
+                truth.append(GroundTruth(e.id, str(kind), at, w1, True))
                 continue
             if kind == AlarmType.ENTRAPMENT:
                 kind = (

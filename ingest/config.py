@@ -15,3 +15,14 @@ class IngestSettings(BaseModel):
     max_past_s: float = Field(7 * 86_400.0, gt=0)
     heartbeat_intervals: float = Field(3.0, gt=0)
     metrics_port: int = Field(9108, ge=0, le=65535)
+    # Messages received but not yet committed; when full, the MQTT reader waits (and the
+    # broker holds the rest) until a commit frees room.
+    max_buffer: int = Field(50_000, ge=100)
+    # An unknown terminal id reloads the elevator registry at most this often.
+    registry_refresh_s: float = Field(5.0, gt=0)
+    # Database reconnect backoff (doubling from min to max).
+    retry_min_s: float = Field(0.2, gt=0)
+    retry_max_s: float = Field(5.0, gt=0)
+    keepalive_s: int = Field(30, ge=5)
+    # Daily telemetry partitions are ensured at start and this often.
+    partition_check_s: float = Field(3_600.0, gt=0)

@@ -1,0 +1,341 @@
+"""Ingest benchmark: end-to-end QoS 1 throughput (published -> committed), latency, the
+rate of a bare paho subscriber on the same broker, and ingest RSS with a city fleet.
+
+Uses the real mosquitto and PostgreSQL named by LIFTWATCH_MQTT_URL and
+LIFTWATCH_DATABASE_URL; creates (and drops) its own database, seeds the elevators with
+COPY, then runs, each in its own process: the ingest service (with a consumer that
+records publish -> commit latency), a publisher (M simulated terminals, bounded QoS 1
+window), and afterwards a bare subscriber that only counts. Prints one JSON line last.
+
+    python bench/ingest.py --messages 200000 --terminals 250000
+    liftwatch bench ingest -n 200000 -m 250000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+import uuid
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import msgspec
+import numpy as np
+import psycopg
+
+from domain.telemetry import status_topic
+
+
+def _rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(current RSS, peak RSS) in MB from /proc."""
+    rss = hwm = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+        elif line.startswith("VmHWM:"):
+            hwm = int(line.split()[1]) / 1024
+    return rss, hwm
+
+
+def _payload(seq: int, ts: int, floor: int) -> bytes:
+    return msgspec.json.encode(
+        {
+            "v": 1, "seq": seq, "ts": ts, "car": "running", "dir": "up", "floor": floor,
+            "door_zone": False, "door": "closed", "passenger": True, "mode": "normal",
+            "power": "normal", "speed": 1.6, "load": 420.0, "leveling_mm": 3.0,
+            "counters": {"run_hours": 1234.5, "runs": 98765, "door_cycles": 123456},
+            "analog": {"vibration": 0.12, "temperature": 31.5},
+        }
+    )  # fmt: skip
+
+
+# -- child processes ----------------------------------------------------------------------
+def _publisher(
+    mqtt_url: str, root: str, n: int, m: int, window: int, raw: bool, out: Connection
+) -> None:
+    topics = [status_topic(f"B{i + 1}", root) for i in range(min(n, m))]
+    if raw:
+        _raw_publish(mqtt_url, topics, n, m, window, out)
+        return
+    from messaging.client import connect, new_client
+
+    acked = [0]
+
+    def on_publish(client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        acked[0] += 1
+
+    client = new_client(mqtt_url, f"bench-pub-{uuid.uuid4().hex[:8]}")
+    # paho rescans its whole outgoing queue on every PUBACK: keep the window small.
+    client.max_inflight_messages_set(window)
+    client.max_queued_messages_set(window)
+    client.on_publish = on_publish
+    connect(client, mqtt_url)
+    client.loop_start()
+    out.send("ready")
+    out.recv()  # go
+    started = time.time()
+    publish = client.publish
+    for i in range(n):
+        topic = topics[i % len(topics)]
+        payload = _payload(i // m, int(time.time() * 1000), 1 + i % 20)
+        while publish(topic, payload, 1).rc != 0:  # window full: wait for acknowledgements
+            time.sleep(0.0005)
+    while acked[0] < n:
+        time.sleep(0.001)
+    out.send({"started": started, "finished": time.time()})
+    client.disconnect()
+    client.loop_stop()
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        n, digit = n >> 7, n & 0x7F
+        out.append(digit | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _raw_publish(
+    mqtt_url: str, topics: list[str], n: int, m: int, window: int, out: Connection
+) -> None:
+    """A lean MQTT 3.1.1 QoS 1 publisher on a plain socket (pipelined, bounded window),
+    so the load generator leaves the CPU to what is measured."""
+    import socket
+
+    from messaging.client import MqttEndpoint
+
+    ep = MqttEndpoint.parse(mqtt_url)
+    sock = socket.create_connection((ep.host, ep.port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    cid = f"bench-raw-{uuid.uuid4().hex[:8]}".encode()
+    var = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(cid).to_bytes(2, "big") + cid
+    sock.sendall(b"\x10" + _varint(len(var)) + var)
+    assert sock.recv(4)[:2] == b"\x20\x02", "CONNACK"
+    encoded = [t.encode() for t in topics]
+    out.send("ready")
+    out.recv()
+    started = time.time()
+    sent = acked = 0
+    pending = b""
+    while acked < n:
+        chunk: list[bytes] = []
+        while sent < n and sent - acked < window and len(chunk) < 256:
+            topic = encoded[sent % len(encoded)]
+            payload = _payload(sent // m, int(time.time() * 1000), 1 + sent % 20)
+            mid = sent % 65535 + 1
+            body = len(topic).to_bytes(2, "big") + topic + mid.to_bytes(2, "big") + payload
+            chunk.append(b"\x32" + _varint(len(body)) + body)
+            sent += 1
+        if chunk:
+            sock.sendall(b"".join(chunk))
+        sock.settimeout(None if sent - acked >= window or sent >= n else 0.0)
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            continue
+        pending += data
+        complete = len(pending) // 4  # PUBACK: 0x40 0x02 mid mid
+        acked += complete
+        pending = pending[complete * 4 :]
+    out.send({"started": started, "finished": time.time()})
+    sock.sendall(b"\xe0\x00")
+    sock.close()
+
+
+class _LatencyRecorder:
+    """A batch consumer that records publish (event time) -> commit per status message."""
+
+    def __init__(self) -> None:
+        self.lat: list[Any] = []
+        self.count = 0
+        self.last_commit = 0.0
+
+    def consume(self, batch: Any) -> None:
+        if batch.statuses:
+            now = time.time()
+            ts = np.fromiter((s[1].ts for s in batch.statuses), np.int64, len(batch.statuses))
+            self.lat.append(now * 1000 - ts)
+            self.count += len(batch.statuses)
+            self.last_commit = now
+
+    def tick(self, now_ms: int) -> None:
+        pass
+
+
+def _ingest(db_url: str, mqtt_url: str, root: str, n: int, out: Connection) -> None:
+    from ingest.config import IngestSettings
+    from ingest.service import IngestService
+
+    recorder = _LatencyRecorder()
+    service = IngestService(
+        IngestSettings(client_id=f"bench-ingest-{uuid.uuid4().hex[:8]}", metrics_port=0),
+        db_url,
+        mqtt_url,
+        topic_root=root,
+        consumers=[recorder],
+    )
+    service.start()
+    service.ready.wait(120)
+    while not service.receiver.connected.is_set():
+        time.sleep(0.05)
+    time.sleep(0.5)  # subscription in place
+    out.send({"ready": True, "rss_mb": _rss_mb()[0]})
+    deadline = time.time() + 600
+    while recorder.count < n and time.time() < deadline:
+        time.sleep(0.01)
+    lat = np.concatenate(recorder.lat) if recorder.lat else np.zeros(1)
+    rss, hwm = _rss_mb()
+    service.stop()
+    out.send(
+        {
+            "count": recorder.count,
+            "last_commit": recorder.last_commit,
+            "p50_ms": float(np.percentile(lat, 50)),
+            "p99_ms": float(np.percentile(lat, 99)),
+            "rss_mb": rss,
+            "peak_rss_mb": hwm,
+            "batches": service.committed_batches,
+        }
+    )
+
+
+def _bare(mqtt_url: str, root: str, n: int, out: Connection) -> None:
+    from messaging.client import connect, new_client
+
+    state = {"count": 0, "last": 0.0}
+
+    def on_message(client: Any, userdata: Any, msg: Any) -> None:
+        state["count"] += 1
+        if state["count"] >= n:
+            state["last"] = time.time()
+
+    client = new_client(mqtt_url, f"bench-bare-{uuid.uuid4().hex[:8]}")
+    client.on_message = on_message
+    connect(client, mqtt_url)
+    client.subscribe(root + "/#", qos=1)
+    client.loop_start()
+    time.sleep(0.5)
+    out.send({"ready": True})
+    deadline = time.time() + 600
+    while state["count"] < n and time.time() < deadline:
+        time.sleep(0.01)
+    client.loop_stop()
+    out.send({"count": state["count"], "last": state["last"]})
+
+
+# -- orchestration ------------------------------------------------------------------------
+def _with_db(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def _run_publisher(
+    mqtt_url: str, root: str, n: int, m: int, window: int, raw: bool
+) -> dict[str, float]:
+    ctx = mp.get_context("spawn")
+    mine, theirs = ctx.Pipe()
+    proc = ctx.Process(target=_publisher, args=(mqtt_url, root, n, m, window, raw, theirs))
+    proc.start()
+    assert mine.recv() == "ready"
+    mine.send("go")
+    result: dict[str, float] = mine.recv()
+    proc.join()
+    return result
+
+
+def run_bench(
+    messages: int, terminals: int, window: int = 1_000, paho_publisher: bool = False
+) -> dict[str, Any]:
+    from ingest.seed import seed_elevators
+    from storage.migrate import migrate
+
+    db_server = os.environ.get("LIFTWATCH_DATABASE_URL")
+    mqtt_url = os.environ.get("LIFTWATCH_MQTT_URL")
+    if not db_server or not mqtt_url:
+        raise SystemExit("set LIFTWATCH_DATABASE_URL and LIFTWATCH_MQTT_URL (scripts/services)")
+    name = f"lw_bench_ingest_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db_url = _with_db(db_server, name)
+    ctx = mp.get_context("spawn")
+    try:
+        migrate(db_url, "auto")
+        t0 = time.time()
+        with psycopg.connect(db_url) as conn:
+            seed_elevators(conn, terminals, prefix="B")
+        print(f"seeded {terminals} elevators in {time.time() - t0:.1f} s", file=sys.stderr)
+        load_before = os.getloadavg()
+
+        root = f"bench/{uuid.uuid4().hex[:8]}/v1"
+        mine, theirs = ctx.Pipe()
+        ingest = ctx.Process(target=_ingest, args=(db_url, mqtt_url, root, messages, theirs))
+        ingest.start()
+        ready = mine.recv()
+        pub = _run_publisher(mqtt_url, root, messages, terminals, window, not paho_publisher)
+        res = mine.recv()
+        ingest.join()
+        elapsed = res["last_commit"] - pub["started"]
+        msgs_per_s = res["count"] / elapsed if elapsed > 0 else 0.0
+        print(
+            f"ingest: {res['count']} committed in {elapsed:.2f} s ({msgs_per_s:.0f}/s),"
+            f" {res['batches']} batches",
+            file=sys.stderr,
+        )
+
+        root2 = f"bench/{uuid.uuid4().hex[:8]}/v1"
+        mine2, theirs2 = ctx.Pipe()
+        bare = ctx.Process(target=_bare, args=(mqtt_url, root2, messages, theirs2))
+        bare.start()
+        mine2.recv()
+        pub2 = _run_publisher(mqtt_url, root2, messages, terminals, window, not paho_publisher)
+        bres = mine2.recv()
+        bare.join()
+        bare_elapsed = bres["last"] - pub2["started"]
+        bare_rate = bres["count"] / bare_elapsed if bare_elapsed > 0 else 0.0
+        print(f"bare subscriber: {bres['count']} in {bare_elapsed:.2f} s", file=sys.stderr)
+
+        with psycopg.connect(db_url) as conn:
+            stored = conn.execute("SELECT count(*) FROM telemetry").fetchone()
+        figures = {
+            "messages": messages,
+            "terminals": terminals,
+            "stored": int(stored[0]) if stored else 0,
+            "msgs_per_s": round(msgs_per_s),
+            "p50_ms": round(res["p50_ms"], 1),
+            "p99_ms": round(res["p99_ms"], 1),
+            "bare_msgs_per_s": round(bare_rate),
+            "ratio": round(msgs_per_s / bare_rate, 3) if bare_rate else 0.0,
+            "rss_mb": round(res["rss_mb"], 1),
+            "peak_rss_mb": round(res["peak_rss_mb"], 1),
+            "idle_rss_mb": round(ready["rss_mb"], 1),
+            "publisher_msgs_per_s": round(messages / (pub["finished"] - pub["started"])),
+            "publisher": "paho" if paho_publisher else "raw-socket",
+            "loadavg_before": [round(x, 2) for x in load_before],
+        }
+    finally:
+        with psycopg.connect(db_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(json.dumps(figures))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--messages", type=int, default=200_000)
+    parser.add_argument("-m", "--terminals", type=int, default=250_000)
+    parser.add_argument("--window", type=int, default=1_000)
+    parser.add_argument("--paho-publisher", action="store_true", help="publish with paho")
+    args = parser.parse_args()
+    run_bench(args.messages, args.terminals, args.window, args.paho_publisher)
+
+
+if __name__ == "__main__":
+    main()

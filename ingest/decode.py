@@ -1,0 +1,175 @@
+"""Raw MQTT messages -> validated, elevator-resolved messages or dead letters.
+
+This is the per-message hot path: one dict lookup for the topic kind, one msgspec
+decode, one registry lookup and the range checks of :mod:`domain.validation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import msgspec
+
+from domain.telemetry import EventMessage, OnlineMessage, StatusMessage
+from domain.validation import (
+    DeadLetterReason,
+    Limits,
+    check_event,
+    check_online,
+    check_status,
+    classify_decode_error,
+)
+from ingest.registry import ElevatorRef, ElevatorRegistry
+
+# (topic bytes, payload, mid, qos, connection generation, received at ms)
+Incoming = tuple[bytes, bytes | bytearray, int, int, int, int]
+
+STATUS, EVENT, ONLINE = 0, 1, 2
+_KINDS = {"status": STATUS, "event": EVENT, "online": ONLINE}
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    received_ms: int
+    topic: str
+    reason: DeadLetterReason
+    detail: str
+    payload: bytes | bytearray
+    size: int
+
+
+@dataclass
+class Decoded:
+    # (elevator, message, received at ms, topic)
+    statuses: list[tuple[ElevatorRef, StatusMessage, int, str]] = field(default_factory=list)
+    events: list[tuple[ElevatorRef, EventMessage, int, str]] = field(default_factory=list)
+    online: list[tuple[ElevatorRef, OnlineMessage, int, str]] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    # Messages from a terminal id not (yet) in the registry: (incoming, terminal, kind, msg)
+    unknown: list[tuple[Incoming, str, str, int, object]] = field(default_factory=list)
+
+
+class MessageDecoder:
+    def __init__(
+        self,
+        registry: ElevatorRegistry,
+        topic_root: str,
+        max_payload_bytes: int,
+        dead_letter_payload_bytes: int,
+        max_future_s: float,
+        max_past_s: float,
+    ) -> None:
+        self.registry = registry
+        self._prefix = topic_root.rstrip("/") + "/"
+        self._max_payload = max_payload_bytes
+        self._keep = dead_letter_payload_bytes
+        self._future_ms = int(max_future_s * 1000)
+        self._past_ms = int(max_past_s * 1000)
+        self._decoders: tuple[msgspec.json.Decoder[object], ...] = (
+            msgspec.json.Decoder(StatusMessage),
+            msgspec.json.Decoder(EventMessage),
+            msgspec.json.Decoder(OnlineMessage),
+        )
+
+    def limits(self, now_ms: int) -> Limits:
+        return Limits(now_ms, self._future_ms, self._past_ms)
+
+    def dead(self, item: Incoming, topic: str, reason: DeadLetterReason, detail: str) -> DeadLetter:
+        payload = item[1]
+        return DeadLetter(
+            item[5], topic, reason, detail[:1000], payload[: self._keep], len(payload)
+        )
+
+    def decode(self, items: list[Incoming], now_ms: int, out: Decoded) -> None:
+        limits = self.limits(now_ms)
+        prefix = self._prefix
+        plen = len(prefix)
+        kinds = _KINDS
+        decoders = self._decoders
+        by_terminal = self.registry.by_terminal
+        max_payload = self._max_payload
+        for item in items:
+            topic_b, payload = item[0], item[1]
+            try:
+                topic = topic_b.decode()
+            except UnicodeDecodeError:
+                topic = topic_b.decode(errors="replace")
+                out.dead.append(self.dead(item, topic, DeadLetterReason.BAD_TOPIC, "not UTF-8"))
+                continue
+            if len(payload) > max_payload:
+                out.dead.append(
+                    self.dead(
+                        item, topic, DeadLetterReason.OVERSIZED, f"{len(payload)} > {max_payload}"
+                    )
+                )
+                continue
+            parts = topic[plen:].split("/") if topic.startswith(prefix) else []
+            kind = kinds.get(parts[1]) if len(parts) == 2 and parts[0] else None
+            if kind is None:
+                out.dead.append(
+                    self.dead(
+                        item,
+                        topic,
+                        DeadLetterReason.BAD_TOPIC,
+                        "want <root>/<terminal>/<kind>",
+                    )
+                )
+                continue
+            try:
+                msg = decoders[kind].decode(payload)
+            except msgspec.DecodeError as exc:
+                bad = classify_decode_error(str(exc), payload)
+                out.dead.append(self.dead(item, topic, bad.reason, bad.detail))
+                continue
+            ref = by_terminal.get(parts[0])
+            if ref is None:
+                out.unknown.append((item, topic, parts[0], kind, msg))
+                continue
+            self._check(item, topic, ref, kind, msg, limits, out)
+
+    def _check(
+        self,
+        item: Incoming,
+        topic: str,
+        ref: ElevatorRef,
+        kind: int,
+        msg: object,
+        limits: Limits,
+        out: Decoded,
+    ) -> None:
+        if kind == STATUS:
+            assert isinstance(msg, StatusMessage)
+            bad = check_status(msg, limits, ref.floor_lo, ref.floor_hi)
+            if bad is None:
+                out.statuses.append((ref, msg, item[5], topic))
+                return
+        elif kind == EVENT:
+            assert isinstance(msg, EventMessage)
+            bad = check_event(msg, limits, ref.floor_lo, ref.floor_hi)
+            if bad is None:
+                out.events.append((ref, msg, item[5], topic))
+                return
+        else:
+            assert isinstance(msg, OnlineMessage)
+            bad = check_online(msg, limits)
+            if bad is None:
+                out.online.append((ref, msg, item[5], topic))
+                return
+        out.dead.append(self.dead(item, topic, bad.reason, bad.detail))
+
+    def resolve_unknown(self, now_ms: int, out: Decoded) -> None:
+        """Second chance for unknown terminals (after a registry reload); the rest are
+        dead-lettered."""
+        pending, out.unknown = out.unknown, []
+        limits = self.limits(now_ms)
+        by_terminal = self.registry.by_terminal
+        for item, topic, terminal, kind, msg in pending:
+            ref = by_terminal.get(terminal)
+            if ref is None:
+                out.dead.append(
+                    self.dead(
+                        item, topic, DeadLetterReason.UNKNOWN_ELEVATOR, f"terminal {terminal!r}"
+                    )
+                )
+            else:
+                self._check(item, topic, ref, kind, msg, limits, out)

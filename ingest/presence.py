@@ -1,0 +1,78 @@
+"""Terminal presence: online/offline from the retained ``online`` topic (the last will
+says offline) and a per-terminal heartbeat timeout.
+
+State lives in numpy arrays indexed by the registry's dense elevator index, so the
+timeout scan over 250,000 terminals is a couple of vectorised comparisons. Only real
+transitions (online -> offline, offline -> online) become :class:`PresenceChange`s;
+a terminal never seen since start is "unknown" and is not timed out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ingest.batch import PresenceChange
+
+UNKNOWN, ONLINE, OFFLINE = 0, 1, 2
+
+
+class PresenceTracker:
+    def __init__(self, heartbeat_intervals: float) -> None:
+        self._factor = heartbeat_intervals
+        self.state = np.zeros(0, dtype=np.int8)
+        self.last_seen_ms = np.zeros(0, dtype=np.int64)
+        self.timeout_ms = np.zeros(0, dtype=np.int64)
+        self.ids = np.zeros(0, dtype=np.int64)
+        # While ingest works through a backlog, silence is not the terminal's fault:
+        # nobody is timed out before this time plus their timeout.
+        self.quiet_since_ms = 0
+
+    def resize(self, ids: npt.NDArray[np.int64], report_interval_ms: npt.NDArray[np.int64]) -> None:
+        n_old, n = len(self.state), len(ids)
+        if n > n_old:
+            grow = n - n_old
+            self.state = np.concatenate([self.state, np.zeros(grow, dtype=np.int8)])
+            self.last_seen_ms = np.concatenate([self.last_seen_ms, np.zeros(grow, dtype=np.int64)])
+        self.ids = ids
+        self.timeout_ms = (report_interval_ms * self._factor).astype(np.int64)
+
+    def restore(self, index: int, online: bool, last_seen_ms: int) -> None:
+        """Initial state from the database (``elevator_status.online``)."""
+        self.state[index] = ONLINE if online else OFFLINE
+        self.last_seen_ms[index] = last_seen_ms
+
+    def seen(self, indexes: npt.NDArray[np.int64], at_ms: npt.NDArray[np.int64]) -> list[int]:
+        """Terminals heard from; returns the indexes that were offline (now back)."""
+        if len(indexes) == 0:
+            return []
+        np.maximum.at(self.last_seen_ms, indexes, at_ms)
+        back = np.unique(indexes[self.state[indexes] == OFFLINE])
+        self.state[indexes] = ONLINE
+        return [int(i) for i in back]
+
+    def seen_changes(
+        self, indexes: npt.NDArray[np.int64], at_ms: npt.NDArray[np.int64], now_ms: int
+    ) -> list[PresenceChange]:
+        return [PresenceChange(int(self.ids[i]), True, now_ms) for i in self.seen(indexes, at_ms)]
+
+    def announce(self, index: int, online: bool, at_ms: int) -> PresenceChange | None:
+        """A message on the terminal's online topic (or its last will)."""
+        before = int(self.state[index])
+        if online:
+            self.last_seen_ms[index] = max(int(self.last_seen_ms[index]), at_ms)
+            self.state[index] = ONLINE
+            return PresenceChange(int(self.ids[index]), True, at_ms) if before == OFFLINE else None
+        self.state[index] = OFFLINE
+        return PresenceChange(int(self.ids[index]), False, at_ms) if before != OFFLINE else None
+
+    def expire(self, now_ms: int) -> list[PresenceChange]:
+        """Online terminals silent for longer than their heartbeat timeout go offline."""
+        if len(self.state) == 0:
+            return []
+        seen = np.maximum(self.last_seen_ms, self.quiet_since_ms)
+        late = np.flatnonzero((self.state == ONLINE) & (now_ms - seen > self.timeout_ms))
+        if len(late) == 0:
+            return []
+        self.state[late] = OFFLINE
+        return [PresenceChange(int(self.ids[i]), False, now_ms) for i in late]

@@ -1,0 +1,185 @@
+"""The MQTT side of ingest: a persistent QoS 1 session with manual acknowledgements.
+
+The paho network thread only appends ``(topic, payload, mid, qos, generation,
+received_ms)`` to a bounded buffer; the ingest worker takes batches from it and, after
+their commit, acknowledges them with :meth:`Receiver.ack`. Acknowledgements are only
+sent for messages of the current connection (*generation*): after a reconnect the broker
+redelivers everything unacknowledged of the persistent session, and a packet id of the
+old connection may already name another message on the new one.
+
+When the buffer is full the network thread waits, so it stops reading the socket and the
+broker holds the rest (with mosquitto's ``max_inflight_messages`` the broker stops
+sending long before that: nothing is acknowledged, nothing more is sent).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from ingest.decode import Incoming
+from ingest.metrics import IngestMetrics
+from messaging.client import MqttEndpoint
+
+log = logging.getLogger(__name__)
+_PUBACK = struct.Struct("!BBH")
+
+
+class BufferedClient(mqtt.Client):
+    """A paho client that reads the socket in 64 KiB chunks.
+
+    Stock paho reads each packet with two or three small ``recv`` calls and waits in
+    ``select`` once per packet; this serves those reads from a buffer and keeps reading
+    while the buffer holds data. Everything else is paho's own protocol handling.
+    """
+
+    _rbuf: bytes = b""
+    _rpos: int = 0
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._rpos >= len(self._rbuf):
+            data = super()._sock_recv(65536)
+            if not data:
+                return data
+            self._rbuf, self._rpos = data, 0
+        pos = self._rpos
+        out = self._rbuf[pos : pos + bufsize]
+        self._rpos = pos + len(out)
+        return out
+
+    def loop_read(self, max_packets: int = 1) -> Any:
+        rc = super().loop_read(max_packets)
+        while rc == 0 and self._rpos < len(self._rbuf):
+            rc = super().loop_read(1)
+        return rc
+
+    def reconnect(self) -> Any:
+        self._rbuf, self._rpos = b"", 0
+        return super().reconnect()
+
+
+def _buffered_client(url: str, client_id: str) -> BufferedClient:
+    """Like :func:`messaging.client.new_client` (persistent session, manual acks)."""
+    ep = MqttEndpoint.parse(url)
+    client = BufferedClient(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=False,
+        protocol=mqtt.MQTTv311,
+        manual_ack=True,
+    )
+    if ep.username:
+        client.username_pw_set(ep.username, ep.password)
+    return client
+
+
+class Receiver:
+    def __init__(
+        self,
+        url: str,
+        client_id: str,
+        topic_root: str,
+        max_buffer: int,
+        metrics: IngestMetrics,
+        keepalive_s: int = 30,
+    ) -> None:
+        self.buffer: deque[Incoming] = deque()
+        self.wakeup = threading.Event()
+        self.generation = 0
+        self._ack_lock = threading.Lock()
+        self._max_buffer = max_buffer
+        self._url = url
+        self._keepalive = keepalive_s
+        self._subscription = topic_root.rstrip("/") + "/#"
+        self._stopping = False
+        self._metrics = metrics
+        self.connected = threading.Event()
+        self.client = _buffered_client(url, client_id)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    def start(self) -> None:
+        ep = MqttEndpoint.parse(self._url)
+        self.client.connect_async(ep.host, ep.port, keepalive=self._keepalive)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self._stopping = True
+        try:
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+
+    # -- paho callbacks (network thread) -------------------------------------------------
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any = None
+    ) -> None:
+        if reason.is_failure:
+            log.warning("mqtt connect refused", extra={"reason": str(reason)})
+            return
+        with self._ack_lock:
+            self.generation += 1
+        self.connected.set()
+        self._metrics.connected.set(1)
+        present = bool(getattr(flags, "session_present", False))
+        log.info("mqtt connected", extra={"session_present": present})
+        if not present:
+            # A resumed session keeps its subscription; subscribing again would make the
+            # broker resend every retained online message of the fleet.
+            client.subscribe(self._subscription, qos=1)
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any = None
+    ) -> None:
+        with self._ack_lock:
+            self.generation += 1
+        self.connected.clear()
+        self._metrics.connected.set(0)
+        if not self._stopping:
+            log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        buf = self.buffer
+        if len(buf) >= self._max_buffer:
+            while len(buf) >= self._max_buffer and not self._stopping:
+                time.sleep(0.01)
+        buf.append(
+            (msg._topic, msg.payload, msg.mid, msg.qos, self.generation, int(time.time() * 1000))
+        )
+        if len(buf) == 1:
+            self.wakeup.set()
+
+    # -- worker side -------------------------------------------------------------------
+    def take(self, limit: int) -> list[Incoming]:
+        buf = self.buffer
+        n = min(limit, len(buf))
+        popleft = buf.popleft
+        return [popleft() for _ in range(n)]
+
+    def ack(self, items: list[Incoming]) -> int:
+        """Acknowledge committed messages of the current connection, in order."""
+        client = self.client
+        with self._ack_lock:
+            gen = self.generation
+            mids = [item[2] for item in items if item[3] == 1 and item[4] == gen]
+            if not mids:
+                return 0
+            queue = getattr(client, "_packet_queue", None)
+            if queue is not None:
+                # All PUBACKs of the batch as one write instead of one queued packet each.
+                data = b"".join([_PUBACK.pack(0x40, 2, mid) for mid in mids])
+                queue(0x40, data, 0, 1)
+            else:
+                for mid in mids:
+                    client.ack(mid, 1)
+        return len(mids)

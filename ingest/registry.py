@@ -1,0 +1,78 @@
+"""Terminal id -> elevator, loaded from ``elevators`` and reloaded when an unknown
+terminal shows up (rate-limited), so newly registered elevators are ingested.
+
+Every known elevator gets a dense, stable index (its position in the numpy arrays of
+:class:`ingest.presence.PresenceTracker`); a reload appends new elevators and never
+moves existing ones.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import psycopg
+
+from domain.validation import floor_range
+
+
+class ElevatorRef(NamedTuple):
+    elevator_id: int
+    slot: int  # dense index into the presence arrays
+    floor_lo: int
+    floor_hi: int
+
+
+class ElevatorRegistry:
+    def __init__(self, refresh_s: float = 5.0) -> None:
+        self.by_terminal: dict[str, ElevatorRef] = {}
+        self._by_id: dict[int, int] = {}
+        self.ids: list[int] = []
+        self.report_interval_ms = np.zeros(0, dtype=np.int64)
+        self._refresh_s = refresh_s
+        self._last_load = -1e18
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, elevator_id: int) -> int | None:
+        return self._by_id.get(elevator_id)
+
+    def load(self, conn: psycopg.Connection[Any]) -> int:
+        """(Re)load the registry; returns how many elevators are new."""
+        self._last_load = time.monotonic()
+        rows = conn.execute(
+            "SELECT id, terminal_id, lowest_floor, floors, report_interval_s FROM elevators"
+        ).fetchall()
+        added = 0
+        intervals: list[int] = []
+        by_terminal = self.by_terminal
+        by_id = self._by_id
+        for eid, terminal, lowest, floors, interval_s in rows:
+            ref = by_terminal.get(terminal)
+            lo, hi = floor_range(int(lowest), int(floors))
+            if ref is not None and ref.elevator_id == eid:
+                if (ref.floor_lo, ref.floor_hi) != (lo, hi):
+                    by_terminal[terminal] = ref._replace(floor_lo=lo, floor_hi=hi)
+                continue
+            index = by_id.get(eid)
+            if index is None:
+                index = len(self.ids)
+                self.ids.append(int(eid))
+                by_id[int(eid)] = index
+                intervals.append(int(float(interval_s) * 1000))
+                added += 1
+            by_terminal[terminal] = ElevatorRef(int(eid), index, lo, hi)
+        if intervals:
+            self.report_interval_ms = np.concatenate(
+                [self.report_interval_ms, np.asarray(intervals, dtype=np.int64)]
+            )
+        return added
+
+    def may_refresh(self) -> bool:
+        return time.monotonic() - self._last_load >= self._refresh_s
+
+    def id_array(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self.ids, dtype=np.int64)

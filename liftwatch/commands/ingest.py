@@ -1,0 +1,64 @@
+"""`liftwatch ingest` (the MQTT ingest service) and `liftwatch bench ingest`."""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType, ModuleType
+
+import typer
+
+from liftwatch.settings import load_settings
+
+
+def ingest_cmd() -> None:
+    """Ingest terminal telemetry from MQTT into the database until SIGINT/SIGTERM."""
+    from ingest.service import IngestService
+
+    settings = load_settings()
+    service = IngestService(
+        settings.ingest,
+        settings.require_database_url(),
+        settings.require_mqtt_url(),
+        topic_root=settings.topic_root,
+    )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    service.run_until(stop)
+    if service.failed:
+        raise typer.Exit(1)
+
+
+def bench_ingest_cmd(
+    messages: int = typer.Option(200_000, "--messages", "-n", help="Status messages to publish."),
+    terminals: int = typer.Option(250_000, "--terminals", "-m", help="Simulated terminals."),
+    window: int = typer.Option(1_000, help="Publisher in-flight window (QoS 1)."),
+    paho_publisher: bool = typer.Option(False, help="Publish with paho (slower generator)."),
+) -> None:
+    """End-to-end ingest throughput, latency, bare-subscriber ratio and RSS (JSON last)."""
+    bench = _load_bench("ingest")
+    bench.run_bench(messages, terminals, window, paho_publisher)
+
+
+def _load_bench(name: str) -> ModuleType:
+    """bench/ is a folder of scripts beside the packages (importable as the namespace
+    package ``bench`` from the repository root), not an installed package."""
+    root = str(Path(__file__).resolve().parents[2])
+    if not (Path(root) / "bench" / f"{name}.py").exists():
+        raise typer.BadParameter(f"benchmark script bench/{name}.py not found under {root}")
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module(f"bench.{name}")
+
+
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    app.command("ingest")(ingest_cmd)
+    groups["bench"].command("ingest")(bench_ingest_cmd)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analytics.detectors.model import AlarmEvent
+from domain.alarms import AlarmType
 from domain.groundtruth import GroundTruth
 
 
@@ -68,15 +69,20 @@ class TypeScore:
         }
 
 
+MOMENTARY = frozenset({AlarmType.ALARM_BUTTON.value})
+
+
 def fired_alarms(events: Iterable[AlarmEvent]) -> list[FiredAlarm]:
     """The alarms as the alarm table would open them: a raise while the same elevator
-    and type is already raised is an update (e.g. overspeed tier 2), not a new alarm."""
+    and type is already raised is an update (e.g. overspeed tier 2), not a new alarm.
+    Alarm-button presses are momentary (never cleared by a detector): each press the
+    detector reports (presses within its merge window are one) is an alarm."""
     open_: set[tuple[int, str]] = set()
     out: list[FiredAlarm] = []
     for e in events:
         k = (e.elevator_id, e.alarm_type.value)
         if e.raised:
-            if k not in open_:
+            if k not in open_ or k[1] in MOMENTARY:
                 open_.add(k)
                 out.append(FiredAlarm(e.elevator_id, e.alarm_type.value, e.at_ms))
         else:

@@ -209,11 +209,14 @@ class ElevatorDetector:
             self._emit(FAILS_OPEN, True, at, {"failures": self.open_fail, "floor": self.floor})
 
     # ---- samples ------------------------------------------------------------------
-    def step(self, ts: int, key: int, floor: int, speed: float) -> None:
-        """One rule-relevant status sample (in event-time order)."""
+    def step(self, ts: int, key: int, floor: int, speed: float, seen: int = -1) -> None:
+        """One rule-relevant status sample (in event-time order); ``seen`` is the event
+        time of the sample just before it (the skipped, unchanged ones count as seen)."""
         if ts <= self.last_ts:
             self.late += 1
             return
+        if seen > self.last_seen:
+            self.last_seen = seen
         self.advance(ts)
         self.last_ts = ts
         self.last_seen = ts
@@ -234,7 +237,7 @@ class ElevatorDetector:
         if key & CUT:
             if not active & _BIT[POWER]:
                 self._emit(POWER, True, ts, {"floor": floor})
-        elif active & _BIT[POWER] and not self.by_code & _BIT[POWER]:
+        elif active & _BIT[POWER]:
             self._emit(POWER, False, ts)
 
         # entrapment
@@ -272,7 +275,7 @@ class ElevatorDetector:
                 self.outside_since = ts
         else:
             self.outside_since = -1
-            if active & _BIT[OUTSIDE] and not self.by_code & _BIT[OUTSIDE]:
+            if active & _BIT[OUTSIDE]:
                 self._emit(OUTSIDE, False, ts)
 
         # moving with doors open (debounced)
@@ -288,7 +291,7 @@ class ElevatorDetector:
                 self._emit(DOWR, True, ts, {"floor": floor, "since_ms": self.dowr_since})
         else:
             self.dowr_n = 0
-            if active & _BIT[DOWR] and not self.by_code & _BIT[DOWR]:
+            if active & _BIT[DOWR]:
                 self._emit(DOWR, False, ts)
 
         # overspeed (two tiers)
@@ -302,7 +305,7 @@ class ElevatorDetector:
         else:
             self.over_n = 0
             self.over_tier = 0
-            if active & _BIT[OVERSPEED] and not self.by_code & _BIT[OVERSPEED]:
+            if active & _BIT[OVERSPEED]:
                 self._emit(OVERSPEED, False, ts)
 
         # overtravel beyond a terminal landing
@@ -310,7 +313,7 @@ class ElevatorDetector:
             if key & bit:
                 if not active & _BIT[t]:
                     self._emit(t, True, ts, {"floor": floor})
-            elif active & _BIT[t] and not self.by_code & _BIT[t]:
+            elif active & _BIT[t]:
                 self._emit(t, False, ts)
 
         # door cycles while parked, door fails to close / to open
@@ -329,7 +332,7 @@ class ElevatorDetector:
                 self._emit(FAILS_CLOSE, True, ts, {"reversals": self.rev, "floor": floor})
         elif door == CLOSED_ID:
             self.rev = 0
-            if active & _BIT[FAILS_CLOSE] and not self.by_code & _BIT[FAILS_CLOSE]:
+            if active & _BIT[FAILS_CLOSE]:
                 self._emit(FAILS_CLOSE, False, ts)
         if door == OPENING_ID and prev_door in _CLOSED_OR_CLOSING and not insp:
             if self.open_cmd >= 0:
@@ -338,7 +341,7 @@ class ElevatorDetector:
         if door == OPEN_ID and self.open_cmd >= 0:
             self.open_cmd = -1
             self.open_fail = 0
-            if active & _BIT[FAILS_OPEN] and not self.by_code & _BIT[FAILS_OPEN]:
+            if active & _BIT[FAILS_OPEN]:
                 self._emit(FAILS_OPEN, False, ts)
 
     def _door_cycle(self, ts: int, floor: int) -> None:

@@ -163,11 +163,12 @@ class FleetDetector:
             idx_all = np.flatnonzero(mask)
             cuts = np.searchsorted(idx_all, ends).tolist()
             lo = 0
-            for det, hi, end in zip(dets, cuts, ends.tolist(), strict=True):
+            for det, hi, start, end in zip(dets, cuts, starts.tolist(), ends.tolist(), strict=True):
                 idx = idx_all[lo:hi]
                 lo = hi
                 evs = sorted(events.pop(det.elevator_id, []), key=lambda e: e.ts)
-                self._run(det, idx, cols.ts_ms, key, cols, evs, int(cols.ts_ms[end - 1]))
+                last_ts = int(cols.ts_ms[end - 1])
+                self._run(det, idx, cols.ts_ms, key, cols, evs, last_ts, start, end)
                 self._after(det)
         for eid, evs in events.items():
             det = self.detector(eid)
@@ -185,8 +186,12 @@ class FleetDetector:
         cols: StatusColumns,
         events: list[EventMessage],
         last_ts: int | None = None,
+        first: int = 0,
+        end: int | None = None,
     ) -> None:
+        seg_ts = ts_col[first:end]  # this elevator's samples (sorted)
         ts = ts_col[idx].tolist()
+        seen = np.where(idx > first, ts_col[np.maximum(idx - 1, 0)], -1).tolist()
         keys = key_col[idx].tolist()
         floors = cols.floor[idx].tolist()
         speeds = cols.speed[idx].tolist()
@@ -196,21 +201,27 @@ class FleetDetector:
         step = det.step
         ei = 0
         ne = len(events)
-        for t, k, f, v in zip(ts, keys, floors, speeds, strict=True):
-            while ei < ne and events[ei].ts <= t:
-                det.advance(events[ei].ts)
-                det.event(events[ei])
+        for t, k, f, v, p in zip(ts, keys, floors, speeds, seen, strict=True):
+            while ei < ne and events[ei].ts < t:  # a status sample goes first on equal times
+                self._event(det, events[ei], seg_ts)
                 ei += 1
-            step(t, k, f, v)
+            step(t, k, f, v, p)
         while ei < ne:
-            det.advance(events[ei].ts)
-            det.event(events[ei])
+            self._event(det, events[ei], seg_ts)
             ei += 1
         if last_ts > det.last_ts:
-            det.advance(last_ts)
-            det.last_ts = last_ts
             if last_ts > det.last_seen:
                 det.last_seen = last_ts
+            det.advance(last_ts)
+            det.last_ts = last_ts
+
+    @staticmethod
+    def _event(det: ElevatorDetector, ev: EventMessage, ts_col: npt.NDArray[np.int64]) -> None:
+        i = int(ts_col.searchsorted(ev.ts, side="right")) - 1
+        if i >= 0 and int(ts_col[i]) > det.last_seen:
+            det.last_seen = int(ts_col[i])  # skipped unchanged samples were seen too
+        det.advance(ev.ts)
+        det.event(ev)
 
     # ---- time -----------------------------------------------------------------------
     def tick(self, now_ms: int) -> list[AlarmEvent]:

@@ -332,6 +332,9 @@ class ElevatorDetector:
                 self._emit(FAILS_CLOSE, True, ts, {"reversals": self.rev, "floor": floor})
         elif door == CLOSED_ID:
             self.rev = 0
+            if active & _BIT[CYCLES]:  # the doors finally closed: the episode is over
+                self.cyc = None
+                self._emit(CYCLES, False, ts)
             if active & _BIT[FAILS_CLOSE]:
                 self._emit(FAILS_CLOSE, False, ts)
         if door == OPENING_ID and prev_door in _CLOSED_OR_CLOSING and not insp:

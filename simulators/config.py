@@ -10,4 +10,4 @@ class SimulatorSettings(BaseModel):
     seed: int = 1
     speed: float = Field(1.0, gt=0)
     status_interval_s: float = Field(5.0, gt=0)
-    inflight_window: int = Field(10_000, ge=1)
+    inflight_window: int = Field(1_000, ge=1, le=60_000)  # paho acks slow down past ~1k

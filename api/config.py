@@ -21,4 +21,7 @@ class ApiSettings(BaseModel):
     map_reload_s: float = Field(60.0, gt=0)  # full reload of the in-memory index
     high_risk_grades: str = "D"  # score grades drawn as "high risk"
     sse_keepalive_s: float = Field(15.0, gt=0)
+    # A stream ends after this long and the browser reconnects (EventSource retry): a
+    # server shutdown never waits longer than this for open streams.
+    sse_max_s: float = Field(300.0, gt=0)
     telemetry_max_samples: int = Field(2000, ge=1)

@@ -18,13 +18,18 @@ router = APIRouter(prefix="/api/v1", tags=["live"])
 
 
 async def _stream(
-    request: Request, hub: EventHub, sub: Subscriber, keepalive: float
+    request: Request, sub: Subscriber, keepalive: float, max_s: float
 ) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     yield f"event: hello\ndata: {json.dumps({'role': sub.principal.role.value})}\n\n"
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + max_s
     while not sub.overflowed:
+        left = ends - loop.time()
+        if left <= 0:
+            return  # the client reconnects (retry) and resynchronises
         try:
-            event = await asyncio.wait_for(sub.queue.get(), timeout=keepalive)
+            event = await asyncio.wait_for(sub.queue.get(), timeout=min(keepalive, left))
         except TimeoutError:
             if await request.is_disconnected():
                 return
@@ -44,11 +49,11 @@ async def live_events(request: Request, principal: StreamPrincipal) -> Streaming
     """Server-Sent Events; each event's name is its kind (alarm, status, case, offer);
     ``data`` is the JSON event, with ``map_status`` added for an elevator's new status."""
     hub: EventHub = request.app.state.event_hub
-    keepalive: float = request.app.state.config.api.sse_keepalive_s
+    settings = request.app.state.config.api
 
     async def body() -> AsyncIterator[str]:
         async with hub.subscribe(principal) as sub:
-            async for chunk in _stream(request, hub, sub, keepalive):
+            async for chunk in _stream(request, sub, settings.sse_keepalive_s, settings.sse_max_s):
                 yield chunk
 
     return StreamingResponse(

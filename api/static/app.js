@@ -60,7 +60,13 @@ LW.connectLive = function () {
   if (LW.source || !LW.token) return;
   const live = document.getElementById("live");
   const source = new EventSource("/api/v1/events?access_token=" + encodeURIComponent(LW.token));
-  source.addEventListener("hello", () => { live.className = "live on"; });
+  let connected = false;
+  source.addEventListener("hello", () => {
+    live.className = "live on";
+    // After a reconnect, events may have been missed: let the views resynchronise.
+    if (connected) for (const fn of LW.listeners) { try { fn({ kind: "resync" }); } catch (err) { console.error(err); } }
+    connected = true;
+  });
   source.onerror = () => { live.className = "live off"; };
   for (const kind of ["alarm", "status", "case", "offer"]) {
     source.addEventListener(kind, (e) => {

@@ -48,7 +48,7 @@
   }
 
   function onLive(event) {
-    if (!visible || !["case", "offer", "alarm"].includes(event.kind)) return;
+    if (!visible || !["case", "offer", "alarm", "resync"].includes(event.kind)) return;
     if (timer) return;
     timer = setTimeout(() => { timer = null; load(); }, 500);
   }

@@ -78,6 +78,7 @@
   }
 
   function onLive(event) {
+    if (event.kind === "resync") { load(); return; }
     const log = document.getElementById("event-log");
     const what = event.kind === "alarm" ? `${LW.label(event.type || "alarm")} ${event.state || ""}` : `${event.kind} ${event.step || event.state || ""}`;
     log.prepend(LW.el("li", {}, `${new Date().toLocaleTimeString()} · elevator ${event.elevator_id ?? "?"} · ${what}`));

@@ -17,13 +17,13 @@ import uvicorn
 
 from api.app import AppConfig, create_app
 from api.config import ApiSettings
-from api.security import hash_password
+from api.security import Principal, Role, create_token, hash_password
 from domain.districts import DISTRICTS
 from storage.users import create_user
 
 PASSWORD = "correct-horse-battery"
 JWT_SECRET = "test-secret-" + "x" * 40
-USERS = {
+USERS: dict[str, tuple[str, int | None, int | None]] = {
     "admin": ("admin", None, None),
     "supervisor": ("supervisor", None, None),
     "desk": ("desk", None, None),
@@ -77,8 +77,9 @@ def seed_fleet(url: str, per_district: int = 6) -> SeededFleet:
                 )
                 elevators[eid] = company
                 districts[eid] = d.name
-        for username, (role, company, rescuer) in USERS.items():
-            create_user(conn, username, hash_password(PASSWORD), role, company, rescuer)
+        hashed = hash_password(PASSWORD)  # one hash for all: argon2 is slow on purpose
+        for username, (role, company_id, rescuer_id) in USERS.items():
+            create_user(conn, username, hashed, role, company_id, rescuer_id)
     return SeededFleet(elevators, districts)
 
 
@@ -124,7 +125,7 @@ class ApiServer:
             database_url=database_url,
             mqtt_url=None,
             jwt_secret=JWT_SECRET,
-            api=api or ApiSettings(),
+            api=api or ApiSettings(sse_keepalive_s=1.0),
         )
         self._server = uvicorn.Server(
             uvicorn.Config(
@@ -148,6 +149,13 @@ class ApiServer:
 
 
 def token(base_url: str, username: str) -> str:
+    """A signed token for a seeded user, as the login endpoint would issue it."""
+    role, company_id, rescuer_id = USERS[username]
+    principal = Principal(username, Role(role), company_id, rescuer_id)
+    return create_token(JWT_SECRET, principal, 60)
+
+
+def login_token(base_url: str, username: str) -> str:
     r = httpx.post(
         f"{base_url}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
     )

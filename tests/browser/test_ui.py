@@ -132,7 +132,7 @@ def test_supervisor_sees_clusters_zooms_and_opens_panel(ui: Any, page: Page) -> 
 
 
 def test_injected_entrapment_turns_marker_red_without_reload(ui: Any, page: Page) -> None:
-    server, fleet, url = ui
+    server, _, url = ui
     login(page, server.base_url, "desk")
     target = 5
     lon, lat = elevator_position(url, target)
@@ -154,7 +154,7 @@ def test_injected_entrapment_turns_marker_red_without_reload(ui: Any, page: Page
 
 
 def test_desk_board_shows_case_and_dispatch_steps(ui: Any, page: Page) -> None:
-    server, fleet, url = ui
+    server, _, url = ui
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "INSERT INTO rescue_cases (elevator_id, source, state, tier, rescuer_id,"

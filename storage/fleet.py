@@ -145,6 +145,8 @@ def _copy(conn: psycopg.Connection[Any], table: _Table, target: str, rows: Itera
 
 def _upsert(conn: psycopg.Connection[Any], table: _Table, rows: Iterable[Row]) -> None:
     stage = f"stage_{table.name}"
+    # Inside a caller's transaction the previous call's staging table may still exist.
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(stage)))
     conn.execute(
         sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
             sql.Identifier(stage), sql.Identifier(table.name)

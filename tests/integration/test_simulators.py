@@ -68,7 +68,7 @@ def test_publish_run_reaches_a_subscriber(mqtt_url: str, topic_root: str) -> Non
         if kind == "online":
             online[terminal] = msgspec.json.decode(msg.payload, type=OnlineMessage).online
         else:
-            got.append((terminal, kind, msg.payload))
+            got.append((terminal, kind, bytes(msg.payload)))
 
     sub.on_message = on_message
     sub.on_subscribe = lambda *a: subscribed.set()

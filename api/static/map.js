@@ -140,13 +140,19 @@
     let s = null;
     try { s = await LW.api(`/api/v1/elevators/${d.id}/score`); } catch (e) { s = d.score; }
     if (!s) return LW.el("p", { class: "muted" }, "no score computed yet");
-    const rows = [];
-    const contributions = s.contributions || {};
-    for (const [k, v] of Object.entries(contributions)) if (typeof v === "number") rows.push({ label: LW.label(k), value: v });
-    const box = LW.el("div", {}, LW.el("div", {}, LW.el("strong", {}, `${(+s.total).toFixed(1)} / 100`), ` grade ${s.grade}`, s.interval_days ? ` · interval ${s.interval_days} d` : ""));
-    if (rows.length) box.append(LW.barChart("Contributions", rows, {}));
-    const reasons = s.reasons || s.explanation || [];
-    if (Array.isArray(reasons) && reasons.length) box.append(LW.el("ul", {}, ...reasons.map((r) => LW.el("li", {}, typeof r === "string" ? r : JSON.stringify(r)))));
+    const box = LW.el("div", {}, LW.el("div", {}, LW.el("strong", {}, `${(+s.total).toFixed(1)} / 100`), " grade ", LW.el("span", { class: "grade" }, s.grade), s.interval_days ? ` · maintenance every ${s.interval_days} d` : ""));
+    const factors = s.factors || {};
+    const contributions = Object.entries(s.contributions || {}).filter(([, v]) => typeof v === "number");
+    if (contributions.length) {
+      const sign = (v) => (v >= 0 ? "+" : "") + v.toFixed(1);
+      box.append(LW.el("div", { class: "kv" }, ...contributions.flatMap(([k, v]) => [
+        LW.el("span", { class: "muted" }, LW.label(k)),
+        LW.el("span", {}, `${sign(v)} pts` + (typeof factors[k] === "number" ? ` (factor ${factors[k].toFixed(0)}/100)` : "")),
+      ])));
+      if (typeof s.baseline === "number") box.append(LW.el("div", { class: "muted" }, `city-average elevator: ${s.baseline.toFixed(1)}`));
+    }
+    const reasons = s.reasons || [];
+    if (Array.isArray(reasons) && reasons.length) box.append(LW.el("ul", {}, ...reasons.map((r) => LW.el("li", {}, typeof r === "string" ? r : (r.text || JSON.stringify(r))))));
     return box;
   }
 

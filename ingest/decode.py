@@ -115,6 +115,8 @@ class MessageDecoder:
                     )
                 )
                 continue
+            if kind == ONLINE and not payload:
+                continue  # a retained online message being cleared: nothing to store
             try:
                 msg = decoders[kind].decode(payload)
             except msgspec.DecodeError as exc:

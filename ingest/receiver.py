@@ -96,7 +96,7 @@ class Receiver:
         self.generation = 0
         self._ack_lock = threading.Lock()
         self._max_buffer = max_buffer
-        self._url = url
+        self.url = url
         self._keepalive = keepalive_s
         self._subscription = topic_root.rstrip("/") + "/#"
         self._stopping = False
@@ -109,7 +109,7 @@ class Receiver:
         self.client.on_message = self._on_message
 
     def start(self) -> None:
-        ep = MqttEndpoint.parse(self._url)
+        ep = MqttEndpoint.parse(self.url)
         self.client.connect_async(ep.host, ep.port, keepalive=self._keepalive)
         self.client.loop_start()
 

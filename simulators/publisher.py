@@ -30,7 +30,7 @@ import paho.mqtt.client as mqtt
 from domain.fleet import Fleet
 from domain.telemetry import SCHEMA_VERSION, OnlineMessage, online_topic
 from messaging.client import connect, new_client
-from simulators.scenario import ScenarioConfig, message_stream
+from simulators.scenario import ScenarioConfig, timed_message_stream
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class ScenarioPublisher:
             if not self._connected.wait(10):
                 raise ConnectionError(f"cannot connect to the broker as {self.client_id}")
             self._online(True)
-            self._pump(message_stream(self.fleet, self.cfg), on_progress)
+            self._pump(timed_message_stream(self.fleet, self.cfg), on_progress)
             if not self._stop.is_set():
                 self._online(False)
             self._drain()
@@ -127,17 +127,15 @@ class ScenarioPublisher:
 
     def _pump(
         self,
-        stream: Iterator[tuple[str, str, bytes]],
+        stream: Iterator[tuple[int, str, str, bytes]],
         on_progress: Callable[[PublishStats], None] | None,
     ) -> None:
         wall0 = time.monotonic()
         start = self.cfg.start_ms
         last_report = 0.0
-        dec = msgspec.json.Decoder(_Stamp)
-        for terminal, kind, payload in stream:
+        for ts, terminal, kind, payload in stream:
             if self._stop.is_set():
                 break
-            ts = dec.decode(payload).ts
             due = wall0 + (ts - start) / 1000.0 / self.speed
             delay = due - time.monotonic()
             if delay > 0.002:
@@ -171,10 +169,6 @@ class ScenarioPublisher:
                 taken += 1
         for _ in range(taken):
             self._slots.release()
-
-
-class _Stamp(msgspec.Struct):
-    ts: int
 
 
 class SimulatorRunner:

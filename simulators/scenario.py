@@ -33,6 +33,7 @@ from simulators.journeys import Shaft, add_journeys
 from simulators.risk import FAULT_KINDS, MIN_S, USAGE, FleetFactors, draw_durations_s, fault_rates
 from simulators.sampling import Carry, RawEvent, sample
 from simulators.timeline import Car, Phases
+from simulators.wire import status_payloads
 
 DEFAULT_START_MS = 1_772_380_800_000  # 2026-03-02 00:00 Guangzhou time (a Monday)
 LOOKALIKES: tuple[str, ...] = tuple(k.value for k in LookAlike)
@@ -239,17 +240,15 @@ _ENC = msgspec.json.Encoder()
 
 
 def _piece_messages(idx: int, run: ElevatorRun) -> Iterator[tuple[int, int, int, str, bytes]]:
-    st = run.status
     ev = {m.seq: m for m in run.events}
-    status_iter = st.to_messages()
-    seqs = sorted(st.seq.tolist() + list(ev))
-    for s in seqs:
+    status = iter(zip(run.status.ts_ms.tolist(), status_payloads(run.status), strict=True))
+    for s in sorted(run.status.seq.tolist() + list(ev)):
         m = ev.get(s)
         if m is not None:
             yield m.ts, idx, s, "event", _ENC.encode(m)
         else:
-            sm = next(status_iter)
-            yield sm.ts, idx, s, "status", _ENC.encode(sm)
+            ts, payload = next(status)
+            yield ts, idx, s, "status", payload
 
 
 def _elevator_messages(
@@ -259,8 +258,10 @@ def _elevator_messages(
         yield from _piece_messages(idx, piece)
 
 
-def message_stream(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[tuple[str, str, bytes]]:
-    """All elevators' messages merged by event time: (terminal_id, kind, JSON payload)."""
+def timed_message_stream(
+    fleet: Fleet, cfg: ScenarioConfig
+) -> Iterator[tuple[int, str, str, bytes]]:
+    """Like :func:`message_stream`, with each message's event time first."""
     companies, units = _lookups(fleet)
     streams = [
         _elevator_messages(
@@ -273,8 +274,14 @@ def message_stream(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[tuple[str, str
         for i, e in enumerate(fleet.elevators)
     ]
     terminals = [e.terminal_id for e in fleet.elevators]
-    for _ts, idx, _seq, kind, payload in heapq.merge(*streams):
-        yield terminals[idx], kind, payload
+    for ts, idx, _seq, kind, payload in heapq.merge(*streams):
+        yield ts, terminals[idx], kind, payload
+
+
+def message_stream(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[tuple[str, str, bytes]]:
+    """All elevators' messages merged by event time: (terminal_id, kind, JSON payload)."""
+    for _ts, terminal, kind, payload in timed_message_stream(fleet, cfg):
+        yield terminal, kind, payload
 
 
 def message_stream_with_truth(fleet: Fleet, cfg: ScenarioConfig) -> list[GroundTruth]:

@@ -97,9 +97,16 @@ class MapIndex:
     status: npt.NDArray[np.uint8]
     x: npt.NDArray[np.float64] = field(init=False)
     y: npt.NDArray[np.float64] = field(init=False)
+    # Web-mercator pixels at zoom 22 (2^30 per world): a grid cell of 2^k pixels at zoom z
+    # is a right shift by 30 - 8 - z + k, much cheaper than float scaling per request.
+    px: npt.NDArray[np.int32] = field(init=False)
+    py: npt.NDArray[np.int32] = field(init=False)
 
     def __post_init__(self) -> None:
         self.x, self.y = mercator(self.lon, self.lat)
+        full = float(2**30 - 1)
+        self.px = np.clip(self.x * 2**30, 0, full).astype(np.int32)
+        self.py = np.clip(self.y * 2**30, 0, full).astype(np.int32)
 
     @classmethod
     def build(
@@ -195,6 +202,18 @@ class MapIndex:
     def _coord(self, p: int) -> list[float]:
         return [round(float(self.lon[p]), 6), round(float(self.lat[p]), 6)]
 
+    def _cells(
+        self, sel: npt.NDArray[np.intp] | None, zoom: int, cell_px: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Grid cell column and row of the elevators ``sel`` (None: all) at ``zoom``."""
+        px = self.px if sel is None else self.px[sel]
+        py = self.py if sel is None else self.py[sel]
+        shift = 30 - 8 - zoom + int(math.log2(cell_px))
+        if cell_px & (cell_px - 1) == 0 and 0 <= shift < 31:
+            return (px >> shift).astype(np.int64), (py >> shift).astype(np.int64)
+        scale = 256.0 * 2.0**zoom / cell_px / 2**30
+        return (px * scale).astype(np.int64), (py * scale).astype(np.int64)
+
     def _points(self, sel: npt.NDArray[np.intp]) -> list[dict[str, Any]]:
         return [
             {
@@ -227,29 +246,54 @@ class MapIndex:
         # Coarsen the grid when the view would hold more than MAX_CELLS cells.
         while zoom > 0 and span * (256.0 * 2.0**zoom / cell_px) ** 2 > MAX_CELLS:
             zoom -= 1
-        scale = 256.0 * 2.0**zoom / cell_px
-        cx = np.floor(self.x[sel] * scale).astype(np.int64)
-        cy = np.floor(self.y[sel] * scale).astype(np.int64)
-        cx -= cx.min()
-        cy -= cy.min()
-        key = cx * (int(cy.max()) + 1) + cy
-        cells, first, inverse, counts = np.unique(
-            key, return_index=True, return_inverse=True, return_counts=True
-        )
-        n = len(cells)
-        st = self.status[sel].astype(np.int64)
-        by_status = np.bincount(inverse * N_STATUS + st, minlength=n * N_STATUS).reshape(
-            n, N_STATUS
-        )
-        mean_lon = np.bincount(inverse, weights=self.lon[sel], minlength=n) / counts
-        mean_lat = np.bincount(inverse, weights=self.lat[sel], minlength=n) / counts
+        # Most of the fleet in view (the city at low zoom): work on the whole arrays and
+        # park the unselected elevators in an extra bin, rather than gathering.
+        whole = len(sel) * 2 > len(self.ids)
+        cx, cy = self._cells(None if whole else sel, zoom, cell_px)
+        if whole:
+            chosen = np.zeros(len(self.ids), dtype=bool)
+            chosen[sel] = True
+            x0, y0 = int(cx[sel].min()), int(cy[sel].min())
+            ny = int(cy[sel].max()) - y0 + 1
+            cell = (cx - x0) * ny + (cy - y0)
+            n_cells = int(cell[sel].max()) + 1
+            cell = np.where(chosen, cell, n_cells)  # the parking bin
+            lon, lat, status, index = self.lon, self.lat, self.status, None
+        else:
+            cx -= cx.min()
+            cy -= cy.min()
+            cell = cx * (int(cy.max()) + 1) + cy
+            n_cells = int(cell.max()) + 1
+            lon, lat, status, index = self.lon[sel], self.lat[sel], self.status[sel], sel
+        # Dense cell numbers: one O(n) bincount per aggregate, no sort.
+        by_status_all = np.bincount(
+            cell * N_STATUS + status, minlength=(n_cells + 1) * N_STATUS
+        ).reshape(-1, N_STATUS)[:n_cells]
+        all_counts = by_status_all.sum(axis=1)
+        cells = np.flatnonzero(all_counts)
+        counts = all_counts[cells]
+        by_status = by_status_all[cells]
+        mean_lon = np.bincount(cell, weights=lon, minlength=n_cells + 1)[cells] / counts
+        mean_lat = np.bincount(cell, weights=lat, minlength=n_cells + 1)[cells] / counts
+        # The member of each single-elevator cell, by cell number.
+        padded = np.append(all_counts, 0)
+        lone = np.flatnonzero(padded[cell] == 1)
+        members = lone if index is None else index[lone]
+        single = dict(zip(cell[lone].tolist(), members.tolist(), strict=True))
         worst = N_STATUS - 1 - np.argmax(by_status[:, ::-1] > 0, axis=1)
         features: list[dict[str, Any]] = []
-        for k, (cnt, lo, la, w) in enumerate(
-            zip(counts.tolist(), mean_lon.tolist(), mean_lat.tolist(), worst.tolist(), strict=True)
+        for k, (c, cnt, lo, la, w) in enumerate(
+            zip(
+                cells.tolist(),
+                counts.tolist(),
+                mean_lon.tolist(),
+                mean_lat.tolist(),
+                worst.tolist(),
+                strict=True,
+            )
         ):
             if cnt == 1:
-                p = int(sel[first[k]])
+                p = single[c]
                 features.append(
                     {
                         "type": "Feature",

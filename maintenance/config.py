@@ -73,12 +73,16 @@ class DispatchSettings(BaseModel):
     tier1_window_s: float = Field(100.0, ge=0)  # tier 1 may run this long, then tier 2
     tier2_window_s: float = Field(170.0, ge=0)  # then 119 (must end before the deadline)
     tier1_max_eta_min: float = Field(15.0, gt=0)  # own rescuers farther than this: skip tier 1
+    tier1_slack_min: float = Field(6.0, ge=0)  # ... or slower than the nearest rescuer by this
+    offer_eta_slack_min: float = Field(4.0, ge=0)  # a round: ETA within best + this only
+    respect_shifts: bool = True  # only rescuers on shift get offers
+    max_offer_attempts: int = Field(2, ge=1, le=5)  # an unanswered offer may ring again
     search_radius_km: float = Field(40.0, gt=0)
     # ETA: great-circle distance x road factor / speed by local time of day.
     road_factor: float = Field(1.4, ge=1)
     utc_offset_h: float = Field(8.0, ge=-12, le=14)  # local time of the city (Beijing time)
-    speed_kmh_peak: float = Field(18.0, gt=0)
-    speed_kmh_day: float = Field(26.0, gt=0)
+    speed_kmh_peak: float = Field(22.0, gt=0)
+    speed_kmh_day: float = Field(28.0, gt=0)
     speed_kmh_night: float = Field(36.0, gt=0)
     peak_hours: tuple[tuple[float, float], ...] = ((7.0, 9.5), (17.0, 19.5))
     night_hours: tuple[float, float] = (22.0, 6.0)

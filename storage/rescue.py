@@ -211,6 +211,7 @@ def available_rescuers(
     now_local: time,
     bbox: tuple[float, float, float, float],
     company_id: int | None = None,
+    respect_shifts: bool = True,
 ) -> list[CandidateRow]:
     """Rescuers free to take an offer: available, on shift, holding no active case and
     no open offer, inside ``bbox`` (min lon, min lat, max lon, max lat)."""
@@ -221,7 +222,7 @@ def available_rescuers(
                WHERE r.available
                  AND (%(company)s::integer IS NULL OR r.company_id = %(company)s)
                  AND r.lon BETWEEN %(x0)s AND %(x1)s AND r.lat BETWEEN %(y0)s AND %(y1)s
-                 AND (r.shift_start = r.shift_end
+                 AND (NOT %(shifts)s OR r.shift_start = r.shift_end
                       OR (r.shift_start < r.shift_end
                           AND %(t)s >= r.shift_start AND %(t)s < r.shift_end)
                       OR (r.shift_start > r.shift_end
@@ -237,16 +238,17 @@ def available_rescuers(
                 "x1": bbox[2],
                 "y1": bbox[3],
                 "t": now_local,
+                "shifts": respect_shifts,
             },
         ).fetchall()
 
 
-def offers_of_case(conn: psycopg.Connection[Any], case_id: int) -> list[tuple[int, str]]:
-    """(rescuer_id, state) of every offer the case has had."""
+def offers_of_case(conn: psycopg.Connection[Any], case_id: int) -> list[tuple[int, str, int]]:
+    """(rescuer_id, state, attempts) of every offer the case has had."""
     rows = conn.execute(
-        "SELECT rescuer_id, state FROM dispatch_offers WHERE case_id = %s", (case_id,)
+        "SELECT rescuer_id, state, attempts FROM dispatch_offers WHERE case_id = %s", (case_id,)
     ).fetchall()
-    return [(int(r[0]), str(r[1])) for r in rows]
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -286,7 +288,8 @@ def insert_offer(
                    SET tier = EXCLUDED.tier, round = EXCLUDED.round, eta_s = EXCLUDED.eta_s,
                        distance_m = EXCLUDED.distance_m, offered_at = EXCLUDED.offered_at,
                        expires_at = EXCLUDED.expires_at, state = 'pending', answered_at = NULL,
-                       created_at = clock_timestamp()
+                       created_at = clock_timestamp(),
+                       attempts = dispatch_offers.attempts + 1
                    WHERE dispatch_offers.state IN ('declined', 'expired', 'withdrawn')
                 RETURNING id, case_id, rescuer_id, tier, round, eta_s, distance_m, offered_at,
                           expires_at,

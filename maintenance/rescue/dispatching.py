@@ -231,6 +231,7 @@ class DispatchCore:
             self.conn,
             policy.local_time(now, self.settings.utc_offset_h),
             (case.lon - dlon, case.lat - dlat, case.lon + dlon, case.lat + dlat),
+            respect_shifts=self.settings.respect_shifts,
         )
         found = (
             policy.Candidate(r.rescuer_id, r.company_id, r.station_id, r.lon, r.lat) for r in rows
@@ -245,7 +246,13 @@ class DispatchCore:
                 return None
             now = self.clock()
             offers = repo.offers_of_case(self.conn, case_id)
-            pending = sum(1 for _, state in offers if state == "pending")
+            pending = sum(1 for _, state, _ in offers if state == "pending")
+            # An unanswered (expired) offer may ring again, up to max_offer_attempts.
+            asked = {
+                r
+                for r, state, attempts in offers
+                if state != "expired" or attempts >= self.settings.max_offer_attempts
+            }
             ranked = self.candidates(case, now)
             args: dict[str, Any] = {
                 "case_tier": case.tier,
@@ -254,7 +261,7 @@ class DispatchCore:
                 "ranked": ranked,
                 "company_id": case.company_id,
             }
-            decision = policy.decide(self.settings, already_offered={r for r, _ in offers}, **args)
+            decision = policy.decide(self.settings, already_offered=asked, **args)
             if decision.action is policy.Action.EXHAUSTED and not pending:
                 # No further tier: keep calling those asked before (free ones only).
                 decision = policy.decide(self.settings, already_offered=set(), **args)

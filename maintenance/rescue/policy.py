@@ -113,20 +113,35 @@ def tier_candidates(
 ) -> list[Ranked]:
     """The ranked candidates a tier may offer to.
 
-    Tier 1: the elevator's own company, only those who can arrive within
-    ``tier1_max_eta_min`` when a further tier exists (otherwise all of them).
-    Tier 2: everyone (any company and the rescue stations) within the search radius.
+    Tier 1: the elevator's own company. When a further tier exists, only those who can
+    arrive within ``tier1_max_eta_min`` and no more than ``tier1_slack_min`` later than
+    the nearest rescuer of anyone: the own company keeps priority unless that costs the
+    passengers too much. Tier 2: everyone (any company, the rescue stations) within
+    the search radius.
     """
     if tier == TIER_OWN_COMPANY:
         own = [r for r in ranked if r.candidate.company_id == company_id]
-        if TIER_NEAREST in settings.tiers:
-            limit = settings.tier1_max_eta_min * 60
+        if TIER_NEAREST in settings.tiers and ranked:
+            limit = min(
+                settings.tier1_max_eta_min * 60,
+                ranked[0].eta_s + settings.tier1_slack_min * 60,
+            )
             own = [r for r in own if r.eta_s <= limit]
         return own
     if tier == TIER_NEAREST:
         radius = settings.search_radius_km * 1000
         return [r for r in ranked if r.distance_m <= radius]
     return []
+
+
+def offer_round(settings: DispatchSettings, fresh: list[Ranked]) -> list[Ranked]:
+    """The next round from candidates not yet asked (by ETA): the ``offer_size`` nearest
+    whose ETA is within ``offer_eta_slack_min`` of the best, so that the first to accept
+    is never much farther than the nearest."""
+    if not fresh:
+        return []
+    limit = fresh[0].eta_s + settings.offer_eta_slack_min * 60
+    return [r for r in fresh if r.eta_s <= limit][: settings.offer_size]
 
 
 def scheduled_tier(settings: DispatchSettings, elapsed_s: float) -> int:
@@ -191,7 +206,7 @@ def decide(
         if fresh:
             if pending and t == case_tier:
                 return Decision(Action.WAIT, t, reason="offers open")
-            return Decision(Action.OFFER, t, fresh[: settings.offer_size])
+            return Decision(Action.OFFER, t, offer_round(settings, fresh))
         if pending:
             return Decision(Action.WAIT, case_tier, reason="offers open")
     return Decision(Action.EXHAUSTED, tiers[-1], reason="no candidate left")

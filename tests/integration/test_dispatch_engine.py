@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.integration.test_dispatch_support import (
     case_state,
     engine,
     offers,
+    reset,
     seed,
     steps,
 )
@@ -28,11 +30,18 @@ from tests.integration.test_dispatch_support import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture()
-def db(fresh_database_url: str) -> str:
-    with psycopg.connect(fresh_database_url, autocommit=True) as conn:
+@pytest.fixture(scope="module")
+def seeded_url(make_database: Callable[[], str]) -> str:
+    url = make_database()
+    with psycopg.connect(url, autocommit=True) as conn:
         seed(conn)
-    return fresh_database_url
+    return url
+
+
+@pytest.fixture()
+def db(seeded_url: str) -> str:
+    reset(seeded_url)
+    return seeded_url
 
 
 def _alarm(url: str, elevator_id: int = 1, kind: AlarmType = AlarmType.ENTRAPMENT) -> int:
@@ -139,7 +148,9 @@ def test_rescuer_holds_one_active_case(db: str) -> None:
 
 def test_offer_timeout_moves_on_then_tier_two(db: str) -> None:
     clock = FakeClock()
-    eng = engine(db, clock)
+    eng = engine(
+        db, clock, DispatchSettings(offer_size=2, max_offer_attempts=1, tier1_slack_min=30)
+    )
     ref = eng.open_case_for_alarm(_alarm(db))
     clock.advance(41)
     eng.tick()
@@ -155,14 +166,32 @@ def test_offer_timeout_moves_on_then_tier_two(db: str) -> None:
     assert case_state(eng.conn, ref.case_id) == ("accepted", 2, False)
 
 
+def test_unanswered_offer_rings_once_more(db: str) -> None:
+    clock = FakeClock()
+    eng = engine(db, clock, DispatchSettings(offer_size=2, tier1_slack_min=30))
+    ref = eng.open_case_for_alarm(_alarm(db))
+    clock.advance(41)
+    eng.tick()
+    assert offers(eng.conn, ref.case_id) == {11: "pending", 12: "pending"}
+    clock.advance(41)
+    eng.tick()
+    assert offers(eng.conn, ref.case_id) == {11: "expired", 12: "expired", 13: "pending"}
+    row = eng.conn.execute("SELECT max(attempts) FROM dispatch_offers").fetchone()
+    assert row == (2,)
+
+
 def test_all_tiers_exhausted_hands_off_to_119(db: str) -> None:
     clock = FakeClock()
-    eng = engine(db, clock, DispatchSettings(offer_size=10))
+    eng = engine(
+        db, clock, DispatchSettings(offer_size=10, offer_eta_slack_min=120, tier1_slack_min=120)
+    )
     ref = eng.open_case_for_alarm(_alarm(db))
-    for rid in (11, 12, 13):
-        eng.decline(ref.case_id, rid)
-    for rid in (14, 21, 31):
-        eng.decline(ref.case_id, rid)
+    declined: set[int] = set()
+    while pending := [r for r, st in offers(eng.conn, ref.case_id).items() if st == "pending"]:
+        for rid in pending:
+            eng.decline(ref.case_id, rid)
+            declined.add(rid)
+    assert declined == {11, 12, 13, 14, 21, 31}  # everyone was asked before 119
     state, tier, fire = case_state(eng.conn, ref.case_id)
     assert (state, tier, fire) == ("accepted", 3, True)
     assert steps(eng.conn, ref.case_id)[-1] == "fire_service"

@@ -62,7 +62,7 @@ def seed(conn: psycopg.Connection[Any], *, station_rescuers: int = 1) -> None:
         (LON, LAT + 0.007),
     )
     dlat_km = 1 / 111.32
-    rescuers = [
+    rescuers: list[tuple[int, int | None, int | None, float]] = [
         (11, 1, None, LAT + 1 * dlat_km),
         (12, 1, None, LAT + 2 * dlat_km),
         (13, 1, None, LAT + 3 * dlat_km),
@@ -112,3 +112,16 @@ def steps(conn: psycopg.Connection[Any], case_id: int) -> list[str]:
         "SELECT step FROM case_events WHERE case_id = %s ORDER BY id", (case_id,)
     ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+RESCUE_TABLES = (
+    "webhook_deliveries, webhook_subscriptions, rescue_escalations, dispatch_offers,"
+    " rescue_case_alarms, case_events, rescue_cases, alarms"
+)
+
+
+def reset(url: str) -> None:
+    """Forget every case, offer and alarm; rescuers back home and available."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE " + RESCUE_TABLES + " RESTART IDENTITY CASCADE")
+        conn.execute("UPDATE rescuers SET lon = home_lon, lat = home_lat, available = true")

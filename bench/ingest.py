@@ -59,11 +59,12 @@ def _payload(seq: int, ts: int, floor: int) -> bytes:
 
 # -- child processes ----------------------------------------------------------------------
 def _publisher(
-    mqtt_url: str, root: str, n: int, m: int, window: int, raw: bool, out: Connection
-) -> None:
+    mqtt_url: str, root: str, n: int, m: int, window: int, raw: bool, rate: float,
+    out: Connection,
+) -> None:  # fmt: skip
     topics = [status_topic(f"B{i + 1}", root) for i in range(min(n, m))]
     if raw:
-        _raw_publish(mqtt_url, topics, n, m, window, out)
+        _raw_publish(mqtt_url, topics, n, m, window, rate, out)
         return
     from messaging.client import connect, new_client
 
@@ -105,7 +106,7 @@ def _varint(n: int) -> bytes:
 
 
 def _raw_publish(
-    mqtt_url: str, topics: list[str], n: int, m: int, window: int, out: Connection
+    mqtt_url: str, topics: list[str], n: int, m: int, window: int, rate: float, out: Connection
 ) -> None:
     """A lean MQTT 3.1.1 QoS 1 publisher on a plain socket (pipelined, bounded window),
     so the load generator leaves the CPU to what is measured."""
@@ -128,7 +129,11 @@ def _raw_publish(
     pending = b""
     while acked < n:
         chunk: list[bytes] = []
+        if rate and sent >= (time.time() - started) * rate:
+            time.sleep(0.001)  # paced: ahead of schedule
         while sent < n and sent - acked < window and len(chunk) < 256:
+            if rate and sent >= (time.time() - started) * rate:
+                break
             topic = encoded[sent % len(encoded)]
             payload = _payload(sent // m, int(time.time() * 1000), 1 + sent % 20)
             mid = sent % 65535 + 1
@@ -137,7 +142,7 @@ def _raw_publish(
             sent += 1
         if chunk:
             sock.sendall(b"".join(chunk))
-        sock.settimeout(None if sent - acked >= window or sent >= n else 0.0)
+        sock.settimeout(None if sent - acked >= window or (sent >= n and acked < n) else 0.0)
         try:
             data = sock.recv(65536)
         except BlockingIOError:
@@ -238,11 +243,11 @@ def _with_db(url: str, name: str) -> str:
 
 
 def _run_publisher(
-    mqtt_url: str, root: str, n: int, m: int, window: int, raw: bool
+    mqtt_url: str, root: str, n: int, m: int, window: int, raw: bool, rate: float = 0.0
 ) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     mine, theirs = ctx.Pipe()
-    proc = ctx.Process(target=_publisher, args=(mqtt_url, root, n, m, window, raw, theirs))
+    proc = ctx.Process(target=_publisher, args=(mqtt_url, root, n, m, window, raw, rate, theirs))
     proc.start()
     assert mine.recv() == "ready"
     mine.send("go")
@@ -252,8 +257,14 @@ def _run_publisher(
 
 
 def run_bench(
-    messages: int, terminals: int, window: int = 1_000, paho_publisher: bool = False
+    messages: int,
+    terminals: int,
+    window: int = 1_000,
+    paho_publisher: bool = False,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
+    """``rate`` > 0 paces the publisher (messages/s) so latency is measured at a load
+    ingest can sustain; 0 publishes as fast as the broker accepts."""
     from ingest.seed import seed_elevators
     from storage.migrate import migrate
 
@@ -279,7 +290,7 @@ def run_bench(
         ingest = ctx.Process(target=_ingest, args=(db_url, mqtt_url, root, messages, theirs))
         ingest.start()
         ready = mine.recv()
-        pub = _run_publisher(mqtt_url, root, messages, terminals, window, not paho_publisher)
+        pub = _run_publisher(mqtt_url, root, messages, terminals, window, not paho_publisher, rate)
         res = mine.recv()
         ingest.join()
         elapsed = res["last_commit"] - pub["started"]
@@ -295,7 +306,9 @@ def run_bench(
         bare = ctx.Process(target=_bare, args=(mqtt_url, root2, messages, theirs2))
         bare.start()
         mine2.recv()
-        pub2 = _run_publisher(mqtt_url, root2, messages, terminals, window, not paho_publisher)
+        pub2 = _run_publisher(
+            mqtt_url, root2, messages, terminals, window, not paho_publisher, rate
+        )
         bres = mine2.recv()
         bare.join()
         bare_elapsed = bres["last"] - pub2["started"]
@@ -318,6 +331,7 @@ def run_bench(
             "idle_rss_mb": round(ready["rss_mb"], 1),
             "publisher_msgs_per_s": round(messages / (pub["finished"] - pub["started"])),
             "publisher": "paho" if paho_publisher else "raw-socket",
+            "publish_rate_target": rate,
             "loadavg_before": [round(x, 2) for x in load_before],
         }
     finally:
@@ -333,8 +347,9 @@ def main() -> None:
     parser.add_argument("-m", "--terminals", type=int, default=250_000)
     parser.add_argument("--window", type=int, default=1_000)
     parser.add_argument("--paho-publisher", action="store_true", help="publish with paho")
+    parser.add_argument("--rate", type=float, default=0.0, help="paced msgs/s (0: unpaced)")
     args = parser.parse_args()
-    run_bench(args.messages, args.terminals, args.window, args.paho_publisher)
+    run_bench(args.messages, args.terminals, args.window, args.paho_publisher, args.rate)
 
 
 if __name__ == "__main__":

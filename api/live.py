@@ -211,11 +211,12 @@ class EventHub:
         index = self._keeper.index
         for event in events:
             eid = event.get("elevator_id")
-            company = None
+            company = event.get("company_id") if isinstance(event.get("company_id"), int) else None
             if isinstance(eid, int):
                 if eid in statuses:
                     event["map_status"] = statuses[eid]
-                company = index.company_of(eid) if index is not None else None
+                if index is not None:  # the registry's answer wins over the payload's
+                    company = index.company_of(eid)
             self._fan_out(event, company)
 
     def _fan_out(self, event: dict[str, Any], company_id: int | None) -> None:

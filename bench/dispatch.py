@@ -18,6 +18,7 @@ Prints the figures and one JSON line last.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import json
 import os
@@ -128,10 +129,9 @@ class CityDay:
             self._react()
 
     def _do(self, action: str, args: tuple[Any, ...]) -> None:
-        try:
+        # An answer too late, a case already closed: refused, as in life.
+        with contextlib.suppress(RescueError):
             getattr(self, "_" + action)(*args)
-        except RescueError:
-            pass  # an answer too late, a case already closed: as in life
 
     def _alarm(self, elevator: int, kind: AlarmType) -> None:
         e = self.fleet.elevators[elevator]

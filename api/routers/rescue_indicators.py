@@ -1,0 +1,60 @@
+"""Rescue indicators by district or by maintenance company (a company: its own only)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel
+
+from api.deps import Db, company_scope, require_roles
+from api.security import Principal, Role
+from maintenance.rescue.indicators import QUERIES, GroupBy, indicator_row
+
+router = APIRouter(prefix="/api/v1/rescue", tags=["rescue"])
+
+
+class RescueIndicator(BaseModel):
+    group: str
+    cases: int
+    arrived: int
+    mean_arrival_min: float | None
+    mean_on_site_min: float | None
+    share_30min: float | None
+    share_decided_5min: float | None
+    insurance_flags: int
+    fire_service: int
+
+
+@router.get("/indicators", response_model=list[RescueIndicator])
+async def rescue_indicators(
+    request: Request,
+    db: Db,
+    principal: Annotated[
+        Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))
+    ],
+    by: Annotated[GroupBy, Query(description="district or company")] = "district",
+    since: Annotated[datetime | None, Query(description="reported at or after")] = None,
+    until: Annotated[datetime | None, Query(description="reported before")] = None,
+    company: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> list[RescueIndicator]:
+    """Mean arrival and on-site times, share within 30 min, share decided within 5 min."""
+    scope = company_scope(principal)
+    if scope is not None and company not in (None, scope):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a company sees only its own figures")
+    if since and until and since >= until:
+        raise HTTPException(422, "since must be before until")
+    settings = request.app.state.config.dispatch
+    cur = await db.execute(
+        QUERIES[by],
+        {
+            "since": since,
+            "until": until,
+            "company": scope if scope is not None else company,
+            "arrive_min": int(settings.urban_arrival_min),
+            "deadline_s": float(settings.decision_deadline_s),
+        },
+    )
+    return [RescueIndicator(**asdict(indicator_row(r))) for r in await cur.fetchall()]

@@ -1,0 +1,164 @@
+"""The rescue-case API on a real server and database: desk, rescuers, companies, scopes."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from api.app import AppConfig, create_app
+from api.security import Principal, Role, create_token
+from tests.integration.test_dispatch_support import reset, seed
+
+pytestmark = pytest.mark.integration
+
+SECRET = "x" * 40
+
+
+@pytest.fixture(scope="module")
+def url(make_database: Callable[[], str]) -> str:
+    url = make_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        seed(conn)
+    return url
+
+
+@pytest.fixture(scope="module")
+def client(url: str) -> Iterator[httpx.Client]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(AppConfig(database_url=url, mqtt_url=None, jwt_secret=SECRET))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "API server did not start"
+        time.sleep(0.05)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+            yield c
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def auth(role: Role, company: int | None = None, rescuer: int | None = None) -> dict[str, str]:
+    token = create_token(SECRET, Principal(f"t-{role}", role, company, rescuer), 10)
+    return {"Authorization": f"Bearer {token}"}
+
+
+DESK = auth(Role.DESK)
+OWN = auth(Role.COMPANY, company=1)
+OTHER = auth(Role.COMPANY, company=2)
+R11 = auth(Role.RESCUER, rescuer=11)
+R12 = auth(Role.RESCUER, rescuer=12)
+SUPERVISOR = auth(Role.SUPERVISOR)
+
+
+@pytest.fixture()
+def case_id(client: httpx.Client, url: str) -> int:
+    reset(url)
+    r = client.post(
+        "/api/v1/cases",
+        json={"elevator_code": "44010100001", "caller_phone": "139 0000", "people_trapped": 2},
+        headers=DESK,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["created"] is True
+    return int(r.json()["id"])
+
+
+def test_desk_call_rescuer_flow_and_timeline(client: httpx.Client, case_id: int) -> None:
+    again = client.post("/api/v1/cases", json={"elevator_code": "44010100001"}, headers=DESK)
+    assert again.json() == {"id": case_id, "created": False}
+    offers = client.get("/api/v1/rescuers/me/offers", headers=R11).json()
+    assert [o["case_id"] for o in offers] == [case_id]
+    assert client.post(f"/api/v1/cases/{case_id}/accept", headers=R11).json()["state"] == (
+        "accepted"
+    )
+    late = client.post(f"/api/v1/cases/{case_id}/accept", headers=R12)
+    assert late.status_code == 409, late.text
+    r = client.post("/api/v1/rescuers/me/position", json={"lon": 113.33, "lat": 23.135},
+                    headers=R11)  # fmt: skip
+    assert r.status_code == 204
+    assert client.post(f"/api/v1/cases/{case_id}/arrive", headers=R11).json()["state"] == (
+        "on_site"
+    )
+    r = client.post(f"/api/v1/cases/{case_id}/release", json={"people_released": 2}, headers=R11)
+    assert r.json()["state"] == "released"
+    assert client.post(f"/api/v1/cases/{case_id}/close", headers=DESK).json()["state"] == "closed"
+    detail = client.get(f"/api/v1/cases/{case_id}", headers=OWN).json()
+    assert [e["step"] for e in detail["timeline"]] == [
+        "reported", "offered", "joined", "accepted", "en_route", "on_site", "released", "closed",
+    ]  # fmt: skip
+    assert {o["rescuer_id"]: o["state"] for o in detail["offers"]} == {
+        11: "accepted", 12: "withdrawn",
+    }  # fmt: skip
+    ind = client.get("/api/v1/rescue/indicators?by=company", headers=SUPERVISOR).json()
+    assert ind[0]["group"] == "1" and ind[0]["arrived"] == 1 and ind[0]["share_30min"] == 1.0
+
+
+def test_scopes(client: httpx.Client, case_id: int) -> None:
+    assert client.get(f"/api/v1/cases/{case_id}", headers=OTHER).status_code == 404
+    assert client.get("/api/v1/cases", headers=OTHER).json()["items"] == []
+    assert [c["id"] for c in client.get("/api/v1/cases", headers=OWN).json()["items"]] == [case_id]
+    r11 = auth(Role.RESCUER, rescuer=21)  # not offered this case
+    assert client.get(f"/api/v1/cases/{case_id}", headers=r11).status_code == 404
+    assert client.post(f"/api/v1/cases/{case_id}/cancel", headers=R11).status_code == 403
+    assert client.post(f"/api/v1/cases/{case_id}/accept", headers=OTHER).status_code == 404
+    # A company accepts on behalf of its own rescuer, not of another company's.
+    r = client.post(f"/api/v1/cases/{case_id}/accept", json={"rescuer_id": 21}, headers=OWN)
+    assert r.status_code == 404
+    r = client.post(f"/api/v1/cases/{case_id}/accept", json={"rescuer_id": 12}, headers=OWN)
+    assert r.status_code == 200 and r.json()["rescuer_id"] == 12
+    assert client.get("/api/v1/rescue/indicators", headers=OTHER).json() == []
+
+
+def test_invalid_input_and_transitions_are_4xx(client: httpx.Client, case_id: int) -> None:
+    bad = [
+        client.post("/api/v1/cases", json={}, headers=DESK),
+        client.post("/api/v1/cases", json={"elevator_code": "nope"}, headers=DESK),
+        client.post("/api/v1/cases", json={"address": "Road"}, headers=DESK),  # ambiguous
+        client.post(
+            "/api/v1/cases", json={"elevator_code": "x", "people_trapped": -1}, headers=DESK
+        ),
+        client.post("/api/v1/cases", json={"elevator_code": "44010100001"}, headers=R11),
+        client.get("/api/v1/cases?state=flying", headers=DESK),
+        client.get("/api/v1/cases?limit=0", headers=DESK),
+        client.get("/api/v1/cases/0", headers=DESK),
+        client.get("/api/v1/cases/999999", headers=DESK),
+        client.post(f"/api/v1/cases/{case_id}/teleport", headers=DESK),
+        client.post(f"/api/v1/cases/{case_id}/release", headers=DESK),  # not on site
+        client.post(f"/api/v1/cases/{case_id}/decline", headers=DESK),  # names no rescuer
+        client.post("/api/v1/rescuers/me/position", json={"lon": 500, "lat": 0}, headers=R11),
+        client.get("/api/v1/rescue/indicators?by=planet", headers=DESK),
+        client.get("/api/v1/cases"),
+    ]
+    codes = [r.status_code for r in bad]
+    assert all(400 <= c < 500 for c in codes), codes
+    assert codes[1] == 404 and codes[2] == 422 and codes[4] == 403 and codes[10] == 409
+
+
+def test_webhook_subscriptions_are_per_company(client: httpx.Client, case_id: int) -> None:
+    hook = {"url": "http://127.0.0.1:9/hook", "secret": "s" * 20}
+    r = client.post("/api/v1/webhooks", json=hook, headers=OWN)
+    assert r.status_code == 201, r.text
+    hook_id = r.json()["id"]
+    assert client.post("/api/v1/webhooks", json=hook, headers=OWN).status_code == 409
+    assert client.post("/api/v1/webhooks", json={**hook, "company_id": 2},
+                       headers=OWN).status_code == 403  # fmt: skip
+    assert client.get("/api/v1/webhooks", headers=OTHER).json() == []
+    assert client.delete(f"/api/v1/webhooks/{hook_id}", headers=OTHER).status_code == 404
+    assert client.delete(f"/api/v1/webhooks/{hook_id}", headers=OWN).status_code == 204
+    assert client.post("/api/v1/webhooks", json={"url": "ftp://x", "secret": "short"},
+                       headers=OWN).status_code == 422  # fmt: skip

@@ -45,6 +45,7 @@ from messaging.client import Publisher
 from storage.alarms import AlarmChange, AppliedAlarm, apply_alarm_changes, current_suppressions
 
 log = logging.getLogger(__name__)
+_DEFAULT_SPEC = ElevatorSpec()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,7 @@ class DetectStage:
     # ---- elevators and suppression windows ------------------------------------------------
     def _spec(self, elevator_id: int) -> ElevatorSpec:
         info = self.elevators.get(elevator_id)
-        return info.spec if info is not None else ElevatorSpec()
+        return info.spec if info is not None else _DEFAULT_SPEC
 
     def _refresh(self, force: bool = False) -> None:
         if not force and time.monotonic() - self._loaded_at < min(self.settings.refresh_s, 5.0):

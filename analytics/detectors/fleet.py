@@ -25,8 +25,11 @@ from domain.telemetry import EventMessage
 SpecLookup = Callable[[int], ElevatorSpec]
 
 
+_DEFAULT_SPEC = ElevatorSpec()
+
+
 def _default_spec(elevator_id: int) -> ElevatorSpec:
-    return ElevatorSpec()
+    return _DEFAULT_SPEC
 
 
 class FleetDetector:
@@ -42,7 +45,7 @@ class FleetDetector:
         self.rules: Rules = naive_rules(s) if naive else rules_from_settings(s)
         if isinstance(specs, dict):
             table = specs
-            self._spec: SpecLookup = lambda e: table.get(e) or ElevatorSpec()
+            self._spec: SpecLookup = lambda e: table.get(e) or _DEFAULT_SPEC
         else:
             self._spec = specs or _default_spec
         self.detectors: dict[int, ElevatorDetector] = {}

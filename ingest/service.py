@@ -95,6 +95,7 @@ class IngestService:
             self._writer = None
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
+            self._metrics_server.server_close()
             self._metrics_server = None
 
     # -- database ----------------------------------------------------------------------

@@ -332,29 +332,56 @@ CREATE TEMP TABLE score_stage (
 CREATE TEMP TABLE score_reasons (key int4 PRIMARY KEY, reasons jsonb) ON COMMIT DROP;
 """
 
-_UPSERT_SCORES = """
-INSERT INTO elevator_scores (elevator_id, computed_at, total, grade, baseline, factors,
-                             contributions, eligible, interval_days, reasons)
-SELECT s.elevator_id, %(at)s, s.total, (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1], s.baseline,
+# Set-based writes: an UPDATE joined to the stage that touches only rows whose values
+# changed, then an INSERT of the rows not there yet. (INSERT ... ON CONFLICT costs a
+# speculative insertion per row, even for unchanged ones: several times slower.) The score
+# job is the only writer of new rows (it holds an advisory lock).
+_SCORE_VALUES = """
+SELECT s.elevator_id, s.total, (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1] AS grade, s.baseline,
        jsonb_build_object('age', s.f_age, 'company', s.f_company, 'user_unit', s.f_user_unit,
-                          'credit', s.f_credit, 'monitoring', s.f_monitoring),
+                          'credit', s.f_credit, 'monitoring', s.f_monitoring) AS factors,
        jsonb_build_object('age', s.c_age, 'company', s.c_company, 'user_unit', s.c_user_unit,
-                          'credit', s.c_credit, 'monitoring', s.c_monitoring),
+                          'credit', s.c_credit, 'monitoring', s.c_monitoring) AS contributions,
        s.eligible, s.interval_days, r.reasons
 FROM score_stage s JOIN score_reasons r ON r.key = s.reason_key
-ON CONFLICT (elevator_id) DO UPDATE SET
-    computed_at = EXCLUDED.computed_at, total = EXCLUDED.total, grade = EXCLUDED.grade,
-    baseline = EXCLUDED.baseline, factors = EXCLUDED.factors,
-    contributions = EXCLUDED.contributions, eligible = EXCLUDED.eligible,
-    interval_days = EXCLUDED.interval_days, reasons = EXCLUDED.reasons
+"""
+# A score row is rewritten when its grade, eligibility, interval or reasons change, when
+# its total moves by at least %(min_change)s points, or when it is older than a week;
+# otherwise the stored (self-consistent) row from the earlier run stays.
+_UPDATE_SCORES = """
+UPDATE elevator_scores e SET computed_at = %(at)s, total = s.total,
+    grade = (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1], baseline = s.baseline,
+    factors = jsonb_build_object('age', s.f_age, 'company', s.f_company,
+        'user_unit', s.f_user_unit, 'credit', s.f_credit, 'monitoring', s.f_monitoring),
+    contributions = jsonb_build_object('age', s.c_age, 'company', s.c_company,
+        'user_unit', s.c_user_unit, 'credit', s.c_credit, 'monitoring', s.c_monitoring),
+    eligible = s.eligible, interval_days = s.interval_days, reasons = r.reasons
+FROM score_stage s JOIN score_reasons r ON r.key = s.reason_key
+WHERE e.elevator_id = s.elevator_id
+  AND (abs(e.total - s.total) >= %(min_change)s
+       OR e.grade <> (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1]
+       OR e.eligible <> s.eligible OR e.interval_days <> s.interval_days
+       OR e.reasons <> r.reasons OR e.computed_at < %(stale)s)
+"""
+# The rows to insert are collected first: an INSERT ... WHERE NOT EXISTS on the table it
+# fills may be planned as a nested anti-join that rescans the growing heap (quadratic).
+_NEW_SCORES = sql.SQL("""
+CREATE TEMP TABLE score_new ON COMMIT DROP AS
+SELECT v.* FROM ({values}) v
+WHERE NOT EXISTS (SELECT 1 FROM elevator_scores e WHERE e.elevator_id = v.elevator_id)
+""").format(values=sql.SQL(_SCORE_VALUES))
+_INSERT_SCORES = """
+INSERT INTO elevator_scores (elevator_id, computed_at, total, grade, baseline, factors,
+                             contributions, eligible, interval_days, reasons)
+SELECT elevator_id, %(at)s, total, grade, baseline, factors, contributions, eligible,
+       interval_days, reasons
+FROM score_new
 """
 
-_UPSERT_PLANS = """
-INSERT INTO maintenance_plans AS p (elevator_id, level, interval_days, last_done, next_due,
-                                    reasons, updated_at)
+_PLAN_VALUES = """
 SELECT s.elevator_id, v.level, v.interval_days,
-       CASE WHEN v.last = %(no_day)s THEN NULL ELSE DATE '1970-01-01' + v.last END,
-       DATE '1970-01-01' + v.due, r.reasons, %(at)s
+       CASE WHEN v.last = %(no_day)s THEN NULL ELSE DATE '1970-01-01' + v.last END AS last_done,
+       DATE '1970-01-01' + v.due AS next_due, r.reasons
 FROM score_stage s
 CROSS JOIN LATERAL (VALUES
     ('half_monthly', s.interval_days, s.last_hm, s.due_hm, s.plan_key),
@@ -363,19 +390,35 @@ CROSS JOIN LATERAL (VALUES
     ('yearly', %(yearly)s::int4, s.last_y, s.due_y, -3)
 ) AS v(level, interval_days, last, due, key)
 JOIN score_reasons r ON r.key = v.key
-ON CONFLICT (elevator_id, level) DO UPDATE SET
-    interval_days = EXCLUDED.interval_days, last_done = EXCLUDED.last_done,
-    -- never maintained: due since the plan was first made, not "today" every day
-    next_due = CASE WHEN EXCLUDED.last_done IS NULL AND p.last_done IS NULL
-                    THEN LEAST(p.next_due, EXCLUDED.next_due) ELSE EXCLUDED.next_due END,
-    reasons = EXCLUDED.reasons, updated_at = EXCLUDED.updated_at
-WHERE (p.interval_days, p.last_done, p.next_due, p.reasons)
-      IS DISTINCT FROM (EXCLUDED.interval_days, EXCLUDED.last_done,
-                        CASE WHEN EXCLUDED.last_done IS NULL AND p.last_done IS NULL
-                             THEN LEAST(p.next_due, EXCLUDED.next_due)
-                             ELSE EXCLUDED.next_due END,
-                        EXCLUDED.reasons)
 """
+# Never maintained: due since the plan was first made, not "today" every day.
+_UPDATE_PLANS = sql.SQL("""
+UPDATE maintenance_plans p SET interval_days = v.interval_days, last_done = v.last_done,
+    next_due = v.next_due, reasons = v.reasons, updated_at = %(at)s
+FROM (
+    SELECT n.elevator_id, n.level, n.interval_days, n.last_done, n.reasons,
+           CASE WHEN n.last_done IS NULL AND o.last_done IS NULL
+                THEN LEAST(o.next_due, n.next_due) ELSE n.next_due END AS next_due
+    FROM ({values}) n
+    JOIN maintenance_plans o ON o.elevator_id = n.elevator_id AND o.level = n.level
+) v
+WHERE p.elevator_id = v.elevator_id AND p.level = v.level
+  AND (p.interval_days, p.last_done, p.next_due, p.reasons)
+      IS DISTINCT FROM (v.interval_days, v.last_done, v.next_due, v.reasons)
+""").format(values=sql.SQL(_PLAN_VALUES))
+_NEW_PLANS = sql.SQL("""
+CREATE TEMP TABLE plan_new ON COMMIT DROP AS
+SELECT n.* FROM ({values}) n
+WHERE NOT EXISTS (SELECT 1 FROM maintenance_plans p
+                  WHERE p.elevator_id = n.elevator_id AND p.level = n.level)
+""").format(values=sql.SQL(_PLAN_VALUES))
+_INSERT_PLANS = """
+INSERT INTO maintenance_plans (elevator_id, level, interval_days, last_done, next_due, reasons,
+                               updated_at)
+SELECT elevator_id, level, interval_days, last_done, next_due, reasons, %(at)s FROM plan_new
+"""
+
+WRITER_LOCK = 0x6C77_7363  # advisory lock key of the score job's writes
 
 
 def write_scores_and_plans(
@@ -384,11 +427,13 @@ def write_scores_and_plans(
     stage: Mapping[str, Any],
     reasons: Mapping[int, list[dict[str, str]]],
     periods: Mapping[str, int],
+    min_change: float = 0.05,
 ) -> tuple[int, int]:
-    """Upsert scores and plans from per-elevator arrays (``SCORE_STAGE_COLUMNS``) in the
+    """Write scores and plans from per-elevator arrays (``SCORE_STAGE_COLUMNS``) in the
     caller's transaction. ``reasons`` maps each ``reason_key``/``plan_key`` (and -1, -2, -3
     for the quarterly, half-yearly and yearly plans) to its reason list. Returns the number
-    of scores written and of plan rows changed."""
+    of score rows and of plan rows written (unchanged rows are left alone)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
     conn.execute(_STAGE_DDL)
     copy_in(conn, "score_stage", SCORE_STAGE_COLUMNS, stage)
     with conn.cursor() as cur:
@@ -396,17 +441,22 @@ def write_scores_and_plans(
             "INSERT INTO score_reasons (key, reasons) VALUES (%s, %s)",
             [(k, Jsonb(v)) for k, v in reasons.items()],
         )
-    scores = conn.execute(_UPSERT_SCORES, {"at": at}).rowcount
-    plans = conn.execute(
-        _UPSERT_PLANS,
-        {
-            "at": at,
-            "no_day": int(NO_DAY),
-            "quarterly": periods["quarterly"],
-            "half_yearly": periods["half_yearly"],
-            "yearly": periods["yearly"],
-        },
-    ).rowcount
+    conn.execute("ANALYZE score_stage")
+    conn.execute("ANALYZE score_reasons")
+    p_scores = {"at": at, "min_change": min_change, "stale": at - timedelta(days=7)}
+    scores = conn.execute(_UPDATE_SCORES, p_scores).rowcount
+    conn.execute(_NEW_SCORES)
+    scores += conn.execute(_INSERT_SCORES, {"at": at}).rowcount
+    p_plans = {
+        "at": at,
+        "no_day": int(NO_DAY),
+        "quarterly": periods["quarterly"],
+        "half_yearly": periods["half_yearly"],
+        "yearly": periods["yearly"],
+    }
+    plans = conn.execute(_UPDATE_PLANS, p_plans).rowcount
+    conn.execute(_NEW_PLANS, p_plans)
+    plans += conn.execute(_INSERT_PLANS, {"at": at}).rowcount
     return scores, plans
 
 

@@ -117,7 +117,7 @@ class DispatchService:
     def _open(self, engine: DispatchEngine, alarm_id: int) -> None:
         try:
             ref = engine.open_case_for_alarm(alarm_id)
-            log.info("alarm %d: case %d (%s)", alarm_id, ref.case_id,
+            log.debug("alarm %d: case %d (%s)", alarm_id, ref.case_id,
                      "opened" if ref.created else "joined")  # fmt: skip
         except RescueError as exc:
             log.warning("alarm %d: no case: %s", alarm_id, exc)

@@ -21,8 +21,9 @@ from domain.validation import (
 )
 from ingest.registry import ElevatorRef, ElevatorRegistry
 
+Buffer = bytes | bytearray
 # (topic bytes, payload, mid, qos, connection generation, received at ms)
-Incoming = tuple[bytes, bytes | bytearray, int, int, int, int]
+Incoming = tuple[Buffer, Buffer, int, int, int, int]
 
 STATUS, EVENT, ONLINE = 0, 1, 2
 _KINDS = {"status": STATUS, "event": EVENT, "online": ONLINE}

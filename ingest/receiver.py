@@ -19,13 +19,14 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
-from ingest.decode import Incoming
+from ingest.decode import Buffer, Incoming
 from ingest.metrics import IngestMetrics
 from messaging.client import MqttEndpoint
 
@@ -45,6 +46,8 @@ class BufferedClient(mqtt.Client):
 
     _rbuf: bytes = b""
     _rpos: int = 0
+    # Receives (topic, payload, mid, qos) of each QoS 0/1 PUBLISH; set by the Receiver.
+    _sink: Callable[[Buffer, Buffer, int, int], None] | None = None
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._rpos >= len(self._rbuf):
@@ -62,6 +65,28 @@ class BufferedClient(mqtt.Client):
         while rc == 0 and self._rpos < len(self._rbuf):
             rc = super().loop_read(1)
         return rc
+
+    def _handle_publish(self) -> Any:
+        # MQTT 3.1.1 QoS 0/1 PUBLISH parsed here and handed to the sink, without paho's
+        # MQTTMessage (a threading.Condition per message), logging and topic decoding.
+        # Acks are manual, so nothing is sent here. Anything else: paho's own path.
+        sink = self._sink
+        header = self._in_packet["command"]
+        qos = (header & 0x06) >> 1
+        if sink is None or qos == 2 or not self._manual_ack or self._protocol == mqtt.MQTTv5:
+            return super()._handle_publish()
+        packet = self._in_packet["packet"]
+        slen = (packet[0] << 8) | packet[1] if len(packet) >= 2 else 0
+        if slen == 0 or len(packet) < 2 + slen + (2 if qos else 0):
+            return super()._handle_publish()  # malformed: let paho report it
+        topic = packet[2 : 2 + slen]
+        if qos:
+            mid = (packet[2 + slen] << 8) | packet[3 + slen]
+            payload = packet[4 + slen :]
+        else:
+            mid, payload = 0, packet[2 + slen :]
+        sink(topic, payload, mid, qos)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _handle_on_message(self, message: mqtt.MQTTMessage) -> None:
         # Straight to on_message: ingest uses no per-topic callbacks, so paho's topic
@@ -116,6 +141,7 @@ class Receiver:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client._sink = self._on_publish
 
     def start(self) -> None:
         ep = MqttEndpoint.parse(self.url)
@@ -158,13 +184,14 @@ class Receiver:
             log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self._on_publish(msg._topic, msg.payload, msg.mid, msg.qos)
+
+    def _on_publish(self, topic: Buffer, payload: Buffer, mid: int, qos: int) -> None:
         buf = self.buffer
         if len(buf) >= self._max_buffer:
             while len(buf) >= self._max_buffer and not self._stopping:
                 time.sleep(0.01)
-        buf.append(
-            (msg._topic, msg.payload, msg.mid, msg.qos, self.generation, int(time.time() * 1000))
-        )
+        buf.append((topic, payload, mid, qos, self.generation, int(time.time() * 1000)))
         if len(buf) == 1:
             self.wakeup.set()
 

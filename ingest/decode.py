@@ -66,6 +66,7 @@ class MessageDecoder:
         self._keep = dead_letter_payload_bytes
         self._future_ms = int(max_future_s * 1000)
         self._past_ms = int(max_past_s * 1000)
+        self._status_decoder = msgspec.json.Decoder(StatusMessage)
         self._decoders: tuple[msgspec.json.Decoder[object], ...] = (
             msgspec.json.Decoder(StatusMessage),
             msgspec.json.Decoder(EventMessage),
@@ -89,6 +90,8 @@ class MessageDecoder:
         decoders = self._decoders
         by_terminal = self.registry.by_terminal
         max_payload = self._max_payload
+        status_decode = self._status_decoder.decode
+        append_status = out.statuses.append
         for item in items:
             topic_b, payload = item[0], item[1]
             try:
@@ -119,7 +122,7 @@ class MessageDecoder:
             if kind == ONLINE and not payload:
                 continue  # a retained online message being cleared: nothing to store
             try:
-                msg = decoders[kind].decode(payload)
+                msg = status_decode(payload) if kind == STATUS else decoders[kind].decode(payload)
             except msgspec.DecodeError as exc:
                 bad = classify_decode_error(str(exc), payload)
                 out.dead.append(self.dead(item, topic, bad.reason, bad.detail))
@@ -127,8 +130,15 @@ class MessageDecoder:
             ref = by_terminal.get(parts[0])
             if ref is None:
                 out.unknown.append((item, topic, parts[0], kind, msg))
-                continue
-            self._check(item, topic, ref, kind, msg, limits, out)
+            elif kind == STATUS:  # the common case, inline
+                assert isinstance(msg, StatusMessage)
+                rejected = check_status(msg, limits, ref.floor_lo, ref.floor_hi)
+                if rejected is None:
+                    append_status((ref, msg, item[5], topic))
+                else:
+                    out.dead.append(self.dead(item, topic, rejected.reason, rejected.detail))
+            else:
+                self._check(item, topic, ref, kind, msg, limits, out)
 
     def _check(
         self,

@@ -9,6 +9,7 @@ acknowledges nothing; the receiver's buffer is bounded, so the broker keeps the 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -31,6 +32,14 @@ from ingest.store import BatchWriter, WriteResult
 from storage.telemetry_admin import ensure_partitions
 
 log = logging.getLogger(__name__)
+
+
+def _freeze_long_lived() -> None:
+    """Move what exists now (the registry: ~250,000 entries at city scale) out of the
+    cyclic GC's reach, so full collections triggered by the per-message objects do not
+    walk it again and again (measured: ~30 % of decode time)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _now_ms() -> int:
@@ -134,6 +143,7 @@ class IngestService:
             if index is not None:
                 self.presence.restore(index, bool(online), int(seen.timestamp() * 1000))
         conn.commit()
+        _freeze_long_lived()
         self.presence.quiet_since_ms = _now_ms()
         log.info("ingest ready", extra={"elevators": len(self.registry)})
 
@@ -235,6 +245,7 @@ class IngestService:
         writer.conn.commit()
         if added:
             self.presence.resize(self.registry.id_array(), self.registry.report_interval_ms)
+            _freeze_long_lived()
         return added
 
     def _presence_changes(self, decoded: Decoded, now_ms: int) -> list[PresenceChange]:

@@ -13,6 +13,7 @@ import psycopg
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from psycopg_pool import AsyncConnectionPool
+from starlette.middleware.gzip import GZipMiddleware
 
 from analytics.config import DetectionSettings
 from api import errors, routers
@@ -98,6 +99,9 @@ def create_app(config: AppConfig) -> FastAPI:
     app.state.config = config
     app.state.jwt_secret = config.jwt_secret
     errors.install(app)
+    # Map responses at street level are a few hundred kB of JSON; gzip cuts them ~10x.
+    # Server-Sent Events (text/event-stream) are excluded by Starlette's defaults.
+    app.add_middleware(GZipMiddleware, minimum_size=4096, compresslevel=5)
     for router in routers.all_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -121,6 +121,7 @@ def measure(base: str, tok: str, lon: float, lat: float, zoom: int, n: int) -> d
     headers = {"Authorization": f"Bearer {tok}"}
     times: list[float] = []
     sizes: list[int] = []
+    wire: list[int] = []
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         for i in range(n + 5):
             # Pan by up to a tenth of the view, as a user dragging the map.
@@ -134,11 +135,13 @@ def measure(base: str, tok: str, lon: float, lat: float, zoom: int, n: int) -> d
             if i >= 5:  # warm-up
                 times.append(elapsed * 1000)
                 sizes.append(len(r.content))
+                wire.append(r.num_bytes_downloaded)
         meta = r.json()["meta"]
     return {
         "p50_ms": round(float(np.percentile(times, 50)), 1),
         "p95_ms": round(float(np.percentile(times, 95)), 1),
-        "bytes": int(np.median(sizes)),
+        "bytes": int(np.median(sizes)),  # the GeoJSON document
+        "wire_bytes": int(np.median(wire)),  # as sent (gzip)
         "features": len(r.json()["features"]),
         "in_view": int(meta["total"]),
         "mode": meta["mode"],

@@ -43,6 +43,7 @@ class DeadLetterReason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     PAST_TIMESTAMP = "past_timestamp"
     STORE_FAILED = "store_failed"  # valid on the wire but refused by the database
+    UNPROCESSABLE = "unprocessable"  # ingest failed on it (a bug); kept, not retried
 
 
 @dataclass(frozen=True)

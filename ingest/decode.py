@@ -6,6 +6,7 @@ decode, one registry lookup and the range checks of :mod:`domain.validation`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import msgspec
@@ -22,6 +23,8 @@ from domain.validation import (
 from ingest.registry import ElevatorRef, ElevatorRegistry
 
 Buffer = bytes | bytearray
+log = logging.getLogger(__name__)
+
 # (topic bytes, payload, mid, qos, connection generation, received at ms)
 Incoming = tuple[Buffer, Buffer, int, int, int, int]
 
@@ -66,6 +69,7 @@ class MessageDecoder:
         self._keep = dead_letter_payload_bytes
         self._future_ms = int(max_future_s * 1000)
         self._past_ms = int(max_past_s * 1000)
+        self._cursor = 0
         self._status_decoder = msgspec.json.Decoder(StatusMessage)
         self._decoders: tuple[msgspec.json.Decoder[object], ...] = (
             msgspec.json.Decoder(StatusMessage),
@@ -83,6 +87,22 @@ class MessageDecoder:
         )
 
     def decode(self, items: list[Incoming], now_ms: int, out: Decoded) -> None:
+        """Sort ``items`` into ``out``. A message that makes the decoder itself fail (a
+        bug, not bad input) is dead-lettered as ``unprocessable``: it must not stop
+        ingest, nor be redelivered forever."""
+        start = 0
+        while start < len(items):
+            try:
+                self._decode_from(items, start, now_ms, out)
+                return
+            except Exception as exc:
+                item = items[self._cursor]
+                log.exception("decoder failed on a message")
+                topic = bytes(item[0]).decode(errors="replace")
+                out.dead.append(self.dead(item, topic, DeadLetterReason.UNPROCESSABLE, repr(exc)))
+                start = self._cursor + 1
+
+    def _decode_from(self, items: list[Incoming], start: int, now_ms: int, out: Decoded) -> None:
         limits = self.limits(now_ms)
         prefix = self._prefix
         plen = len(prefix)
@@ -92,7 +112,9 @@ class MessageDecoder:
         max_payload = self._max_payload
         status_decode = self._status_decoder.decode
         append_status = out.statuses.append
-        for item in items:
+        for i in range(start, len(items)):
+            self._cursor = i
+            item = items[i]
             topic_b, payload = item[0], item[1]
             try:
                 topic = topic_b.decode()

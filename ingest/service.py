@@ -113,7 +113,11 @@ class IngestService:
         delay = self.settings.retry_min_s
         while True:
             try:
-                conn = psycopg.connect(self.database_url, connect_timeout=5)
+                # TCP keepalives: a silently vanished server is noticed in seconds.
+                conn = psycopg.connect(
+                    self.database_url, connect_timeout=5, keepalives=1, keepalives_idle=5,
+                    keepalives_interval=2, keepalives_count=3,
+                )  # fmt: skip
                 conn.execute("SET synchronous_commit = on")
                 return BatchWriter(conn)
             except psycopg.Error as exc:

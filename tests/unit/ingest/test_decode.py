@@ -123,3 +123,25 @@ def test_presence_transitions_and_cheap_timeout_scan() -> None:
     # While ingest drains a backlog nobody times out.
     tracker.quiet_since_ms = NOW + 100_000
     assert tracker.expire(NOW + 110_000) == []
+
+
+class _Exploding(dict[str, ElevatorRef]):
+    def get(self, key: str, default: object = None) -> ElevatorRef | None:  # type: ignore[override]
+        if key == "BOOM":
+            raise RuntimeError("a bug in ingest")
+        return super().get(key)
+
+
+def test_a_decoder_failure_dead_letters_that_message_and_goes_on() -> None:
+    dec = decoder()
+    dec.registry.by_terminal = _Exploding(dec.registry.by_terminal)
+    out = run(
+        item(f"{ROOT}/T1/status", status_payload()),
+        item(f"{ROOT}/BOOM/status", status_payload()),
+        item(f"{ROOT}/T2/status", status_payload()),
+        dec=dec,
+    )
+    assert [s[0].elevator_id for s in out.statuses] == [101, 102]
+    assert [(d.reason, d.topic) for d in out.dead] == [
+        (DeadLetterReason.UNPROCESSABLE, f"{ROOT}/BOOM/status")
+    ]

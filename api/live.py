@@ -25,10 +25,16 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.config import ApiSettings
 from api.geo import wgs84_to_gcj02
-from api.map_index import MapIndex
+from api.map_index import MapIndex, compute_status
 from api.security import Principal, Role
 from storage.events import CHANNEL
-from storage.map_index import FleetPositions, StatusFlags, load_flags, load_positions
+from storage.map_index import (
+    FleetPositions,
+    StatusFlags,
+    fleet_fingerprint,
+    load_flags,
+    load_positions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,7 @@ class MapKeeper:
         self._reloading = False
         self._touched: set[int] = set()
         self.index: MapIndex | None = None
+        self._fingerprint: tuple[int, ...] | None = None
         self.loaded_at: float | None = None
         self.load_seconds: float | None = None
 
@@ -60,26 +67,41 @@ class MapKeeper:
         return MapIndex.build(fleet, flags)
 
     async def reload(self) -> None:
+        """Reload statuses; positions too when the registry changed (fingerprint)."""
         started = time.perf_counter()
         async with self._lock:
             self._reloading = True
             self._touched = set()
         try:
             async with self._pool.connection() as conn:
-                fleet = await load_positions(conn)
+                fingerprint = await fleet_fingerprint(conn)
+                same_fleet = self.index is not None and fingerprint == self._fingerprint
+                fleet = None if same_fleet else await load_positions(conn)
                 flags = await load_flags(conn, self._grades)
-            index = self._build(fleet, flags)
-        finally:
+        except BaseException:
             async with self._lock:
                 self._reloading = False
+            raise
         async with self._lock:
-            self.index = index
+            if fleet is None and self.index is not None:
+                # Same registry: swap in a fresh status array, keep positions and grid.
+                self.index.status = compute_status(self.index.ids, flags)
+            else:
+                assert fleet is not None
+                self.index = self._build(fleet, flags)
+            self._fingerprint = fingerprint
+            self._reloading = False
             touched, self._touched = self._touched, set()
             if touched:
                 await self._refresh_locked(sorted(touched))
         self.loaded_at = time.time()
         self.load_seconds = time.perf_counter() - started
-        log.info("map index: %d elevators loaded in %.2f s", len(index), self.load_seconds)
+        log.info(
+            "map index: %d elevators, %s in %.2f s",
+            len(self.index),
+            "statuses reloaded" if fleet is None else "loaded",
+            self.load_seconds,
+        )
 
     async def refresh(self, elevator_ids: list[int]) -> dict[int, str]:
         """Recompute the map status of these elevators from the database."""

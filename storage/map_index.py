@@ -55,6 +55,21 @@ async def table_exists(conn: psycopg.AsyncConnection[Any], name: str) -> bool:
     return bool(row and row[0])
 
 
+async def fleet_fingerprint(conn: psycopg.AsyncConnection[Any]) -> tuple[int, ...]:
+    """Changes whenever an elevator is added, removed, moved or changes company/district."""
+    cur = await conn.execute(
+        """SELECT count(*), COALESCE(max(id), 0),
+                  COALESCE(sum(round(lon * 1e6)::bigint), 0),
+                  COALESCE(sum(round(lat * 1e6)::bigint), 0),
+                  COALESCE(sum(company_id::bigint * (id % 1000 + 1)), 0),
+                  COALESCE(sum(hashtext(district)::bigint), 0)
+           FROM elevators"""
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return tuple(int(v) for v in row)
+
+
 async def load_positions(conn: psycopg.AsyncConnection[Any]) -> FleetPositions:
     cur = await conn.execute("SELECT DISTINCT district FROM elevators ORDER BY district")
     districts = [str(r[0]) for r in await cur.fetchall()]

@@ -210,3 +210,47 @@ def test_database_outage_of_20_s_loses_and_duplicates_nothing(
     finally:
         service.stop()
         proxy.cut()
+
+
+@pytest.mark.mosquitto
+def test_broker_restart_reconnects_and_resumes_the_persistent_session(
+    mosquitto_bin: str, fresh_database_url: str, tmp_path: Path, topic_root: str
+) -> None:
+    with psycopg.connect(fresh_database_url) as conn:
+        terminals = seed_elevators(conn, 50)
+    messages = _messages(topic_root, terminals, 15_000)
+    db = fresh_database_url
+    with mosquitto(mosquitto_bin, tmp_path) as broker:
+        settings = IngestSettings(client_id=f"ingest-{uuid.uuid4().hex[:8]}", metrics_port=0)
+
+        def start() -> IngestService:
+            service = IngestService(settings, db, broker.url, topic_root)
+            service.start()
+            assert service.ready.wait(20) and service.receiver.connected.wait(10)
+            return service
+
+        service = start()
+        time.sleep(0.3)
+        RawPublisher(broker.url).publish_many(messages[:5_000])
+        wait_for(lambda: _stored(db) == 5_000, 30, "the first 5,000")
+        # Broker restart under a running ingest: it reconnects by itself.
+        broker.stop()
+        wait_for(lambda: not service.receiver.connected.is_set(), 10, "the disconnect")
+        broker.start()
+        wait_for(service.receiver.connected.is_set, 30, "the reconnect")
+        RawPublisher(broker.url).publish_many(messages[5_000:10_000])
+        wait_for(lambda: _stored(db) == 10_000, 30, "5,000 more after the restart")
+        # Ingest away, messages queue in its session, the broker restarts (persistence),
+        # ingest comes back: the session and its queue survived.
+        service.stop()
+        RawPublisher(broker.url).publish_many(messages[10_000:])
+        broker.stop()
+        broker.start()
+        service = start()
+        try:
+            wait_for(lambda: _stored(db) >= 15_000, 30, "the queued 5,000")
+            time.sleep(0.5)
+            assert _stored(db) == 15_000
+            assert _distinct(db) == 15_000
+        finally:
+            service.stop()

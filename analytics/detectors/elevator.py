@@ -52,6 +52,10 @@ FAILS_CLOSE = AlarmType.DOOR_FAILS_TO_CLOSE
 POWER = AlarmType.POWER_CUT
 OFFLINE = AlarmType.TERMINAL_OFFLINE
 BUTTON = AlarmType.ALARM_BUTTON
+B_ENT, B_OUT, B_DOWR, B_OVER = _BIT[ENTRAPMENT], _BIT[OUTSIDE], _BIT[DOWR], _BIT[OVERSPEED]
+B_POWER, B_OFF, B_CYC = _BIT[POWER], _BIT[OFFLINE], _BIT[CYCLES]
+B_FOPEN, B_FCLOSE = _BIT[FAILS_OPEN], _BIT[FAILS_CLOSE]
+_OVERTRAVEL = ((OT_TOP, OT_TOP_T, _BIT[OT_TOP_T]), (OT_BOT, OT_BOT_T, _BIT[OT_BOT_T]))
 _OPENING = (OPENING_ID, OPEN_ID)
 _CLOSED_OR_CLOSING = (CLOSED_ID, CLOSING_ID)
 
@@ -217,16 +221,23 @@ class ElevatorDetector:
             return
         if seen > self.last_seen:
             self.last_seen = seen
-        self.advance(ts)
+        if (
+            self.ent_start >= 0
+            or self.outside_since >= 0
+            or self.open_cmd >= 0
+            or self.last_seen + self.heartbeat_ms < ts
+        ):
+            self.advance(ts)
         self.last_ts = ts
         self.last_seen = ts
         active = self.active
-        if active & _BIT[OFFLINE]:
+        if active & B_OFF:
             self._emit(OFFLINE, False, ts)
         prev = self.key
         self.key = key
         self.floor = floor
-        if key == prev and not key & (DOOR_NOT_CLOSED_RUNNING | OVER1):
+        changed = key ^ prev if prev >= 0 else -1
+        if not changed and not key & (DOOR_NOT_CLOSED_RUNNING | OVER1):
             return
         r = self.rules
         running = key & RUN
@@ -234,11 +245,12 @@ class ElevatorDetector:
         insp = bool(key & INSP) and r.suppress_in_inspection
 
         # power cut
-        if key & CUT:
-            if not active & _BIT[POWER]:
-                self._emit(POWER, True, ts, {"floor": floor})
-        elif active & _BIT[POWER]:
-            self._emit(POWER, False, ts)
+        if changed & CUT:
+            if key & CUT:
+                if not active & B_POWER:
+                    self._emit(POWER, True, ts, {"floor": floor})
+            elif active & B_POWER:
+                self._emit(POWER, False, ts)
 
         # entrapment
         if not running and door == CLOSED_ID and key & NORMAL:
@@ -266,36 +278,42 @@ class ElevatorDetector:
                     self.ent_absent = ts
         else:
             self.ent_start = -1
-        if active & _BIT[ENTRAPMENT] and not running and key & ZONE and door in _OPENING:
+        if active & B_ENT and not running and key & ZONE and door in _OPENING:
             self._emit(ENTRAPMENT, False, ts)
 
         # stopped outside the door zone
-        if not running and not key & ZONE and not insp:
+        if not changed & (RUN | ZONE | INSP):
+            pass
+        elif not running and not key & ZONE and not insp:
             if self.outside_since < 0:
                 self.outside_since = ts
         else:
             self.outside_since = -1
-            if active & _BIT[OUTSIDE]:
+            if active & B_OUT:
                 self._emit(OUTSIDE, False, ts)
 
         # moving with doors open (debounced)
-        if key & DOOR_NOT_CLOSED_RUNNING and not insp:
+        if not (key | changed) & DOOR_NOT_CLOSED_RUNNING:
+            pass
+        elif key & DOOR_NOT_CLOSED_RUNNING and not insp:
             self.dowr_n += 1
             if self.dowr_n == 1:
                 self.dowr_since = ts
             if (
                 self.dowr_n >= r.dowr_samples
                 and ts - self.dowr_since >= r.dowr_ms
-                and not active & _BIT[DOWR]
+                and not active & B_DOWR
             ):
                 self._emit(DOWR, True, ts, {"floor": floor, "since_ms": self.dowr_since})
         else:
             self.dowr_n = 0
-            if active & _BIT[DOWR]:
+            if active & B_DOWR:
                 self._emit(DOWR, False, ts)
 
         # overspeed (two tiers)
-        if key & OVER1:
+        if not (key | changed) & OVER1:
+            pass
+        elif key & OVER1:
             self.over_n += 1
             tier = 2 if key & OVER2 else 1
             if self.over_n >= r.overspeed_samples and tier > self.over_tier:
@@ -305,22 +323,23 @@ class ElevatorDetector:
         else:
             self.over_n = 0
             self.over_tier = 0
-            if active & _BIT[OVERSPEED]:
+            if active & B_OVER:
                 self._emit(OVERSPEED, False, ts)
 
         # overtravel beyond a terminal landing
-        for bit, t in ((OT_TOP, OT_TOP_T), (OT_BOT, OT_BOT_T)):
-            if key & bit:
-                if not active & _BIT[t]:
-                    self._emit(t, True, ts, {"floor": floor})
-            elif active & _BIT[t]:
-                self._emit(t, False, ts)
+        if changed & (OT_TOP | OT_BOT):
+            for bit, t, tbit in _OVERTRAVEL:
+                if key & bit:
+                    if not active & tbit:
+                        self._emit(t, True, ts, {"floor": floor})
+                elif active & tbit:
+                    self._emit(t, False, ts)
 
         # door cycles while parked, door fails to close / to open
         if running:
             self.cyc = None
             self.rev = 0
-            if active & _BIT[CYCLES]:
+            if active & B_CYC:
                 self._emit(CYCLES, False, ts)
             return
         prev_door = (prev >> 1) & 7 if prev >= 0 else CLOSED_ID
@@ -328,14 +347,14 @@ class ElevatorDetector:
             self._door_cycle(ts, floor)
         if door in _OPENING and prev_door == CLOSING_ID and not insp:
             self.rev += 1  # closing reversed
-            if self.rev >= r.door_close_reversals and not active & _BIT[FAILS_CLOSE]:
+            if self.rev >= r.door_close_reversals and not active & B_FCLOSE:
                 self._emit(FAILS_CLOSE, True, ts, {"reversals": self.rev, "floor": floor})
         elif door == CLOSED_ID:
             self.rev = 0
-            if active & _BIT[CYCLES]:  # the doors finally closed: the episode is over
+            if active & B_CYC:  # the doors finally closed: the episode is over
                 self.cyc = None
                 self._emit(CYCLES, False, ts)
-            if active & _BIT[FAILS_CLOSE]:
+            if active & B_FCLOSE:
                 self._emit(FAILS_CLOSE, False, ts)
         if door == OPENING_ID and prev_door in _CLOSED_OR_CLOSING and not insp:
             if self.open_cmd >= 0:
@@ -344,7 +363,7 @@ class ElevatorDetector:
         if door == OPEN_ID and self.open_cmd >= 0:
             self.open_cmd = -1
             self.open_fail = 0
-            if active & _BIT[FAILS_OPEN]:
+            if active & B_FOPEN:
                 self._emit(FAILS_OPEN, False, ts)
 
     def _door_cycle(self, ts: int, floor: int) -> None:

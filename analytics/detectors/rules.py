@@ -29,7 +29,7 @@ class Rules:
     door_open_failures: int
     heartbeat_intervals: float
     door_close_reversals: int = 4
-    alarm_button_merge_ms: int = 60_000
+    alarm_button_merge_ms: int = 10_000
     # Presence that appears inside a closed, stopped car is not believed (nobody can
     # enter it): the entrapment condition starts only when the car reaches the
     # closed-and-stopped state with the passenger already present.

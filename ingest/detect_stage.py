@@ -121,6 +121,7 @@ class DetectStage:
         self._exempt = frozenset(AlarmType(t) for t in settings.suppression_exempt)
         self._loaded_at = 0.0
         self._need_refresh = threading.Event()
+        self._lag_ms = 0
         self._conn: psycopg.Connection[Any] | None = None
         self.counts = {"raised": 0, "resolved": 0, "suppressed": 0, "published": 0, "errors": 0}
 
@@ -151,6 +152,9 @@ class DetectStage:
         with self._lock:
             if batch.statuses:
                 ids, cols = columns_of(batch.statuses)
+                # How far event time trails the wall clock (transport latency; a replay
+                # of older data): timers run on event time, so ticks subtract it.
+                self._lag_ms = max(0, int(time.time() * 1000) - int(cols.ts_ms.max()))
                 if any(e not in known for e in set(ids.tolist())):
                     self._need_refresh.set()  # a new elevator: re-read specs (writer thread)
                 self.fleet.process_many(ids, cols, events)
@@ -166,7 +170,7 @@ class DetectStage:
 
     def _tick(self, now_ms: int) -> None:
         with self._lock:
-            out = self.fleet.tick(now_ms)
+            out = self.fleet.tick(now_ms - self._lag_ms)
         if out:
             self._queue.put(out)
 

@@ -42,7 +42,7 @@ def bench_ingest_cmd(
     terminals: int = typer.Option(250_000, "--terminals", "-m", help="Simulated terminals."),
     window: int = typer.Option(1_000, help="Publisher in-flight window (QoS 1)."),
     paho_publisher: bool = typer.Option(False, help="Publish with paho (slower generator)."),
-    rate: float = typer.Option(0.0, help="Pace the publisher (msgs/s); 0 = as fast as it can."),
+    rate: float = typer.Option(10_000.0, help="Publish rate of the latency phase (0: skip it)."),
 ) -> None:
     """End-to-end ingest throughput, latency, bare-subscriber ratio and RSS (JSON last)."""
     bench = _load_bench("ingest")

@@ -4,6 +4,25 @@
 (function () {
   let visible = false, timer = null;
 
+  const ACTIVE = ["reported", "offered", "accepted", "en_route", "on_site"];
+
+  // Case actions of the dispatch part (/api/v1/cases/{id}/{action}), by role and state.
+  function caseActions(c) {
+    const acts = [];
+    if (LW.can("desk")) {
+      if (ACTIVE.includes(c.state)) acts.push("cancel", "false-alarm");
+      if (c.state === "released") acts.push("close");
+    }
+    if (LW.me.role === "rescuer") {
+      const next = { offered: ["accept", "decline"], accepted: ["depart"], en_route: ["arrive"], on_site: ["release"], released: ["close"] };
+      acts.push(...(next[c.state] || []));
+    }
+    return acts.map((a) => LW.el("button", { class: "act", type: "button", "data-action": a, onclick: async () => {
+      try { await LW.api(`/api/v1/cases/${c.id}/${a}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }); load(); }
+      catch (e) { alert(e.status === 404 ? "case actions are not available on this server" : e.message); }
+    } }, LW.label(a)));
+  }
+
   function caseCard(c) {
     const steps = c.timeline.map((t) => LW.el("li", { "data-step": t.step }, LW.el("time", {}, new Date(t.at).toLocaleTimeString()), `${LW.label(t.step)} · ${t.actor}`));
     const offers = (c.offers || []).map((o) => LW.el("li", {}, `tier ${o.tier} · rescuer ${o.rescuer_id} · ${o.state} · ETA ${Math.round(o.eta_s / 60)} min`));
@@ -15,6 +34,7 @@
       c.arrival_due_at ? LW.el("div", { class: "muted" }, `arrival due ${LW.fmtTime(c.arrival_due_at)}`) : "",
       LW.el("ol", { class: "timeline" }, ...steps),
       offers.length ? LW.el("div", {}, LW.el("strong", {}, "Dispatch offers"), LW.el("ul", {}, ...offers)) : "",
+      LW.el("div", { class: "actions" }, ...caseActions(c)),
     );
   }
 
@@ -60,6 +80,21 @@
       if (!wired) {
         wired = true;
         document.getElementById("desk-refresh").addEventListener("click", load);
+        const form = document.getElementById("hotline-form");
+        form.hidden = !LW.can("desk");
+        form.addEventListener("submit", async (e) => {
+          e.preventDefault();
+          const result = document.getElementById("call-result");
+          const body = { people_trapped: +document.getElementById("call-people").value || 0, caller_phone: document.getElementById("call-phone").value };
+          const code = document.getElementById("call-code").value.trim(), address = document.getElementById("call-address").value.trim();
+          if (code) body.elevator_code = code;
+          if (address) body.address = address;
+          try {
+            const r = await LW.api("/api/v1/cases", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+            result.textContent = r.created ? `case ${r.id} opened` : `joined open case ${r.id}`;
+            load();
+          } catch (ex) { result.textContent = ex.status === 404 ? "case intake is not available on this server" : ex.message; }
+        });
         document.getElementById("desk-active").addEventListener("change", load);
         LW.listeners.push(onLive);
       }

@@ -32,18 +32,20 @@
 
   async function loadRescue(group, days) {
     const box = document.getElementById("rescue-charts");
-    let data;
-    try { data = await LW.api(`/api/v1/rescue-indicators?group_by=${group}&days=${days}`); }
+    const since = new Date(Date.now() - days * 86400000).toISOString();
+    let rows;
+    try { rows = await LW.api(`/api/v1/rescue/indicators?by=${group}&since=${encodeURIComponent(since)}`); }
     catch (e) {
       box.replaceChildren(LW.el("p", { class: "muted" }, e.status === 404 ? "rescue indicators are not available on this server" : e.message));
       return;
     }
-    const rows = Array.isArray(data) ? data : (data.groups && (data.groups.items || data.groups)) || data.items || [];
-    const pick = (r, ...keys) => { for (const k of keys) if (r[k] !== undefined && r[k] !== null) return +r[k]; return null; };
-    const name = (r) => r.name || r.key || r.district || r.company_id || "?";
+    if (!rows.length) { box.replaceChildren(LW.el("p", { class: "muted" }, "no rescue cases in this period")); return; }
+    const pct = (v) => (v === null || v === undefined ? null : 100 * v);
     box.replaceChildren(
-      LW.barChart("Mean arrival time (min)", rows.map((r) => ({ label: name(r), value: pick(r, "mean_arrival_min", "arrival_mean_min", "avg_arrival_min") })), { unit: " min", target: 30, targetLabel: "30 min", higherIsBetter: false }),
-      LW.barChart("Arrivals within 30 min (%)", rows.map((r) => ({ label: name(r), value: pick(r, "within_30_min_pct", "arrived_within_30_pct", "share_within_30_min_pct") })), { unit: " %", max: 100, color: "#2e9e5b" }),
+      LW.barChart("Mean arrival time (min)", rows.map((r) => ({ label: r.group, value: r.mean_arrival_min })), { unit: " min", target: 30, targetLabel: "30 min", higherIsBetter: false }),
+      LW.barChart("Arrivals within 30 min (%)", rows.map((r) => ({ label: r.group, value: pct(r.share_30min) })), { unit: " %", max: 100, color: "#2e9e5b" }),
+      LW.barChart("Mean on-site rescue (min)", rows.map((r) => ({ label: r.group, value: r.mean_on_site_min })), { unit: " min", color: "#3b82c4" }),
+      LW.barChart("Tier chain decided within 5 min (%)", rows.map((r) => ({ label: r.group, value: pct(r.share_decided_5min) })), { unit: " %", max: 100, color: "#2e9e5b" }),
     );
   }
 

@@ -187,6 +187,22 @@ def test_desk_board_shows_case_and_dispatch_steps(ui: Any, page: Page) -> None:
     shot(page, "desk-board")
 
 
+def test_desk_takes_a_hotline_call_and_sees_the_dispatch(ui: Any, page: Page) -> None:
+    server, _, _ = ui
+    login(page, server.base_url, "desk")
+    page.goto(server.base_url + "/#/desk")
+    page.fill("#call-code", "4400000011")
+    page.fill("#call-phone", "13800000000")
+    page.click("#hotline-form button[type=submit]")
+    expect(page.locator("#call-result")).to_contain_text("opened")
+    case_id = page.locator("#call-result").inner_text().split()[1]
+    card = page.locator(f'[data-case="{case_id}"]')
+    expect(card).to_contain_text("4400000011")
+    expect(card.locator(".timeline li").first).to_be_visible()
+    expect(card.locator('button[data-action="cancel"]')).to_be_visible()
+    shot(page, "desk-hotline")
+
+
 def test_company_user_sees_only_its_own_elevators(ui: Any, page: Page) -> None:
     server, fleet, url = ui
     login(page, server.base_url, "company1")
@@ -212,9 +228,20 @@ def test_company_user_sees_only_its_own_elevators(ui: Any, page: Page) -> None:
 
 
 def test_supervisor_indicators_charts(ui: Any, page: Page) -> None:
-    server, _, _ = ui
+    server, _, url = ui
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO rescue_cases (elevator_id, source, state, rescuer_id, trapped_since,"
+            " reported_at, decided_at, accepted_at, arrived_at, released_at, closed_at)"
+            " VALUES (9, 'entrapment', 'closed', 1, now() - interval '2 hours',"
+            " now() - interval '2 hours', now() - interval '119 minutes',"
+            " now() - interval '118 minutes', now() - interval '100 minutes',"
+            " now() - interval '90 minutes', now() - interval '80 minutes')"
+        )
     login(page, server.base_url, "supervisor")
     page.goto(server.base_url + "/#/indicators")
     expect(page.locator("#ind-charts .chart")).to_have_count(4)
     expect(page.locator("#ind-totals")).to_contain_text("Insurance coverage")
+    expect(page.locator("#rescue-charts .chart")).to_have_count(4)
+    expect(page.locator("#rescue-charts")).to_contain_text("Mean arrival time")
     shot(page, "indicators")

@@ -209,8 +209,17 @@ def _ingest(db_url: str, mqtt_url: str, root: str, n: int, out: Connection) -> N
             "rss_mb": rss,
             "peak_rss_mb": hwm,
             "batches": service.committed_batches,
+            "commits_over_250ms": _commits_over(service, "0.25"),
         }
     )
+
+
+def _commits_over(service: Any, le: str) -> int:
+    """Batches whose write + commit took longer than ``le`` seconds (from the metrics)."""
+    registry = service.metrics.registry
+    total = registry.get_sample_value("liftwatch_ingest_commit_seconds_count") or 0.0
+    fast = registry.get_sample_value("liftwatch_ingest_commit_seconds_bucket", {"le": le}) or 0.0
+    return int(total - fast)
 
 
 def _bare(mqtt_url: str, root: str, n: int, out: Connection) -> None:
@@ -366,6 +375,8 @@ def _run(
             "paced_msgs_per_s": round(paced["msgs_per_s"]),
             "saturated_p50_ms": round(sat["p50_ms"], 1),
             "saturated_p99_ms": round(sat["p99_ms"], 1),
+            "paced_commits_over_250ms": paced["commits_over_250ms"],
+            "paced_batches": paced["batches"],
             "bare_msgs_per_s": round(bare_rate),
             "ratio": round(msgs_per_s / bare_rate, 3) if bare_rate else 0.0,
             "rss_mb": round(max(sat["rss_mb"], paced["rss_mb"]), 1),

@@ -1,7 +1,7 @@
 """Supervisor indicators by district or by maintenance company: fault rate, monthly
 entrapment rate, insurance coverage against the 92 % target, maintenance on time and
 overdue elevators. Rescue indicators (arrival times, 30-minute share) are served by the
-dispatch part at /api/v1/rescue-indicators."""
+dispatch part at /api/v1/rescue/indicators."""
 
 from __future__ import annotations
 

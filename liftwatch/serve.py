@@ -25,7 +25,9 @@ async def serve_app(
     port: int,
     on_started: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None))
+    server = _Server(
+        uvicorn.Config(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=3)
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))

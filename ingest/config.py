@@ -24,5 +24,8 @@ class IngestSettings(BaseModel):
     retry_min_s: float = Field(0.2, gt=0)
     retry_max_s: float = Field(5.0, gt=0)
     keepalive_s: int = Field(30, ge=5)
+    # A batch whose median event-time lag exceeds this means ingest is working through a
+    # backlog: heartbeat timeouts wait until it has caught up.
+    backlog_lag_s: float = Field(10.0, gt=0)
     # Daily telemetry partitions are ensured at start and this often.
     partition_check_s: float = Field(3_600.0, gt=0)

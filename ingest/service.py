@@ -84,6 +84,7 @@ class IngestService:
         self._pending_presence: list[PresenceChange] = []
         self._metrics_server: Any = None
         self._last_partition_check = 0.0
+        self._had_outage = False
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -180,6 +181,7 @@ class IngestService:
                 return action()
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 self.metrics.db_errors.inc()
+                self._had_outage = True
                 log.warning("database error; retrying", extra={"error": str(exc), "retry_s": delay})
                 if self._writer is not None:
                     self._writer.conn.close()
@@ -235,10 +237,16 @@ class IngestService:
         self._pending_presence = []
         self.committed_batches += 1
         self.receiver.ack(items)
-        # Caught up? Otherwise silence is ours, not the terminals'.
-        if len(self.receiver.buffer) >= self.settings.batch_size:
+        lag_p50_s = self._count(items, decoded, result, presence, elapsed, commit_ms)
+        # Behind (a backlog after an outage or a restart)? Then the silence is ours, not
+        # the terminals': nobody is timed out before we have caught up.
+        if (
+            self._had_outage
+            or lag_p50_s > self.settings.backlog_lag_s
+            or len(self.receiver.buffer) >= self.settings.batch_size
+        ):
             self.presence.quiet_since_ms = commit_ms
-        self._count(items, decoded, result, presence, elapsed, commit_ms)
+            self._had_outage = False
         if self.consumers:
             self._feed(decoded, presence, now_ms)
         m.buffer_depth.set(len(self.receiver.buffer))
@@ -298,7 +306,8 @@ class IngestService:
         presence: list[PresenceChange],
         elapsed: float,
         commit_ms: int,
-    ) -> None:
+    ) -> float:
+        """Update the metrics; returns the batch's median event-time lag (s)."""
         m = self.metrics
         m.received.labels("status").inc(len(decoded.statuses))
         m.received.labels("event").inc(len(decoded.events))
@@ -314,11 +323,15 @@ class IngestService:
         m.batch_size.observe(len(items))
         m.commit_seconds.observe(elapsed)
         observe = m.lag_seconds.observe
+        median = 0.0
         for rows in (decoded.statuses, decoded.events):
             if rows:
                 ts = np.fromiter((r[1].ts for r in rows), dtype=np.int64, count=len(rows))
-                for lag in np.percentile(commit_ms - ts, (50, 90, 99, 100)) / 1000.0:
+                lags = np.percentile(commit_ms - ts, (50, 90, 99, 100)) / 1000.0
+                for lag in lags:
                     observe(float(lag))
+                median = max(median, float(lags[0]))
+        return median
 
     def _feed(self, decoded: Decoded, presence: list[PresenceChange], now_ms: int) -> None:
         batch = Batch(

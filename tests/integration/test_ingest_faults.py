@@ -206,6 +206,9 @@ def test_database_outage_of_20_s_loses_and_duplicates_nothing(
         assert _stored(fresh_database_url) == total
         assert _distinct(fresh_database_url) == total
         assert not service.failed
+        # The terminals kept talking; the silence was the database's: no offline alarm.
+        offline = "SELECT count(*) FROM alarms WHERE type = 'terminal_offline'"
+        assert scalar(fresh_database_url, offline) == 0
         publisher.close()
     finally:
         service.stop()

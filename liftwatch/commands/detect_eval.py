@@ -215,7 +215,7 @@ def eval_detect_cmd(
 ) -> None:
     """Precision, recall and delay per fault type for the detectors and the naive baseline."""
     result = run_evaluation(elevators, days, seed, per_day, workers, chunk_s)
-    print_table(result, Console(stderr=True))
+    print_table(result, Console(stderr=True, width=170))
     typer.echo(json.dumps(summary_json(result)))
 
 

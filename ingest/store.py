@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import psycopg
 
-from domain.alarms import AlarmType
+from domain.alarms import SEVERITY, AlarmType
 from domain.codes import (
     CAR_STATUS_IDS,
     DIRECTION_IDS,
@@ -29,7 +29,7 @@ from domain.codes import (
 from ingest.batch import PresenceChange
 from ingest.decode import Decoded
 from storage.alarms import raise_alarm, resolve_alarm
-from storage.events import notify
+from storage.events import CHANNEL, notify
 
 _STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage_telemetry (
@@ -204,6 +204,11 @@ class BatchWriter:
     def _presence(
         conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], changes: list[PresenceChange]
     ) -> None:
+        # The last change per elevator wins (a flap inside one batch nets out).
+        final: dict[int, PresenceChange] = {c.elevator_id: c for c in changes}
+        if len(final) < len(changes) or len(final) > BULK_PRESENCE:
+            _presence_bulk(cur, list(final.values()))
+            return
         cur.execute(
             _PRESENCE,
             (
@@ -222,3 +227,78 @@ class BatchWriter:
                     {"reason": "heartbeat timeout or last will"},
                 )  # fmt: skip
             notify(conn, "status", {"elevator_id": c.elevator_id, "online": c.online})
+
+
+# More presence changes than this in one batch (a district's network down, ingest back
+# after a long stop) are written set-based: one statement each for the status rows, the
+# alarms raised, the alarms resolved and their live events, with the same effect and
+# event payloads as storage.alarms.raise_alarm / resolve_alarm one by one.
+BULK_PRESENCE = 50
+
+_BULK_RAISE = """
+WITH c (elevator_id, at) AS (SELECT * FROM unnest(%(ids)s::int[], %(ats)s::timestamptz[])),
+up AS (
+    INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at, detail)
+    SELECT elevator_id, %(type)s, %(severity)s, 'ingest.presence', at, at, %(detail)s::jsonb
+    FROM c
+    ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
+    DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
+                  occurrences = alarms.occurrences + 1,
+                  detail = alarms.detail || EXCLUDED.detail
+    RETURNING id, elevator_id, opened_at, (xmax = 0) AS created
+)
+SELECT count(pg_notify(%(channel)s, json_build_object(
+    'kind', 'alarm', 'id', id, 'elevator_id', elevator_id, 'type', %(type)s, 'state', 'open',
+    'severity', %(severity)s, 'at', opened_at)::text))
+FROM up WHERE created
+"""
+_BULK_RESOLVE = """
+WITH c (elevator_id, at) AS (SELECT * FROM unnest(%(ids)s::int[], %(ats)s::timestamptz[])),
+r AS (
+    UPDATE alarms a SET state = 'resolved', resolved_at = c.at, last_seen_at = c.at
+    FROM c
+    WHERE a.elevator_id = c.elevator_id AND a.type = %(type)s
+      AND a.state IN ('open', 'acknowledged', 'in_progress')
+    RETURNING a.id, a.elevator_id, c.at
+)
+SELECT count(pg_notify(%(channel)s, json_build_object(
+    'kind', 'alarm', 'id', id, 'elevator_id', elevator_id, 'type', %(type)s,
+    'state', 'resolved', 'at', at)::text))
+FROM r
+"""
+_BULK_STATUS_EVENTS = """
+SELECT count(pg_notify(%s, json_build_object('kind', 'status', 'elevator_id', e,
+                                             'online', o)::text))
+FROM unnest(%s::int[], %s::bool[]) AS c (e, o)
+"""
+
+
+def _presence_bulk(cur: psycopg.Cursor[Any], changes: list[PresenceChange]) -> None:
+    ids = [c.elevator_id for c in changes]
+    online = [c.online for c in changes]
+    ats = [_ms_datetime(c.at_ms) for c in changes]
+    cur.execute(_PRESENCE, (ids, online, ats))
+    kind = AlarmType.TERMINAL_OFFLINE
+    common = {"type": kind.value, "channel": CHANNEL, "severity": int(SEVERITY[kind])}
+    down = [c for c in changes if not c.online]
+    up = [c for c in changes if c.online]
+    if down:
+        cur.execute(
+            _BULK_RAISE,
+            {
+                **common,
+                "ids": [c.elevator_id for c in down],
+                "ats": [_ms_datetime(c.at_ms) for c in down],
+                "detail": '{"reason": "heartbeat timeout or last will"}',
+            },
+        )
+    if up:
+        cur.execute(
+            _BULK_RESOLVE,
+            {
+                **common,
+                "ids": [c.elevator_id for c in up],
+                "ats": [_ms_datetime(c.at_ms) for c in up],
+            },
+        )
+    cur.execute(_BULK_STATUS_EVENTS, (CHANNEL, ids, online))

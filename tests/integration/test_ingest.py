@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 
+import msgspec
 import psycopg
 import pytest
 
@@ -235,3 +236,39 @@ def test_a_newly_registered_elevator_is_ingested(
     wait_for(lambda: scalar(db, "SELECT count(*) FROM telemetry") == 1, 20, "the new elevator")
     assert scalar(db, "SELECT elevator_id FROM telemetry") == 1000
     publisher.close()
+
+
+@pytest.mark.parametrize("count", [10, 300])  # one by one, and set-based
+def test_presence_changes_write_alarms_and_live_events_alike_one_by_one_or_in_bulk(
+    fresh_database_url: str, count: int
+) -> None:
+    from ingest.batch import PresenceChange
+    from ingest.decode import Decoded
+    from ingest.store import BatchWriter
+    from storage.events import CHANNEL
+
+    db = fresh_database_url
+    with psycopg.connect(db) as conn:
+        seed_elevators(conn, count)
+    listener = psycopg.connect(db, autocommit=True)
+    listener.execute(f"LISTEN {CHANNEL}")
+    writer = BatchWriter(psycopg.connect(db))
+    at = now_ms()
+    ids = list(range(1, count + 1))
+    writer.write(Decoded(), [PresenceChange(e, False, at) for e in ids])
+    writer.write(Decoded(), [PresenceChange(e, False, at + 1000) for e in ids])  # again
+    active = (
+        "SELECT count(*), sum(occurrences) FROM alarms WHERE type = 'terminal_offline'"
+        " AND state = 'open'"
+    )
+    with psycopg.connect(db) as conn:
+        assert conn.execute(active).fetchone() == (count, 2 * count)
+    writer.write(Decoded(), [PresenceChange(e, True, at + 2000) for e in ids])
+    resolved = "SELECT count(*) FROM alarms WHERE state = 'resolved' AND resolved_at IS NOT NULL"
+    assert scalar(db, resolved) == count
+    events = [msgspec.json.decode(n.payload) for n in listener.notifies(timeout=2)]
+    alarms = Counter(e["state"] for e in events if e["kind"] == "alarm")
+    assert alarms == {"open": count, "resolved": count}
+    assert sum(1 for e in events if e["kind"] == "status") == 3 * count
+    writer.conn.close()
+    listener.close()

@@ -59,29 +59,32 @@ def test_kill_9_mid_run_loses_and_duplicates_nothing(
         ingest = IngestProcess(
             fresh_database_url, broker.url, topic_root, f"ingest-{uuid.uuid4().hex[:8]}"
         )
-        ingest.start()
-        publisher = RawPublisher(broker.url)
-        done = threading.Event()
+        try:
+            ingest.start()
+            publisher = RawPublisher(broker.url)
+            done = threading.Event()
 
-        def publish() -> None:
-            publisher.publish_many(messages, window=500)
-            done.set()
+            def publish() -> None:
+                publisher.publish_many(messages, window=500)
+                done.set()
 
-        thread = threading.Thread(target=publish, daemon=True)
-        thread.start()
-        wait_for(lambda: _stored(fresh_database_url) >= 20_000, 60, "20,000 stored")
-        ingest.kill()  # SIGKILL: no clean shutdown, batches in flight are lost in memory
-        at_kill = _stored(fresh_database_url)
-        assert at_kill < total, "the kill must land mid-run"
-        ingest.start()  # same client id: the persistent session delivers the rest
-        thread.join(60)
-        assert done.is_set()
-        publisher.close()
-        wait_for(lambda: _stored(fresh_database_url) >= total, 60, "all messages stored", 0.5)
-        time.sleep(1.0)  # a duplicate would show up now
-        assert _stored(fresh_database_url) == total
-        assert _distinct(fresh_database_url) == total
-        assert ingest.terminate() == 0  # SIGTERM stops it cleanly
+            thread = threading.Thread(target=publish, daemon=True)
+            thread.start()
+            wait_for(lambda: _stored(fresh_database_url) >= 20_000, 60, "20,000 stored")
+            ingest.kill()  # SIGKILL: no clean shutdown, batches in flight are lost in memory
+            at_kill = _stored(fresh_database_url)
+            assert at_kill < total, "the kill must land mid-run"
+            ingest.start()  # same client id: the persistent session delivers the rest
+            thread.join(60)
+            assert done.is_set()
+            publisher.close()
+            wait_for(lambda: _stored(fresh_database_url) >= total, 60, "all messages stored", 0.5)
+            time.sleep(1.0)  # a duplicate would show up now
+            assert _stored(fresh_database_url) == total
+            assert _distinct(fresh_database_url) == total
+            assert ingest.terminate() == 0  # SIGTERM stops it cleanly
+        finally:
+            ingest.stop()
 
 
 class TcpProxy:

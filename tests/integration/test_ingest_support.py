@@ -212,6 +212,7 @@ class IngestProcess:
         try:
             wait_for(self._started, 60, "ingest to start")
         except AssertionError as exc:
+            self.stop()
             raise AssertionError(f"{exc}; its log: {''.join(self.lines)[-2000:]}") from None
 
     def _started(self) -> bool:
@@ -229,6 +230,12 @@ class IngestProcess:
         assert self.proc is not None
         self.proc.kill()
         self.proc.wait(10)
+
+    def stop(self) -> None:
+        """Make sure the process is gone (for finally blocks)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
 
     def terminate(self) -> int:
         assert self.proc is not None

@@ -340,7 +340,10 @@ def _run(
         migrate(db_url, "auto")
         t0 = time.time()
         with psycopg.connect(db_url) as conn:
-            seed_elevators(conn, terminals, prefix="B")
+            # Each simulated terminal sends about one message per run, far less often than
+            # a real one: a long report interval keeps the heartbeat timeout (presence)
+            # from turning the run into a mass-offline event (measured on its own).
+            seed_elevators(conn, terminals, prefix="B", report_interval_s=3600.0)
         print(f"seeded {terminals} elevators in {time.time() - t0:.1f} s", file=sys.stderr)
         load_before = os.getloadavg()
 

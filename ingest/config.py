@@ -27,5 +27,7 @@ class IngestSettings(BaseModel):
     # A batch whose median event-time lag exceeds this means ingest is working through a
     # backlog: heartbeat timeouts wait until it has caught up.
     backlog_lag_s: float = Field(10.0, gt=0)
+    # Presence changes written per commit (alarms, live events); more wait for the next.
+    max_presence_per_batch: int = Field(5_000, ge=1)
     # Daily telemetry partitions are ensured at start and this often.
     partition_check_s: float = Field(3_600.0, gt=0)

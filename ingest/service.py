@@ -230,11 +230,15 @@ class IngestService:
                     log.info("elevator registry reloaded", extra={"added": added})
             self.decoder.resolve_unknown(now_ms, decoded)
         presence = self._presence_changes(decoded, now_ms)
+        # A mass event (a district offline) is spread over several commits, FIFO, so
+        # that telemetry keeps flowing.
+        cap = self.settings.max_presence_per_batch
+        presence, rest = presence[:cap], presence[cap:]
         started = time.perf_counter()
         result = self._retrying(lambda: self._write(decoded, presence))
         elapsed = time.perf_counter() - started
         commit_ms = _now_ms()
-        self._pending_presence = []
+        self._pending_presence = rest
         self.committed_batches += 1
         self.receiver.ack(items)
         lag_p50_s = self._count(items, decoded, result, presence, elapsed, commit_ms)

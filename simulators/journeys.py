@@ -77,12 +77,15 @@ def add_journeys(
     end_ms: int,
     arrivals: I64,
     rng: np.random.Generator,
+    overrun: bool = False,
 ) -> tuple[int, float, int]:
     """Append journeys in ``[t0, end_ms)`` ending with an idle phase up to ``end_ms``.
 
+    Requests before ``t0`` wait for the car. Journeys that would end after ``end_ms`` are
+    left out, unless ``overrun``: then every request before ``end_ms`` is served and the
+    timeline may end later (a simulation window's end must not drop queued passengers).
     Returns (end time, final car position, journeys appended).
     """
-    arrivals = arrivals[arrivals >= t0]
     k = arrivals.size
     h = shaft.height
     if k:
@@ -106,8 +109,7 @@ def add_journeys(
         before = np.concatenate(([0], np.cumsum(total)[:-1]))
         first = np.maximum(arrivals, t0)
         starts = np.maximum.accumulate(first - before) + before
-        keep = int(np.searchsorted(starts + total > end_ms, True))
-        k = keep
+        k = k if overrun else int(np.searchsorted(starts + total > end_ms, True))
     if k == 0:
         phases.add_block(**_idle(max(0, end_ms - t0), pos0))
         return max(end_ms, t0), pos0, 0
@@ -137,8 +139,8 @@ def add_journeys(
     )  # fmt: skip
     t_end = int(starts[-1] + total[-1])
     final = float(pd[-1])
-    phases.add_block(**_idle(end_ms - t_end, final))
-    return end_ms, final, k
+    phases.add_block(**_idle(max(0, end_ms - t_end), final))
+    return max(end_ms, t_end), final, k
 
 
 def _idle(dur_ms: int, pos: float) -> dict[str, npt.NDArray[np.generic]]:

@@ -37,6 +37,7 @@ class Carry:
     door_open_s: float = 2.5
     door_close_s: float = 3.0
     trip_s: float = 0.0
+    state: tuple[int, ...] | None = None  # the last phase's discrete state
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ def sample(
     direction = np.where(running, np.where(cols["pos1"] > cols["pos0"], 1, 2), 0)
     state = np.stack([running, direction, cols["door"], cols["pas"], cols["mode"], cols["power"]])
     changed = np.ones(dur.size, np.bool_)
+    if dur.size and carry.state is not None:  # no sample where a window merely begins
+        changed[0] = tuple(state[:, 0].tolist()) != carry.state or bool(cols["mark"][0])
     changed[1:] = (state[:, 1:] != state[:, :-1]).any(axis=0) | cols["mark"][1:].astype(bool)
     first_k = -(-(carry.t_ms - grid0) // interval_ms)
     grid = grid0 + interval_ms * np.arange(first_k, -(-(t_end - grid0) // interval_ms))
@@ -202,6 +205,10 @@ def sample(
         door_open_s=float(door_open_s[last]) if dur.size else carry.door_open_s,
         door_close_s=float(door_close_s[last]) if dur.size else carry.door_close_s,
         trip_s=float(trip_s[last]) if dur.size else carry.trip_s,
+        # A terminal back online exactly where the next window begins reports there.
+        state=None
+        if not dur.size or any(w1 == t_end for _, w1 in offline)
+        else tuple(state[:, last].tolist()),
     )
     return status, events, nxt
 

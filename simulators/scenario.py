@@ -12,7 +12,7 @@ each elevator draws from ``default_rng([seed, elevator.id])``.
 
 from __future__ import annotations
 
-import heapq
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -81,6 +81,7 @@ class ElevatorRun:
     status: StatusColumns
     events: list[EventMessage] = field(default_factory=list)
     truth: list[GroundTruth] = field(default_factory=list)
+    end_ms: int = 0  # where the run (or this window's piece of it) ends; later messages are later
 
 
 def _local_date(ms: int) -> date:
@@ -135,6 +136,8 @@ def _windows(
     """The elevator's run, one piece per window (a piece may overrun its window)."""
     shaft, labels = shaft_of(e)
     rates = _daily_rates(e, c, u, cfg)
+    # Sensor noise from its own stream: the sampling rate does not change the behaviour.
+    noise = rng.spawn(1)[0]
     interval = max(1, round(cfg.status_interval_s * 1000))
     grid0 = cfg.start_ms + (e.id * 7919) % interval
     age_d = max(0, (_local_date(cfg.start_ms) - e.install_date).days)
@@ -146,6 +149,7 @@ def _windows(
     lam = np.array([rates[k] for k in names]) * cfg.window_s / DAY_S
     end = cfg.end_ms
     ws = cfg.start_ms
+    drawn = ws  # journey requests are drawn up to here
     while ws < end:
         we = min(end, ws + round(cfg.window_s * 1000))
         counts = rng.poisson(lam * (we - ws) / (cfg.window_s * 1000))
@@ -163,11 +167,14 @@ def _windows(
             at, kind = int(max(times[j], t)), kinds[j]
             if at >= we:
                 break
-            arrivals = journey_arrivals(e.building_type, t, at, rng)
+            arrivals = journey_arrivals(e.building_type, min(drawn, t), at, rng)
             t, pos, _ = add_journeys(phases, shaft, t, pos, at, arrivals, rng)
+            drawn = t
             dur = _duration_s(kind, cfg, rng)
             if kind == AlarmType.TERMINAL_OFFLINE:
-                w1 = min(at + round(dur * 1000), end)
+                w1 = min(at + round(dur * 1000), end - 1000)  # back online before the end
+                if w1 <= at:
+                    continue
                 arrivals = journey_arrivals(e.building_type, at, w1, rng)
                 t, pos, _ = add_journeys(phases, shaft, at, pos, w1, arrivals, rng)
                 offline.append((at, w1))
@@ -185,17 +192,21 @@ def _windows(
                 phases.rollback(cp)
                 break
             t, pos = car.t_ms, car.pos
+            drawn = t  # nobody boards a car in an episode
             events += ep.events
             truth += ep.truth
-        if t < we:
-            arrivals = journey_arrivals(e.building_type, t, we, rng)
-            t, pos, _ = add_journeys(phases, shaft, t, pos, we, arrivals, rng)
+        if t < we:  # requests up to a window's end are all served, even if later
+            arrivals = journey_arrivals(e.building_type, min(drawn, t), we, rng)
+            t, pos, _ = add_journeys(phases, shaft, t, pos, we, arrivals, rng, we < end)
+            drawn = we
+        else:
+            drawn = t
         status, msgs, carry = sample(
             e.id, phases.columns(), replace(carry, t_ms=t0), shaft, labels, grid0, interval,
-            events, offline, rng,
+            events, offline, noise,
         )  # fmt: skip
         yield ElevatorRun(
-            e.id, e.terminal_id, status, msgs, sorted(truth, key=lambda g: g.start_ms)
+            e.id, e.terminal_id, status, msgs, sorted(truth, key=lambda g: g.start_ms), carry.t_ms
         )
         ws = max(we, carry.t_ms)
 
@@ -222,6 +233,7 @@ def simulate_elevator(
         concat_status(elevator.id, [p.status for p in pieces]),
         [m for p in pieces for m in p.events],
         [g for p in pieces for g in p.truth],
+        pieces[-1].end_ms if pieces else cfg.start_ms,
     )
 
 
@@ -237,45 +249,73 @@ def run_scenario(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[ElevatorRun]:
 
 
 _ENC = msgspec.json.Encoder()
+# (event time, elevator index in the fleet, seq, "status"|"event", JSON payload)
+Message = tuple[int, int, int, str, bytes]
 
 
-def _piece_messages(idx: int, run: ElevatorRun) -> Iterator[tuple[int, int, int, str, bytes]]:
-    ev = {m.seq: m for m in run.events}
-    status = iter(zip(run.status.ts_ms.tolist(), status_payloads(run.status), strict=True))
-    for s in sorted(run.status.seq.tolist() + list(ev)):
-        m = ev.get(s)
-        if m is not None:
-            yield m.ts, idx, s, "event", _ENC.encode(m)
-        else:
-            ts, payload = next(status)
-            yield ts, idx, s, "status", payload
+def _piece_messages(idx: int, run: ElevatorRun) -> list[Message]:
+    out: list[Message] = [
+        (ts, idx, seq, "status", payload)
+        for ts, seq, payload in zip(
+            run.status.ts_ms.tolist(), run.status.seq.tolist(), status_payloads(run.status),
+            strict=True,
+        )
+    ]  # fmt: skip
+    out += [(m.ts, idx, m.seq, "event", _ENC.encode(m)) for m in run.events]
+    return out
 
 
-def _elevator_messages(
-    idx: int, e: Elevator, c: MaintenanceCompany, u: UserUnit | None, cfg: ScenarioConfig
-) -> Iterator[tuple[int, int, int, str, bytes]]:
-    for piece in _windows(e, c, u, cfg, np.random.default_rng([cfg.seed, e.id])):
-        yield from _piece_messages(idx, piece)
+def message_batches(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[list[Message]]:
+    """All elevators' messages in (time, elevator, seq) order, a window at a time.
+
+    Every elevator is simulated window by window; after each window the messages older
+    than every live elevator's horizon (where its next piece starts) are final and go
+    out sorted. A short ``cfg.window_s`` gives the first messages sooner.
+    """
+    companies, units = _lookups(fleet)
+    gens = [
+        _windows(
+            e, companies[e.company_id], units.get(e.user_unit_id) if e.user_unit_id else None,
+            cfg, np.random.default_rng([cfg.seed, e.id]),
+        )
+        for e in fleet.elevators
+    ]  # fmt: skip
+    horizon = [cfg.start_ms] * len(gens)
+    live = list(range(len(gens)))
+    step = max(1, round(cfg.window_s * 1000))
+    target = cfg.start_ms
+    pending: list[Message] = []
+    while live:
+        target += step
+        still: list[int] = []
+        for i in live:
+            done = False
+            while horizon[i] < target:
+                piece = next(gens[i], None)
+                if piece is None:
+                    done = True
+                    break
+                pending += _piece_messages(i, piece)
+                horizon[i] = piece.end_ms
+            if not done:
+                still.append(i)
+        live = still
+        frontier = min((horizon[i] for i in live), default=None)
+        pending.sort()
+        k = len(pending) if frontier is None else bisect.bisect_left(pending, (frontier,))
+        if k:
+            yield pending[:k]
+            pending = pending[k:]
 
 
 def timed_message_stream(
     fleet: Fleet, cfg: ScenarioConfig
 ) -> Iterator[tuple[int, str, str, bytes]]:
     """Like :func:`message_stream`, with each message's event time first."""
-    companies, units = _lookups(fleet)
-    streams = [
-        _elevator_messages(
-            i,
-            e,
-            companies[e.company_id],
-            units.get(e.user_unit_id) if e.user_unit_id else None,
-            cfg,
-        )
-        for i, e in enumerate(fleet.elevators)
-    ]
     terminals = [e.terminal_id for e in fleet.elevators]
-    for ts, idx, _seq, kind, payload in heapq.merge(*streams):
-        yield ts, terminals[idx], kind, payload
+    for batch in message_batches(fleet, cfg):
+        for ts, idx, _seq, kind, payload in batch:
+            yield ts, terminals[idx], kind, payload
 
 
 def message_stream(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[tuple[str, str, bytes]]:

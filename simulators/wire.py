@@ -22,37 +22,54 @@ _MODES = [s.value for s in ServiceMode]
 _POWERS = [s.value for s in PowerState]
 
 
-def status_payloads(st: StatusColumns, chunk: int = 64) -> Iterator[bytes]:
+_BOOL = ("false", "true")
+
+
+def _template(names: list[str]) -> str:
+    analog = ",".join(f'"{k}":%r' for k in names)
+    return (
+        (
+            f'{{{{"v":{SCHEMA_VERSION},"seq":%d,"ts":%d,"car":"%s","dir":"%s","floor":%d,'
+            '"door_zone":%s,"door":"%s","passenger":%s,"mode":"%s","power":"%s","speed":%r,'
+            '"load":%r,"leveling_mm":%r,"counters":{{"run_hours":%r,"runs":%d,"door_cycles":%d}},'
+            f'"analog":{{{{{analog}}}}}}}}}'
+        )
+        .replace("{{", "{")
+        .replace("}}", "}")
+    )
+
+
+def _rounded(a: np.ndarray, digits: int) -> list[float]:
+    out: list[float] = np.round(a.astype(np.float64), digits).tolist()
+    return out
+
+
+def status_payloads(st: StatusColumns, chunk: int = 4096) -> Iterator[bytes]:
     """One JSON payload per sample, in column order."""
     names = list(st.analog)
+    fmt = _template(names)
     n = len(st)
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        ts = st.ts_ms[lo:hi].tolist()
-        seq = st.seq[lo:hi].tolist()
-        car = st.car[lo:hi].tolist()
-        dirs = st.dir[lo:hi].tolist()
-        floor = st.floor[lo:hi].tolist()
-        zone = st.door_zone[lo:hi].tolist()
-        door = st.door[lo:hi].tolist()
-        pas = st.passenger[lo:hi].tolist()
-        mode = st.mode[lo:hi].tolist()
-        power = st.power[lo:hi].tolist()
-        speed = np.round(st.speed[lo:hi].astype(np.float64), 3).tolist()
-        load = np.round(st.load[lo:hi].astype(np.float64), 1).tolist()
-        lev = np.round(st.leveling_mm[lo:hi].astype(np.float64), 1).tolist()
-        hours = np.round(st.run_hours[lo:hi].astype(np.float64), 3).tolist()
-        runs = st.runs[lo:hi].tolist()
-        cycles = st.door_cycles[lo:hi].tolist()
-        analog = [np.round(st.analog[k][lo:hi].astype(np.float64), 4).tolist() for k in names]
-        for i in range(hi - lo):
-            extra = ",".join(f'"{k}":{a[i]!r}' for k, a in zip(names, analog, strict=True))
-            yield (
-                f'{{"v":{SCHEMA_VERSION},"seq":{seq[i]},"ts":{ts[i]},"car":"{_CARS[car[i]]}",'
-                f'"dir":"{_DIRS[dirs[i]]}","floor":{floor[i]},'
-                f'"door_zone":{"true" if zone[i] else "false"},"door":"{_DOORS[door[i]]}",'
-                f'"passenger":{"true" if pas[i] else "false"},"mode":"{_MODES[mode[i]]}",'
-                f'"power":"{_POWERS[power[i]]}","speed":{speed[i]!r},"load":{load[i]!r},'
-                f'"leveling_mm":{lev[i]!r},"counters":{{"run_hours":{hours[i]!r},'
-                f'"runs":{runs[i]},"door_cycles":{cycles[i]}}},"analog":{{{extra}}}}}'
-            ).encode()
+        rows = zip(
+            st.seq[lo:hi].tolist(),
+            st.ts_ms[lo:hi].tolist(),
+            [_CARS[c] for c in st.car[lo:hi].tolist()],
+            [_DIRS[c] for c in st.dir[lo:hi].tolist()],
+            st.floor[lo:hi].tolist(),
+            [_BOOL[c] for c in st.door_zone[lo:hi].tolist()],
+            [_DOORS[c] for c in st.door[lo:hi].tolist()],
+            [_BOOL[c] for c in st.passenger[lo:hi].tolist()],
+            [_MODES[c] for c in st.mode[lo:hi].tolist()],
+            [_POWERS[c] for c in st.power[lo:hi].tolist()],
+            _rounded(st.speed[lo:hi], 3),
+            _rounded(st.load[lo:hi], 1),
+            _rounded(st.leveling_mm[lo:hi], 1),
+            _rounded(st.run_hours[lo:hi], 3),
+            st.runs[lo:hi].tolist(),
+            st.door_cycles[lo:hi].tolist(),
+            *[_rounded(st.analog[k][lo:hi], 4) for k in names],
+            strict=True,
+        )
+        for row in rows:
+            yield (fmt % row).encode()

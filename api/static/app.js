@@ -49,7 +49,7 @@ LW.login = async function (username, password) {
 };
 
 LW.logout = function () {
-  LW.token = null; LW.me = null;
+  LW.token = null; LW.me = null; LW.mePromise = null;
   sessionStorage.removeItem("lw_token");
   if (LW.source) { LW.source.close(); LW.source = null; }
   location.hash = "#/login";
@@ -90,14 +90,21 @@ LW.allowed = function (view) {
 };
 
 LW.route = async function () {
-  const view = (location.hash.replace(/^#\//, "") || "").split("?")[0];
   if (!LW.token) { LW.showView("login"); return; }
   if (!LW.me) {
-    try { LW.me = await LW.api("/api/v1/auth/me"); } catch (e) { LW.logout(); return; }
-    document.getElementById("whoami").textContent = `${LW.me.subject} · ${LW.me.role}` + (LW.me.company_id ? ` (company ${LW.me.company_id})` : "");
-    for (const a of document.querySelectorAll("#nav a")) a.hidden = !a.dataset.roles.split(" ").includes(LW.me.role);
-    LW.connectLive();
+    // Several route() calls may be in flight (login, hashchange): fetch the identity once.
+    LW.mePromise = LW.mePromise || LW.api("/api/v1/auth/me");
+    let me;
+    try { me = await LW.mePromise; } catch (e) { LW.mePromise = null; LW.logout(); return; }
+    if (!LW.me) {
+      LW.me = me;
+      document.getElementById("whoami").textContent = `${LW.me.subject} · ${LW.me.role}` + (LW.me.company_id ? ` (company ${LW.me.company_id})` : "");
+      for (const a of document.querySelectorAll("#nav a")) a.hidden = !a.dataset.roles.split(" ").includes(LW.me.role);
+      LW.connectLive();
+    }
   }
+  // Read the hash only now: it may have changed while the identity was being fetched.
+  const view = (location.hash.replace(/^#\//, "") || "").split("?")[0];
   if (!view || view === "login" || !LW.allowed(view)) { location.hash = "#/" + LW.defaultView(); return; }
   LW.showView(view);
 };

@@ -27,6 +27,10 @@ from tests.fixtures.services import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
+# Generous waits for steps that are not timed requirements (a loaded CI machine renders
+# slowly); the 3-second live-update requirement keeps its own explicit timeout.
+expect.set_options(timeout=15_000)
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--headless=new",

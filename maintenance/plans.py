@@ -71,14 +71,27 @@ class FleetScore:
     company_elevators: Ints
 
 
-def _aligned(ids: Ints, rows: NDArray[Any], field: str, default: float) -> NDArray[Any]:
-    """``rows[field]`` placed at the positions of ``rows['elevator_id']`` within ``ids``."""
-    out = np.full(ids.shape[0], default, dtype=np.asarray(rows[field]).dtype if rows.size else None)
-    if rows.size:
-        pos = np.searchsorted(ids, rows["elevator_id"])
-        ok = (pos < ids.shape[0]) & (ids[np.minimum(pos, ids.shape[0] - 1)] == rows["elevator_id"])
-        out[pos[ok]] = rows[field][ok]
-    return out
+class _Aligner:
+    """Places per-elevator fact rows (sorted by elevator id, a subset of the fleet) at the
+    fleet's positions; each rows array is searched once."""
+
+    def __init__(self, ids: Ints) -> None:
+        self.ids = ids
+        self._found: dict[int, tuple[Ints, NDArray[np.bool_], NDArray[Any]]] = {}
+
+    def __call__(self, rows: NDArray[Any], field: str, default: float) -> NDArray[Any]:
+        ids = self.ids
+        out = np.full(ids.shape[0], default, dtype=rows.dtype[field] if rows.size else None)
+        if rows.size:
+            hit = self._found.get(id(rows))
+            if hit is None or hit[2] is not rows:
+                rid = np.ascontiguousarray(rows["elevator_id"], dtype=np.int64)
+                pos = np.searchsorted(ids, rid)
+                ok = (pos < ids.shape[0]) & (ids[np.minimum(pos, ids.shape[0] - 1)] == rid)
+                hit = (pos[ok], ok, rows)
+                self._found[id(rows)] = hit
+            out[hit[0]] = rows[field][hit[1]]
+        return out
 
 
 def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
@@ -86,9 +99,10 @@ def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
     e = f.elevators
     ids = e["elevator_id"].astype(np.int64)
     n = ids.shape[0]
+    aligned = _Aligner(ids)
 
     def alarm(field: str) -> Floats:
-        return _aligned(ids, f.alarms, field, 0.0).astype(np.float64)
+        return aligned(f.alarms, field, 0.0).astype(np.float64)
 
     company_ids = f.companies["company_id"].astype(np.int64)
     ci = np.searchsorted(company_ids, e["company_id"])
@@ -171,11 +185,12 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
     result = score(inputs, s.weights, s.grade_bands)
     decision = decide(policy, result.grade, s)
     ids = f.elevators["elevator_id"].astype(np.int64)
+    aligned = _Aligner(ids)
 
     def record(field: str) -> Ints:
-        return _aligned(ids, f.records, field, NO_DAY).astype(np.int64)
+        return aligned(f.records, field, NO_DAY).astype(np.int64)
 
-    serious = _aligned(ids, f.alarms, "serious_day", NO_DAY).astype(np.int64)
+    serious = aligned(f.alarms, "serious_day", NO_DAY).astype(np.int64)
     last_visit = record("last_visit")
     last = {"half_monthly": record("half_monthly")}
     due_hm, urgent = due_days(
@@ -227,29 +242,153 @@ def reason_lists(keys: Ints, s: ScoreSettings) -> dict[int, list[dict[str, str]]
     return out
 
 
-def stage_columns(fs: FleetScore) -> tuple[dict[str, Any], Ints]:
-    """Arrays for storage.scores.SCORE_STAGE_COLUMNS, and all reason keys used."""
+LEVEL_SHORT = (("half_monthly", "hm"), ("quarterly", "q"), ("half_yearly", "hy"), ("yearly", "y"))
+NO_KEY = NO_DAY  # "no reason key" in the stored state
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """What the previous runs wrote (storage.scores' *_STATE_COLUMNS), to compare with."""
+
+    scores: NDArray[Any]  # SCORE_STATE_COLUMNS, sorted by elevator_id
+    plans: NDArray[Any]  # PLAN_STATE_COLUMNS, sorted by elevator_id and level
+    reason_sets: dict[int, list[dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The rows to write (storage.scores' SCORE_STAGE_COLUMNS and PLAN_STAGE_COLUMNS)."""
+
+    scores: dict[str, Any]
+    plans: dict[str, Any]
+    reasons: dict[int, list[dict[str, str]]]
+
+    @property
+    def score_rows(self) -> int:
+        return len(self.scores["elevator_id"])
+
+    @property
+    def plan_rows(self) -> int:
+        return len(self.plans["elevator_id"])
+
+
+def _find(sorted_ids: NDArray[Any], ids: NDArray[Any]) -> tuple[Ints, NDArray[np.bool_]]:
+    """Positions of ``ids`` in ``sorted_ids`` (clipped) and whether each is there."""
+    if sorted_ids.shape[0] == 0:
+        return np.zeros(ids.shape[0], dtype=np.int64), np.zeros(ids.shape[0], dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.shape[0] - 1)
+    return pos.astype(np.int64), sorted_ids[pos] == ids
+
+
+def changes(
+    fs: FleetScore,
+    stored: StoredState,
+    s: ScoreSettings,
+    at_s: float,
+    as_of_day: int,
+    min_change: float = 0.05,
+    refresh_days: int = 7,
+) -> Changes:
+    """The score and plan rows that differ from the stored ones.
+
+    A score row is rewritten when it is new, its grade, eligibility, interval or reasons
+    changed (also: the text of its reason list, after a settings change), its total moved
+    by at least ``min_change`` points, or on its weekly refresh day (elevator id + day
+    number divisible by ``refresh_days``, so a seventh of the fleet a day) and at least
+    half a day old, or when older than ``refresh_days``. A plan row is rewritten when new
+    or any of its values changed. A never-maintained plan stays due since it was first
+    made (not "today" every day).
+    """
+    ids = fs.elevator_id
+    n = ids.shape[0]
     r = fs.result
     base_key, plan_key = reason_keys(fs)
-    cols: dict[str, Any] = {
-        "elevator_id": fs.elevator_id,
-        "total": r.total,
-        "grade": r.grade,
-        "baseline": np.full(fs.elevator_id.shape[0], r.baseline),
-        "eligible": fs.decision.eligible,
-        "interval_days": fs.decision.interval_days,
-        "reason_key": base_key,
-        "plan_key": plan_key,
+    reasons = reason_lists(np.concatenate([base_key, plan_key]), s)
+    stale = np.asarray(
+        [k for k, v in reasons.items() if stored.reason_sets.get(k) != v], dtype=np.int64
+    )
+
+    st = stored.scores
+    pos, found = _find(st["elevator_id"], ids)
+    changed = ~found
+    if st.shape[0]:
+        prev = st[pos]
+        age_days = (at_s - prev["computed_at"]) / 86400.0
+        weekday = (ids + as_of_day) % refresh_days == 0
+        refresh = (age_days >= refresh_days) | (weekday & (age_days >= 0.5))
+        changed |= (
+            (np.abs(prev["total"] - r.total) >= min_change)
+            | (prev["grade"] != r.grade)
+            | (prev["eligible"] != fs.decision.eligible)
+            | (prev["interval_days"] != fs.decision.interval_days)
+            | (prev["reason_key"] != base_key)
+            | np.isin(base_key, stale)
+            | refresh
+        )
+    rows = np.flatnonzero(changed)
+    scores: dict[str, Any] = {
+        "elevator_id": ids[rows],
+        "total": r.total[rows],
+        "grade": r.grade[rows],
+        "baseline": np.full(rows.shape[0], r.baseline),
+        "eligible": fs.decision.eligible[rows],
+        "interval_days": fs.decision.interval_days[rows],
+        "reason_key": base_key[rows],
+        "is_new": ~found[rows],
     }
     for i, name in enumerate(("age", "company", "user_unit", "credit", "monitoring")):
-        cols[f"f_{name}"] = r.factors[:, i]
-        cols[f"c_{name}"] = r.contributions[:, i]
-    for level, short in (
-        ("half_monthly", "hm"),
-        ("quarterly", "q"),
-        ("half_yearly", "hy"),
-        ("yearly", "y"),
-    ):
-        cols[f"last_{short}"] = fs.last[level]
-        cols[f"due_{short}"] = fs.due[level]
-    return cols, np.concatenate([base_key, plan_key])
+        scores[f"f_{name}"] = r.factors[rows, i]
+        scores[f"c_{name}"] = r.contributions[rows, i]
+
+    # Plans as (elevator, level) matrices, new and stored.
+    periods = level_periods(s)
+    interval = np.empty((n, 4), dtype=np.int64)
+    interval[:, 0] = fs.decision.interval_days
+    key = np.empty((n, 4), dtype=np.int64)
+    key[:, 0] = plan_key
+    for j, (level, _) in enumerate(LEVEL_SHORT[1:], start=1):
+        interval[:, j] = periods[level]
+        key[:, j] = FIXED_LEVEL_KEYS[level]
+    last = np.stack([fs.last[level] for level, _ in LEVEL_SHORT], axis=1)
+    due = np.stack([fs.due[level] for level, _ in LEVEL_SHORT], axis=1)
+
+    sp = stored.plans
+    present = np.zeros((n, 4), dtype=bool)
+    old_interval = np.zeros((n, 4), dtype=np.int64)
+    old_last = np.full((n, 4), NO_DAY, dtype=np.int64)
+    old_due = np.zeros((n, 4), dtype=np.int64)
+    old_key = np.full((n, 4), NO_KEY, dtype=np.int64)
+    if sp.shape[0]:
+        ppos, pfound = _find(ids, sp["elevator_id"])
+        lv = sp["level"].astype(np.int64)
+        ok = pfound & (lv >= 0) & (lv < 4)
+        at = (ppos[ok], lv[ok])
+        present[at] = True
+        old_interval[at] = sp["interval_days"][ok]
+        old_last[at] = sp["last_done"][ok]
+        old_due[at] = sp["next_due"][ok]
+        old_key[at] = sp["reason_key"][ok]
+    never = present & (last == NO_DAY) & (old_last == NO_DAY)
+    due = np.where(never, np.minimum(due, old_due), due)
+    plan_changed = (
+        ~present
+        | (interval != old_interval)
+        | (last != old_last)
+        | (due != old_due)
+        | (key != old_key)
+        | np.isin(key, stale)
+    )
+    ei, li = np.nonzero(plan_changed)
+    plans: dict[str, Any] = {
+        "elevator_id": ids[ei],
+        "level": li,
+        "interval_days": interval[ei, li],
+        "last_done": last[ei, li],
+        "next_due": due[ei, li],
+        "reason_key": key[ei, li],
+        "is_new": ~present[ei, li],
+        "old_interval": old_interval[ei, li],
+        "old_last": old_last[ei, li],
+        "old_due": old_due[ei, li],
+    }
+    return Changes(scores=scores, plans=plans, reasons=reasons)

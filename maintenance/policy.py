@@ -134,7 +134,7 @@ def decide(x: PolicyInputs, grade: Ints, s: ScoreSettings) -> PolicyDecision:
     mask = np.zeros(grade.shape[0], dtype=np.int64)
 
     def flag(cond: Bools, reason: Reason) -> None:
-        mask[cond] |= int(reason)
+        mask[:] |= cond.astype(np.int64) * int(reason)
 
     flag(~x.online, Reason.IOT_OFFLINE)
     flag(~x.insurance_valid, Reason.NO_INSURANCE)

@@ -13,7 +13,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from domain.alarms import SEVERITY, AlarmType
-from storage.events import notify
+from storage.events import CHANNEL, encode_event, notify
 
 ACTIVE_STATES = ("open", "acknowledged", "in_progress")
 
@@ -101,6 +101,113 @@ def resolve_alarm(
         },
     )
     return int(row[0])
+
+
+def raise_alarms(
+    conn: psycopg.Connection[Any],
+    alarm_type: AlarmType,
+    at: datetime,
+    source: str,
+    elevator_ids: Sequence[int],
+    details: Sequence[dict[str, Any]] | None = None,
+) -> list[RaisedAlarm]:
+    """:func:`raise_alarm` for many elevators in one statement (same semantics: open an
+    alarm, or update the active one of the elevator and type); a live event is sent for
+    each alarm opened. ``elevator_ids`` must be distinct; ``details`` parallel to them."""
+    if details is not None and len(details) != len(elevator_ids):
+        raise ValueError("details must be parallel to elevator_ids")
+    if not elevator_ids:
+        return []
+    if len(set(elevator_ids)) != len(elevator_ids):
+        raise ValueError("elevator_ids must be distinct")
+    severity = int(SEVERITY[alarm_type])
+    rows = conn.execute(
+        """INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at,
+                               detail)
+           SELECT v.elevator_id, %(type)s, %(severity)s, %(source)s, %(at)s, %(at)s, v.detail
+           FROM unnest(%(ids)s::int[], %(details)s::jsonb[]) AS v(elevator_id, detail)
+           ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
+           DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
+                         occurrences = alarms.occurrences + 1,
+                         detail = alarms.detail || EXCLUDED.detail
+           RETURNING id, elevator_id, (xmax = 0)""",
+        {
+            "type": alarm_type.value,
+            "severity": severity,
+            "source": source,
+            "at": at,
+            "ids": list(elevator_ids),
+            "details": [Jsonb(d) for d in (details or [{}] * len(elevator_ids))],
+        },
+    ).fetchall()
+    detail_of = dict(zip(elevator_ids, details or [{}] * len(elevator_ids), strict=True))
+    raised = [RaisedAlarm(id=int(r[0]), created=bool(r[2])) for r in rows]
+    _notify_all(
+        conn,
+        [
+            encode_event(
+                "alarm",
+                {
+                    "id": int(r[0]),
+                    "elevator_id": int(r[1]),
+                    "type": alarm_type.value,
+                    "state": "open",
+                    "severity": severity,
+                    "at": at.isoformat(),
+                    "source": source,
+                    "detail": detail_of[int(r[1])],
+                },
+            )
+            for r in rows
+            if r[2]
+        ],
+    )
+    return raised
+
+
+def resolve_alarms(
+    conn: psycopg.Connection[Any],
+    alarm_type: AlarmType,
+    at: datetime,
+    elevator_ids: Sequence[int],
+) -> list[tuple[int, int]]:
+    """:func:`resolve_alarm` for many elevators in one statement; returns (alarm id,
+    elevator id) of each alarm resolved, with a live event each."""
+    if not elevator_ids:
+        return []
+    rows = conn.execute(
+        """UPDATE alarms SET state = 'resolved', resolved_at = %(at)s, last_seen_at = %(at)s
+           WHERE elevator_id = ANY(%(ids)s::int[]) AND type = %(type)s
+             AND state IN ('open', 'acknowledged', 'in_progress')
+           RETURNING id, elevator_id""",
+        {"at": at, "ids": list(elevator_ids), "type": alarm_type.value},
+    ).fetchall()
+    resolved = [(int(r[0]), int(r[1])) for r in rows]
+    _notify_all(
+        conn,
+        [
+            encode_event(
+                "alarm",
+                {
+                    "id": alarm_id,
+                    "elevator_id": elevator_id,
+                    "type": alarm_type.value,
+                    "state": "resolved",
+                    "at": at.isoformat(),
+                },
+            )
+            for alarm_id, elevator_id in resolved
+        ],
+    )
+    return resolved
+
+
+def _notify_all(conn: psycopg.Connection[Any], payloads: list[str]) -> None:
+    """One live event per payload, in one statement."""
+    if payloads:
+        conn.execute(
+            "SELECT count(pg_notify(%s, p)) FROM unnest(%s::text[]) AS p", (CHANNEL, payloads)
+        )
 
 
 @dataclass(frozen=True)

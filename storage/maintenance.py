@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.alarms import AlarmType
-from storage.alarms import raise_alarm, resolve_alarm
+from storage.alarms import raise_alarms, resolve_alarm, resolve_alarms
 
 LEVELS = ("half_monthly", "quarterly", "half_yearly", "yearly")
 PENDING = ("open", "in_progress")
@@ -54,56 +54,68 @@ def refresh_work_orders(conn: psycopg.Connection[Any], as_of: date, horizon_days
            WHERE w.state IN ('open', 'in_progress') AND p.elevator_id = w.elevator_id
              AND p.level = w.level AND p.next_due <> w.due_date"""
     )
-    cur = conn.execute(
-        """INSERT INTO work_orders (elevator_id, company_id, level, due_date, reason)
-           SELECT p.elevator_id, e.company_id, p.level, p.next_due,
-                  COALESCE((SELECT string_agg(r->>'text', '; ')
-                            FROM jsonb_array_elements(p.reasons) r), '')
-           FROM maintenance_plans p JOIN elevators e ON e.id = p.elevator_id
-           WHERE p.next_due <= %s::date + %s::int
-           ON CONFLICT (elevator_id, level) WHERE state IN ('open', 'in_progress') DO NOTHING""",
+    # Candidates first, with a hash anti-join against the pending orders (an INSERT ...
+    # WHERE NOT EXISTS on the table it fills can be planned as a nested loop rescanning its
+    # growing heap). The reason text of a job-written plan comes from its reason set
+    # (computed once per set); plans written otherwise (no key) join their own reasons.
+    conn.execute(
+        """CREATE TEMP TABLE work_order_new ON COMMIT DROP AS
+           SELECT p.elevator_id, p.level, p.next_due, p.reason_key, p.reasons
+           FROM maintenance_plans p
+           LEFT JOIN (SELECT elevator_id, level FROM work_orders
+                      WHERE state IN ('open', 'in_progress')) w
+                  ON w.elevator_id = p.elevator_id AND w.level = p.level
+           WHERE p.next_due <= %s::date + %s::int AND w.elevator_id IS NULL""",
         (as_of, horizon_days),
     )
+    cur = conn.execute(
+        """WITH texts AS (
+               SELECT key, (SELECT string_agg(r->>'text', '; ')
+                            FROM jsonb_array_elements(reasons) r) AS text
+               FROM maintenance_reason_sets
+           )
+           INSERT INTO work_orders (elevator_id, company_id, level, due_date, reason)
+           SELECT n.elevator_id, e.company_id, n.level, n.next_due,
+                  COALESCE(t.text, (SELECT string_agg(r->>'text', '; ')
+                                    FROM jsonb_array_elements(n.reasons) r), '')
+           FROM work_order_new n JOIN elevators e ON e.id = n.elevator_id
+           LEFT JOIN texts t ON t.key = n.reason_key
+           ON CONFLICT (elevator_id, level) WHERE state IN ('open', 'in_progress') DO NOTHING"""
+    )
+    conn.execute("DROP TABLE work_order_new")
     return cur.rowcount
 
 
 def update_overdue_alarms(conn: psycopg.Connection[Any], as_of: datetime) -> OverdueReport:
     """Raise MAINTENANCE_OVERDUE for elevators with a plan past due and none active; resolve
-    the active ones whose elevator is no longer overdue."""
+    the active ones whose elevator is no longer overdue. Set-based: one query each for the
+    overdue elevators and the active alarms, one statement each to raise and to resolve."""
     today = as_of.date()
-    new = conn.execute(
-        """SELECT p.elevator_id, array_agg(p.level ORDER BY p.level), min(p.next_due)
-           FROM maintenance_plans p
-           WHERE p.next_due < %s
-             AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.elevator_id = p.elevator_id
-                             AND a.type = 'maintenance_overdue'
-                             AND a.state IN ('open', 'acknowledged', 'in_progress'))
-           GROUP BY p.elevator_id""",
+    overdue = conn.execute(
+        """SELECT elevator_id, array_agg(level ORDER BY level), min(next_due)
+           FROM maintenance_plans WHERE next_due < %s GROUP BY elevator_id""",
         (today,),
     ).fetchall()
-    for elevator_id, levels, oldest in new:
-        raise_alarm(
-            conn,
-            elevator_id,
-            AlarmType.MAINTENANCE_OVERDUE,
-            as_of,
-            SOURCE,
-            {"levels": list(levels), "due": oldest.isoformat()},
-        )
-    cleared = conn.execute(
-        """SELECT a.elevator_id FROM alarms a
-           WHERE a.type = 'maintenance_overdue'
-             AND a.state IN ('open', 'acknowledged', 'in_progress')
-             AND NOT EXISTS (SELECT 1 FROM maintenance_plans p
-                             WHERE p.elevator_id = a.elevator_id AND p.next_due < %s)""",
-        (today,),
-    ).fetchall()
-    for (elevator_id,) in cleared:
-        resolve_alarm(conn, elevator_id, AlarmType.MAINTENANCE_OVERDUE, as_of)
-    row = conn.execute(
-        "SELECT count(DISTINCT elevator_id) FROM maintenance_plans WHERE next_due < %s", (today,)
-    ).fetchone()
-    return OverdueReport(len(new), len(cleared), int(row[0]) if row else 0)
+    active = {
+        int(r[0])
+        for r in conn.execute(
+            """SELECT elevator_id FROM alarms WHERE type = %s
+               AND state IN ('open', 'acknowledged', 'in_progress')""",
+            (AlarmType.MAINTENANCE_OVERDUE.value,),
+        ).fetchall()
+    }
+    new = [r for r in overdue if int(r[0]) not in active]
+    raise_alarms(
+        conn,
+        AlarmType.MAINTENANCE_OVERDUE,
+        as_of,
+        SOURCE,
+        [int(r[0]) for r in new],
+        [{"levels": list(r[1]), "due": r[2].isoformat()} for r in new],
+    )
+    cleared = sorted(active - {int(r[0]) for r in overdue})
+    resolved = resolve_alarms(conn, AlarmType.MAINTENANCE_OVERDUE, as_of, cleared)
+    return OverdueReport(len(new), len(resolved), len(overdue))
 
 
 def complete_work_order(

@@ -92,6 +92,12 @@ def copy_in(
     return n
 
 
+def _sorted(rows: NDArray[Any], *keys: str) -> NDArray[Any]:
+    if rows.size < 2:
+        return rows
+    return rows[np.lexsort(tuple(rows[k] for k in reversed(keys)))]
+
+
 def table_exists(conn: psycopg.Connection[Any], name: str) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
     return bool(row and row[0])
@@ -143,7 +149,6 @@ JOIN maintenance_companies c ON c.id = e.company_id
 LEFT JOIN user_units u ON u.id = e.user_unit_id
 LEFT JOIN elevator_status s ON s.elevator_id = e.id
 {condition_join}
-ORDER BY e.id
 """
 _WITH_CONDITION = (
     "COALESCE(ec.condition_index::float8, 'NaN'), COALESCE(ec.anomalies_30d::float8, 'NaN'),"
@@ -162,7 +167,7 @@ def read_elevators(
     )
     query = _ELEVATORS.format(condition=condition, condition_join=join)
     params = {"as_of_date": as_of.date(), "building_types": list(building_types)}
-    return copy_out(conn, query, params, ELEVATOR_COLUMNS)
+    return _sorted(copy_out(conn, query, params, ELEVATOR_COLUMNS), "elevator_id")
 
 
 ALARM_COLUMNS: Columns = [
@@ -198,7 +203,6 @@ WHERE opened_at < %(as_of)s AND state <> 'false_alarm'
   AND (opened_at >= %(t90)s
        OR (type = 'terminal_offline' AND COALESCE(resolved_at, closed_at, %(as_of)s) > %(t30)s))
 GROUP BY elevator_id
-ORDER BY elevator_id
 """
 
 
@@ -220,7 +224,7 @@ def read_alarm_counts(
         "serious": list(serious_types),
         "no_day": int(NO_DAY),
     }
-    return copy_out(conn, _ALARMS, params, ALARM_COLUMNS)
+    return _sorted(copy_out(conn, _ALARMS, params, ALARM_COLUMNS), "elevator_id")
 
 
 RECORD_COLUMNS: Columns = [
@@ -246,14 +250,14 @@ SELECT elevator_id,
        COALESCE(max(day), %(no_day)s)
 FROM r
 GROUP BY elevator_id
-ORDER BY elevator_id
 """
 
 
 def read_last_done(conn: psycopg.Connection[Any], as_of: datetime) -> NDArray[Any]:
     """Per elevator with records: the day each level was last done (a level is done by a
     visit of it or of any level above) and the day of the last visit of any kind."""
-    return copy_out(conn, _RECORDS, {"as_of": as_of, "no_day": int(NO_DAY)}, RECORD_COLUMNS)
+    params = {"as_of": as_of, "no_day": int(NO_DAY)}
+    return _sorted(copy_out(conn, _RECORDS, params, RECORD_COLUMNS), "elevator_id")
 
 
 COMPANY_COLUMNS: Columns = [
@@ -297,167 +301,201 @@ def read_company_records(conn: psycopg.Connection[Any], as_of: datetime) -> NDAr
     return copy_out(conn, _COMPANIES, params, COMPANY_COLUMNS)
 
 
+# -- the stored state (what the previous run wrote) -------------------------------------
+
+NO_KEY = NO_DAY  # "no reason key" (rows written by something else than the job)
+LEVEL_NAMES = ("half_monthly", "quarterly", "half_yearly", "yearly")
+
+SCORE_STATE_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("total", "float8"),
+    ("grade", "int2"),
+    ("eligible", "bool"),
+    ("interval_days", "int4"),
+    ("reason_key", "int4"),
+    ("computed_at", "float8"),  # seconds since the epoch
+]
+_SCORE_STATE = """
+SELECT elevator_id, total::float8,
+       (COALESCE(array_position(ARRAY['A', 'B', 'C', 'D'], grade::text), 0) - 1)::int2,
+       eligible, interval_days, COALESCE(reason_key, %(no_key)s),
+       EXTRACT(EPOCH FROM computed_at)::float8
+FROM elevator_scores
+"""
+
+PLAN_STATE_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("level", "int2"),  # index into LEVEL_NAMES
+    ("interval_days", "int4"),
+    ("last_done", "int4"),  # day number, NO_DAY: never
+    ("next_due", "int4"),
+    ("reason_key", "int4"),
+]
+_PLAN_STATE = """
+SELECT elevator_id, (array_position(%(levels)s::text[], level) - 1)::int2, interval_days,
+       COALESCE(last_done - DATE '1970-01-01', %(no_day)s), next_due - DATE '1970-01-01',
+       COALESCE(reason_key, %(no_key)s)
+FROM maintenance_plans
+"""
+
+
+def read_score_state(conn: psycopg.Connection[Any]) -> NDArray[Any]:
+    """The stored score rows (``SCORE_STATE_COLUMNS``), sorted by elevator id."""
+    rows = copy_out(conn, _SCORE_STATE, {"no_key": int(NO_KEY)}, SCORE_STATE_COLUMNS)
+    return _sorted(rows, "elevator_id")
+
+
+def read_plan_state(conn: psycopg.Connection[Any]) -> NDArray[Any]:
+    """The stored plan rows (``PLAN_STATE_COLUMNS``), sorted by elevator id and level."""
+    params = {"levels": list(LEVEL_NAMES), "no_day": int(NO_DAY), "no_key": int(NO_KEY)}
+    rows = copy_out(conn, _PLAN_STATE, params, PLAN_STATE_COLUMNS)
+    return _sorted(rows, "elevator_id", "level")
+
+
+def read_reason_sets(conn: psycopg.Connection[Any]) -> dict[int, list[dict[str, str]]]:
+    rows = conn.execute("SELECT key, reasons FROM maintenance_reason_sets").fetchall()
+    return {int(k): list(v) for k, v in rows}
+
+
 # -- writes ------------------------------------------------------------------------------
 
+FACTOR_NAMES = ("age", "company", "user_unit", "credit", "monitoring")
+
+# The rows to write (only those that changed): ``is_new`` rows are inserted (a plain
+# INSERT: the score job holds WRITER_LOCK from its reads to its writes and is the only
+# writer of new rows; ON CONFLICT would cost a speculative insertion per row), the others
+# updated.
 SCORE_STAGE_COLUMNS: Columns = [
     ("elevator_id", "int4"),
     ("total", "float8"),
     ("grade", "int2"),
     ("baseline", "float8"),
-    *[(f"f_{name}", "float8") for name in ("age", "company", "user_unit", "credit", "monitoring")],
-    *[(f"c_{name}", "float8") for name in ("age", "company", "user_unit", "credit", "monitoring")],
+    *[(f"f_{name}", "float8") for name in FACTOR_NAMES],
+    *[(f"c_{name}", "float8") for name in FACTOR_NAMES],
     ("eligible", "bool"),
     ("interval_days", "int4"),
     ("reason_key", "int4"),
-    ("last_hm", "int4"),
-    ("due_hm", "int4"),
-    ("plan_key", "int4"),
-    ("last_q", "int4"),
-    ("due_q", "int4"),
-    ("last_hy", "int4"),
-    ("due_hy", "int4"),
-    ("last_y", "int4"),
-    ("due_y", "int4"),
+    ("is_new", "bool"),
+]
+# Plan rows to write; old_* are the values read before the computation: an update applies
+# only while the row still holds them (a work order completed meanwhile wins; the next
+# run recomputes that plan).
+PLAN_STAGE_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("level", "int2"),
+    ("interval_days", "int4"),
+    ("last_done", "int4"),
+    ("next_due", "int4"),
+    ("reason_key", "int4"),
+    ("is_new", "bool"),
+    ("old_interval", "int4"),
+    ("old_last", "int4"),
+    ("old_due", "int4"),
 ]
 
-_STAGE_DDL = """
-CREATE TEMP TABLE score_stage (
-    elevator_id int4, total float8, grade int2, baseline float8,
-    f_age float8, f_company float8, f_user_unit float8, f_credit float8, f_monitoring float8,
-    c_age float8, c_company float8, c_user_unit float8, c_credit float8, c_monitoring float8,
-    eligible bool, interval_days int4, reason_key int4,
-    last_hm int4, due_hm int4, plan_key int4, last_q int4, due_q int4, last_hy int4,
-    due_hy int4, last_y int4, due_y int4
-) ON COMMIT DROP;
-CREATE TEMP TABLE score_reasons (key int4 PRIMARY KEY, reasons jsonb) ON COMMIT DROP;
-"""
 
-# Set-based writes: an UPDATE joined to the stage that touches only rows whose values
-# changed, then an INSERT of the rows not there yet. (INSERT ... ON CONFLICT costs a
-# speculative insertion per row, even for unchanged ones: several times slower.) The score
-# job is the only writer of new rows (it holds an advisory lock).
-_SCORE_VALUES = """
-SELECT s.elevator_id, s.total, (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1] AS grade, s.baseline,
-       jsonb_build_object('age', s.f_age, 'company', s.f_company, 'user_unit', s.f_user_unit,
-                          'credit', s.f_credit, 'monitoring', s.f_monitoring) AS factors,
-       jsonb_build_object('age', s.c_age, 'company', s.c_company, 'user_unit', s.c_user_unit,
-                          'credit', s.c_credit, 'monitoring', s.c_monitoring) AS contributions,
-       s.eligible, s.interval_days, r.reasons
-FROM score_stage s JOIN score_reasons r ON r.key = s.reason_key
-"""
-# A score row is rewritten when its grade, eligibility, interval or reasons change, when
-# its total moves by at least %(min_change)s points, or when it is older than a week;
-# otherwise the stored (self-consistent) row from the earlier run stays.
+def _temp_ddl(table: str, columns: Columns) -> sql.Composed:
+    return sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in columns
+        ),
+    )
+
+
 _UPDATE_SCORES = """
 UPDATE elevator_scores e SET computed_at = %(at)s, total = s.total,
     grade = (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1], baseline = s.baseline,
-    factors = jsonb_build_object('age', s.f_age, 'company', s.f_company,
-        'user_unit', s.f_user_unit, 'credit', s.f_credit, 'monitoring', s.f_monitoring),
+    factors = jsonb_build_object('age', s.f_age, 'company', s.f_company, 'user_unit', s.f_user_unit,
+                          'credit', s.f_credit, 'monitoring', s.f_monitoring),
     contributions = jsonb_build_object('age', s.c_age, 'company', s.c_company,
         'user_unit', s.c_user_unit, 'credit', s.c_credit, 'monitoring', s.c_monitoring),
-    eligible = s.eligible, interval_days = s.interval_days, reasons = r.reasons
-FROM score_stage s JOIN score_reasons r ON r.key = s.reason_key
-WHERE e.elevator_id = s.elevator_id
-  AND (abs(e.total - s.total) >= %(min_change)s
-       OR e.grade <> (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1]
-       OR e.eligible <> s.eligible OR e.interval_days <> s.interval_days
-       OR e.reasons <> r.reasons OR e.computed_at < %(stale)s)
+    eligible = s.eligible, interval_days = s.interval_days, reasons = r.reasons,
+    reason_key = s.reason_key
+FROM score_stage s JOIN maintenance_reason_sets r ON r.key = s.reason_key
+WHERE NOT s.is_new AND e.elevator_id = s.elevator_id
 """
-# The rows to insert are collected first: an INSERT ... WHERE NOT EXISTS on the table it
-# fills may be planned as a nested anti-join that rescans the growing heap (quadratic).
-_NEW_SCORES = sql.SQL("""
-CREATE TEMP TABLE score_new ON COMMIT DROP AS
-SELECT v.* FROM ({values}) v
-WHERE NOT EXISTS (SELECT 1 FROM elevator_scores e WHERE e.elevator_id = v.elevator_id)
-""").format(values=sql.SQL(_SCORE_VALUES))
 _INSERT_SCORES = """
 INSERT INTO elevator_scores (elevator_id, computed_at, total, grade, baseline, factors,
-                             contributions, eligible, interval_days, reasons)
-SELECT elevator_id, %(at)s, total, grade, baseline, factors, contributions, eligible,
-       interval_days, reasons
-FROM score_new
+                             contributions, eligible, interval_days, reasons, reason_key)
+SELECT s.elevator_id, %(at)s, s.total, (ARRAY['A', 'B', 'C', 'D'])[s.grade + 1], s.baseline,
+       jsonb_build_object('age', s.f_age, 'company', s.f_company, 'user_unit', s.f_user_unit,
+                          'credit', s.f_credit, 'monitoring', s.f_monitoring),
+       jsonb_build_object('age', s.c_age, 'company', s.c_company, 'user_unit', s.c_user_unit,
+                          'credit', s.c_credit, 'monitoring', s.c_monitoring),
+       s.eligible, s.interval_days, r.reasons, s.reason_key
+FROM score_stage s JOIN maintenance_reason_sets r ON r.key = s.reason_key
+WHERE s.is_new
 """
-
-_PLAN_VALUES = """
-SELECT s.elevator_id, v.level, v.interval_days,
-       CASE WHEN v.last = %(no_day)s THEN NULL ELSE DATE '1970-01-01' + v.last END AS last_done,
-       DATE '1970-01-01' + v.due AS next_due, r.reasons
-FROM score_stage s
-CROSS JOIN LATERAL (VALUES
-    ('half_monthly', s.interval_days, s.last_hm, s.due_hm, s.plan_key),
-    ('quarterly', %(quarterly)s::int4, s.last_q, s.due_q, -1),
-    ('half_yearly', %(half_yearly)s::int4, s.last_hy, s.due_hy, -2),
-    ('yearly', %(yearly)s::int4, s.last_y, s.due_y, -3)
-) AS v(level, interval_days, last, due, key)
-JOIN score_reasons r ON r.key = v.key
+_UPDATE_PLANS = """
+UPDATE maintenance_plans p SET interval_days = s.interval_days,
+    last_done = CASE WHEN s.last_done = %(no_day)s THEN NULL
+                     ELSE DATE '1970-01-01' + s.last_done END,
+    next_due = DATE '1970-01-01' + s.next_due, reasons = r.reasons, reason_key = s.reason_key,
+    updated_at = %(at)s
+FROM plan_stage s JOIN maintenance_reason_sets r ON r.key = s.reason_key
+WHERE NOT s.is_new AND p.elevator_id = s.elevator_id
+  AND p.level = (%(levels)s::text[])[s.level + 1]
+  AND p.interval_days = s.old_interval AND p.next_due = DATE '1970-01-01' + s.old_due
+  AND p.last_done IS NOT DISTINCT FROM
+      CASE WHEN s.old_last = %(no_day)s THEN NULL ELSE DATE '1970-01-01' + s.old_last END
 """
-# Never maintained: due since the plan was first made, not "today" every day.
-_UPDATE_PLANS = sql.SQL("""
-UPDATE maintenance_plans p SET interval_days = v.interval_days, last_done = v.last_done,
-    next_due = v.next_due, reasons = v.reasons, updated_at = %(at)s
-FROM (
-    SELECT n.elevator_id, n.level, n.interval_days, n.last_done, n.reasons,
-           CASE WHEN n.last_done IS NULL AND o.last_done IS NULL
-                THEN LEAST(o.next_due, n.next_due) ELSE n.next_due END AS next_due
-    FROM ({values}) n
-    JOIN maintenance_plans o ON o.elevator_id = n.elevator_id AND o.level = n.level
-) v
-WHERE p.elevator_id = v.elevator_id AND p.level = v.level
-  AND (p.interval_days, p.last_done, p.next_due, p.reasons)
-      IS DISTINCT FROM (v.interval_days, v.last_done, v.next_due, v.reasons)
-""").format(values=sql.SQL(_PLAN_VALUES))
-_NEW_PLANS = sql.SQL("""
-CREATE TEMP TABLE plan_new ON COMMIT DROP AS
-SELECT n.* FROM ({values}) n
-WHERE NOT EXISTS (SELECT 1 FROM maintenance_plans p
-                  WHERE p.elevator_id = n.elevator_id AND p.level = n.level)
-""").format(values=sql.SQL(_PLAN_VALUES))
 _INSERT_PLANS = """
 INSERT INTO maintenance_plans (elevator_id, level, interval_days, last_done, next_due, reasons,
-                               updated_at)
-SELECT elevator_id, level, interval_days, last_done, next_due, reasons, %(at)s FROM plan_new
+                               reason_key, updated_at)
+SELECT s.elevator_id, (%(levels)s::text[])[s.level + 1], s.interval_days,
+       CASE WHEN s.last_done = %(no_day)s THEN NULL ELSE DATE '1970-01-01' + s.last_done END,
+       DATE '1970-01-01' + s.next_due, r.reasons, s.reason_key, %(at)s
+FROM plan_stage s JOIN maintenance_reason_sets r ON r.key = s.reason_key
+WHERE s.is_new
 """
 
 WRITER_LOCK = 0x6C77_7363  # advisory lock key of the score job's writes
 
 
+def write_reason_sets(
+    conn: psycopg.Connection[Any], reasons: Mapping[int, list[dict[str, str]]]
+) -> None:
+    """Store the reason list of every key (inserted or replaced when its text changed)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            """INSERT INTO maintenance_reason_sets (key, reasons) VALUES (%s, %s)
+               ON CONFLICT (key) DO UPDATE SET reasons = EXCLUDED.reasons
+               WHERE maintenance_reason_sets.reasons IS DISTINCT FROM EXCLUDED.reasons""",
+            [(k, Jsonb(v)) for k, v in reasons.items()],
+        )
+
+
 def write_scores_and_plans(
     conn: psycopg.Connection[Any],
     at: datetime,
-    stage: Mapping[str, Any],
+    scores: Mapping[str, Any],
+    plans: Mapping[str, Any],
     reasons: Mapping[int, list[dict[str, str]]],
-    periods: Mapping[str, int],
-    min_change: float = 0.05,
 ) -> tuple[int, int]:
-    """Write scores and plans from per-elevator arrays (``SCORE_STAGE_COLUMNS``) in the
-    caller's transaction. ``reasons`` maps each ``reason_key``/``plan_key`` (and -1, -2, -3
-    for the quarterly, half-yearly and yearly plans) to its reason list. Returns the number
-    of score rows and of plan rows written (unchanged rows are left alone)."""
+    """Write the changed score rows (``SCORE_STAGE_COLUMNS``) and plan rows
+    (``PLAN_STAGE_COLUMNS``) in the caller's transaction: one binary COPY per table into a
+    temporary stage, then one UPDATE and one INSERT each. ``reasons`` holds the reason list
+    of every key used. Returns the number of score rows and plan rows written."""
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
-    conn.execute(_STAGE_DDL)
-    copy_in(conn, "score_stage", SCORE_STAGE_COLUMNS, stage)
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO score_reasons (key, reasons) VALUES (%s, %s)",
-            [(k, Jsonb(v)) for k, v in reasons.items()],
+    write_reason_sets(conn, reasons)
+    written = [0, 0]
+    base = {"at": at, "no_day": int(NO_DAY), "levels": list(LEVEL_NAMES)}
+    for i, (table, columns, values, update, insert) in enumerate(
+        (
+            ("score_stage", SCORE_STAGE_COLUMNS, scores, _UPDATE_SCORES, _INSERT_SCORES),
+            ("plan_stage", PLAN_STAGE_COLUMNS, plans, _UPDATE_PLANS, _INSERT_PLANS),
         )
-    conn.execute("ANALYZE score_stage")
-    conn.execute("ANALYZE score_reasons")
-    p_scores = {"at": at, "min_change": min_change, "stale": at - timedelta(days=7)}
-    scores = conn.execute(_UPDATE_SCORES, p_scores).rowcount
-    conn.execute(_NEW_SCORES)
-    scores += conn.execute(_INSERT_SCORES, {"at": at}).rowcount
-    p_plans = {
-        "at": at,
-        "no_day": int(NO_DAY),
-        "quarterly": periods["quarterly"],
-        "half_yearly": periods["half_yearly"],
-        "yearly": periods["yearly"],
-    }
-    plans = conn.execute(_UPDATE_PLANS, p_plans).rowcount
-    conn.execute(_NEW_PLANS, p_plans)
-    plans += conn.execute(_INSERT_PLANS, {"at": at}).rowcount
-    return scores, plans
+    ):
+        n = len(values[columns[0][0]])
+        if n == 0:
+            continue
+        conn.execute(_temp_ddl(table, columns))
+        copy_in(conn, table, columns, values)
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+        written[i] += conn.execute(update, base).rowcount
+        written[i] += conn.execute(insert, base).rowcount
+    return written[0], written[1]
 
 
 def day_number(d: date) -> int:

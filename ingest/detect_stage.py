@@ -204,12 +204,7 @@ class DetectStage:
             return
         elevators: dict[int, ElevatorInfo] = {}
         for eid, code, company, rated, floors, lowest, interval in rows:
-            spec = ElevatorSpec(
-                rated_speed=float(rated),
-                top_floor=int(lowest) + int(floors) - 1,
-                bottom_floor=int(lowest),
-                report_interval_s=float(interval),
-            )
+            spec = ElevatorSpec.of(rated, lowest, floors, interval)
             elevators[int(eid)] = ElevatorInfo(str(code), int(company), spec)
         with self._lock:
             for eid, info in elevators.items():

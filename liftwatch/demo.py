@@ -20,6 +20,7 @@ from api.seed import seed_demo_users
 from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from liftwatch import embedded
+from liftwatch.commands.analytics import ConditionJob
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app
 from liftwatch.services import build_app
@@ -93,6 +94,7 @@ def background_services(settings: Settings) -> list[BackgroundService]:
         DispatchService(db, settings.dispatch, publisher=publisher),
         detect,
         IngestService(settings.ingest, db, mqtt, settings.topic_root, consumers=[detect]),
+        ConditionJob(db),
         ScoreJob(db, settings.score),
         SimulatorRunner(
             mqtt,

@@ -84,6 +84,18 @@ class ElevatorSpec:
     bottom_floor: int = -32768
     report_interval_s: float = 5.0
 
+    @classmethod
+    def of(
+        cls, rated_speed: float, lowest_floor: int, floors: int, report_interval_s: float
+    ) -> ElevatorSpec:
+        """The spec of an elevator as registered (floors numbered without a 0)."""
+        return cls(
+            rated_speed=float(rated_speed),
+            top_floor=top_landing(int(lowest_floor), int(floors)),
+            bottom_floor=int(lowest_floor),
+            report_interval_s=float(report_interval_s),
+        )
+
 
 def sample_keys(
     cols: StatusColumns,

@@ -23,7 +23,6 @@ from rich.table import Table
 from analytics.config import DetectionSettings
 from analytics.detectors import ElevatorSpec, FleetDetector
 from analytics.detectors.fleet import _take
-from analytics.detectors.model import top_landing
 from analytics.evaluation import FiredAlarm, TypeScore, evaluate, fired_alarms
 from domain.fleet import Elevator
 from domain.groundtruth import GroundTruth
@@ -32,12 +31,7 @@ DAY_S = 86_400.0
 
 
 def spec_of(e: Elevator) -> ElevatorSpec:
-    return ElevatorSpec(
-        rated_speed=e.rated_speed,
-        top_floor=top_landing(e.lowest_floor, e.floors),
-        bottom_floor=e.lowest_floor,
-        report_interval_s=e.report_interval_s,
-    )
+    return ElevatorSpec.of(e.rated_speed, e.lowest_floor, e.floors, e.report_interval_s)
 
 
 @dataclass

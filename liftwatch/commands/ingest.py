@@ -16,14 +16,22 @@ from liftwatch.settings import load_settings
 
 def ingest_cmd() -> None:
     """Ingest terminal telemetry from MQTT into the database until SIGINT/SIGTERM."""
+    from ingest.detect_stage import DetectStage
     from ingest.service import IngestService
+    from messaging.client import Publisher
 
     settings = load_settings()
+    database_url = settings.require_database_url()
+    mqtt_url = settings.require_mqtt_url()
+    # The detectors run behind ingest and publish alarms to the companies' topics.
+    publisher = Publisher(mqtt_url, f"{settings.ingest.client_id}-notify")
+    detect = DetectStage(settings.detection, database_url, publisher)
     service = IngestService(
         settings.ingest,
-        settings.require_database_url(),
-        settings.require_mqtt_url(),
+        database_url,
+        mqtt_url,
         topic_root=settings.topic_root,
+        consumers=[detect],
     )
     stop = threading.Event()
 
@@ -32,7 +40,13 @@ def ingest_cmd() -> None:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    service.run_until(stop)
+    publisher.start(wait_s=5)
+    detect.start()
+    try:
+        service.run_until(stop)
+    finally:
+        detect.stop()
+        publisher.stop()
     if service.failed:
         raise typer.Exit(1)
 

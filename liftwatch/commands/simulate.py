@@ -15,11 +15,12 @@ from domain.fleet import Fleet
 from liftwatch.settings import Settings, load_settings
 from simulators.fleet import generate_fleet
 from simulators.fleetfile import write_fleet
-from simulators.publisher import PublishStats, ScenarioPublisher, clock_start_ms
+from simulators.publisher import PublishStats, ScenarioPublisher, clock_start_ms, paced_window_s
 from simulators.scenario import ScenarioConfig
 from storage.fleet import fleet_size, load_fleet, save_fleet
 
 console = Console(stderr=True)
+ACCELERATED_SPEED = 10.0  # from this speed on, the periodic status interval defaults to 60 s
 
 
 def fleet_cmd(
@@ -77,7 +78,14 @@ def run_cmd(
     hours: float = typer.Option(1.0, min=0.001, help="Simulated hours to publish."),
     fault_scale: float = typer.Option(1.0, help="Multiplier on the risk model's fault rates."),
     evaluation: bool = typer.Option(False, help="Inject every fault and look-alike often."),
-    status_interval: float | None = typer.Option(None, help="Status period (s)."),
+    status_interval: float | None = typer.Option(
+        None,
+        help="Periodic status interval in simulated s (default 5; 60 at speed >= 10)."
+        " On-change samples are always published.",
+    ),
+    in_process: bool = typer.Option(
+        False, "--in-process", help="Generate messages in the publishing process."
+    ),
     topic_root: str | None = typer.Option(None, help="Topic root (default from settings)."),
 ) -> None:
     """Publish simulated terminals over MQTT (QoS 1, bounded in-flight window)."""
@@ -85,13 +93,18 @@ def run_cmd(
     url = settings.require_mqtt_url()
     fleet = _fleet_for_run(settings, elevators, seed)
     duration = hours * 3600.0
+    sim = settings.simulator
+    if status_interval is None:
+        fast = speed >= ACCELERATED_SPEED
+        status_interval = sim.accelerated_status_interval_s if fast else sim.status_interval_s
     cfg = ScenarioConfig(
         seed=seed,
         start_ms=clock_start_ms(duration, speed),
         duration_s=duration,
-        status_interval_s=status_interval or settings.simulator.status_interval_s,
+        status_interval_s=status_interval,
         fault_rate_scale=fault_scale,
         evaluation=evaluation,
+        window_s=paced_window_s(speed),
     )
     pub = ScenarioPublisher(
         url,
@@ -99,8 +112,10 @@ def run_cmd(
         cfg,
         speed,
         topic_root or settings.topic_root,
-        settings.simulator.inflight_window,
+        sim.inflight_window,
+        generate_in_process=not in_process,
     )
+    wall = time.monotonic()
     with Progress(
         TextColumn("[bold]simulated"),
         BarColumn(),
@@ -113,7 +128,7 @@ def run_cmd(
         def report(st: PublishStats) -> None:
             done = max(0.0, (st.sim_ms - cfg.start_ms) / 1000.0)
             rate = st.published / st.elapsed_s if st.elapsed_s > 0 else 0.0
-            info = f"{st.published} msgs ({st.events} events) {rate:,.0f}/s lag {st.lag_s:.1f}s"
+            info = f"{st.published} msgs ({st.events} events) {rate:,.0f}/s lag {st.lag_s:.1f} s"
             progress.update(task, completed=min(duration, done), info=info)
 
         try:
@@ -121,12 +136,16 @@ def run_cmd(
         except KeyboardInterrupt:
             pub.stop()
             stats = pub.stats
+    wall_s = time.monotonic() - wall
+    rate = stats.published / stats.elapsed_s if stats.elapsed_s else 0.0
     print(json.dumps({
         "elevators": len(fleet.elevators), "speed": speed, "hours": hours,
-        "published": stats.published, "events": stats.events,
-        "elapsed_s": round(stats.elapsed_s, 2),
-        "msg_per_s": round(stats.published / stats.elapsed_s, 1) if stats.elapsed_s else 0.0,
-        "lag_s": round(stats.lag_s, 2),
+        "status_interval_s": status_interval, "published": stats.published,
+        "status": stats.status, "events": stats.events,
+        "simulated_s": round(max(0, stats.sim_ms - cfg.start_ms) / 1000.0, 1),
+        "startup_s": round(stats.startup_s, 2), "elapsed_s": round(stats.elapsed_s, 2),
+        "wall_s": round(wall_s, 2), "msg_per_s": round(rate, 1),
+        "lag_s": round(stats.lag_s, 2), "max_lag_s": round(stats.max_lag_s, 2),
     }))  # fmt: skip
 
 

@@ -272,3 +272,10 @@ def test_overtravel_from_leveling_when_the_floor_label_saturates() -> None:
     det = FleetDetector(specs={1: ElevatorSpec(top_floor=10, bottom_floor=1)})
     c.leveling_mm[:] = np.array([0.0, -450.0, -450.0], np.float32)  # below the top landing
     assert of(det.process(c), A.OVERTRAVEL_TOP) == []
+
+
+def test_spec_of_a_registered_elevator_with_basements_skips_floor_zero() -> None:
+    # Landings -2, -1, 1: floor 1 is the top landing, not above it.
+    spec = ElevatorSpec.of(1.0, -2, 3, 5.0)
+    assert (spec.bottom_floor, spec.top_floor) == (-2, 1)
+    assert ElevatorSpec.of(1.0, 1, 10, 5.0).top_floor == 10

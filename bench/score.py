@@ -157,7 +157,8 @@ def main() -> None:
             print(
                 f"{label}: {r.total_s:.2f} s (read {r.read_s:.2f}, compute {r.compute_s:.3f},"
                 f" write {r.write_s:.2f}: {_parts(r.timings)});"
-                f" grades {r.grades}, eligible {r.eligible}, plans changed {r.plans_changed},"
+                f" grades {r.grades}, eligible {r.eligible}, scores written {r.scores_written},"
+                f" plans written {r.plans_changed},"
                 f" work orders opened {r.work_orders_opened}, overdue {r.overdue_elevators}",
                 file=sys.stderr,
             )
@@ -173,6 +174,8 @@ def main() -> None:
             "recompute_first_s": round(first.total_s, 2),
             "read_s": round(daily.read_s, 2),
             "write_s": round(daily.write_s, 2),
+            "scores_written": daily.scores_written,
+            "plans_written": daily.plans_changed,
             "load1": round(load1, 2),
             "cores": os.cpu_count(),
         }

@@ -5,6 +5,7 @@ f=/mosquitto/config/passwd
 : > "$f"
 mosquitto_passwd -b "$f" ingest "$MQTT_INGEST_PASSWORD"
 mosquitto_passwd -b "$f" api "$MQTT_API_PASSWORD"
+mosquitto_passwd -b "$f" dispatch "$MQTT_DISPATCH_PASSWORD"
 mosquitto_passwd -b "$f" simulator "$MQTT_SIMULATOR_PASSWORD"
 mosquitto_passwd -b "$f" health "$MQTT_HEALTH_PASSWORD"
 chmod 0700 "$f"

@@ -25,7 +25,12 @@ from maintenance.plans import (
     changes,
     score_fleet,
 )
-from maintenance.policy import SERIOUS_TYPES, to_day
+from maintenance.policy import (
+    ON_TIME_LOOKBACK_DAYS,
+    ON_TIME_WINDOW_DAYS,
+    SERIOUS_TYPES,
+    to_day,
+)
 from storage.maintenance import refresh_work_orders, update_overdue_alarms
 from storage.scores import (
     WRITER_LOCK,
@@ -36,6 +41,7 @@ from storage.scores import (
     read_plan_state,
     read_reason_sets,
     read_score_state,
+    read_visit_gaps,
     write_scores_and_plans,
 )
 
@@ -61,7 +67,7 @@ class RecomputeReport:
 
 
 def read_facts(conn: psycopg.Connection[Any], as_of: datetime) -> FleetFacts:
-    """The score inputs of the whole fleet, in four set-based queries."""
+    """The score inputs of the whole fleet, in five set-based queries."""
     return FleetFacts(
         elevators=read_elevators(conn, as_of, [b.value for b in BUILDING_TYPES]),
         alarms=read_alarm_counts(
@@ -73,6 +79,7 @@ def read_facts(conn: psycopg.Connection[Any], as_of: datetime) -> FleetFacts:
         ),
         records=read_last_done(conn, as_of),
         companies=read_company_records(conn, as_of),
+        visits=read_visit_gaps(conn, as_of, ON_TIME_WINDOW_DAYS, ON_TIME_LOOKBACK_DAYS),
     )
 
 

@@ -5,7 +5,7 @@ job and the back-test feed the same arrays through the same code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from maintenance.policy import (
     due_days,
     explain,
     level_periods,
+    on_time_rates,
 )
 
 Floats = NDArray[np.float64]
@@ -56,6 +57,10 @@ class FleetFacts:
     alarms: NDArray[Any]  # ALARM_COLUMNS, sorted by elevator_id (only those with alarms)
     records: NDArray[Any]  # RECORD_COLUMNS, sorted by elevator_id (only those with records)
     companies: NDArray[Any]  # COMPANY_COLUMNS, sorted by company_id
+    # VISIT_COLUMNS, sorted by elevator_id: judged maintenance visits with their gaps
+    visits: NDArray[Any] = field(
+        default_factory=lambda: np.zeros(0, dtype=[("elevator_id", "i4"), ("gap", "i4")])
+    )
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,8 @@ class _Aligner:
 
 
 def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
-    """Score and policy inputs per elevator, and each elevator's company size."""
+    """Score and policy inputs per elevator, and each elevator's company size. The
+    company on-time rate is left unknown (NaN): :func:`score_fleet` fills it in."""
     e = f.elevators
     ids = e["elevator_id"].astype(np.int64)
     n = ids.shape[0]
@@ -125,8 +131,7 @@ def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
         staff = np.zeros(n_companies)
         staff[ci] = e["certified_staff"]
         per_tech = np.where(staff > 0, fleet_size / np.maximum(staff, 1), np.inf)
-        due = f.companies["due_visits"]
-        on_time = np.where(due > 0, f.companies["on_time_visits"] / np.maximum(due, 1), np.nan)
+        on_time = np.full(n_companies, np.nan)
 
     # Anomalies: the condition table's counts when analytics has them, else anomaly alarms.
     anomalies_30d = np.where(
@@ -182,13 +187,34 @@ def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
 def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
     """Score, decide and date the plans of every elevator."""
     inputs, policy, company_elevators = assemble(f)
-    result = score(inputs, s.weights, s.grade_bands)
-    decision = decide(policy, result.grade, s)
     ids = f.elevators["elevator_id"].astype(np.int64)
     aligned = _Aligner(ids)
 
     def record(field: str) -> Ints:
         return aligned(f.records, field, NO_DAY).astype(np.int64)
+
+    # The allowed interval the visits are judged against: the policy's interval from a
+    # first score without the on-time sub-score (which it then feeds).
+    first = score(inputs, s.weights, s.grade_bands)
+    allowed = decide(policy, first.grade, s).interval_days
+    company_ids = f.companies["company_id"].astype(np.int64)
+    ci = np.searchsorted(company_ids, f.elevators["company_id"])
+    vpos, ok = _find(ids, f.visits["elevator_id"])
+    rates = on_time_rates(
+        ci,
+        company_ids.shape[0],
+        allowed,
+        vpos[ok],
+        f.visits["gap"][ok].astype(np.int64),
+        record("half_monthly"),
+        policy.in_service,
+        inputs.age_years * 365.25,
+        as_of_day,
+    )
+    inputs = replace(inputs, on_time_rate=rates[ci])
+    policy = replace(policy, company_on_time_rate=rates[ci])
+    result = score(inputs, s.weights, s.grade_bands)
+    decision = decide(policy, result.grade, s)
 
     serious = aligned(f.alarms, "serious_day", NO_DAY).astype(np.int64)
     last_visit = record("last_visit")

@@ -201,6 +201,49 @@ def due_days(
     return due.astype(np.int64), urgent
 
 
+# The company on-time rate (docs/maintenance.md, company factor): judged from the
+# maintenance records against each elevator's allowed interval, never from the score job's
+# own work orders, so a rerun at the same instant sees the same rate.
+ON_TIME_WINDOW_DAYS = 180  # visits of the last 180 days are judged
+ON_TIME_LOOKBACK_DAYS = 365  # how far back the visit before a judged one is looked for
+ON_TIME_GRACE_DAYS = 3  # a visit up to 3 days after its interval still counts on time
+
+
+def on_time_rates(
+    company: Ints,
+    n_companies: int,
+    allowed: Ints,
+    visit_elevator: Ints,
+    visit_gap: Ints,
+    last_visit: Ints,
+    in_service: Bools,
+    days_in_service: Floats,
+    as_of: int,
+    grace: int = ON_TIME_GRACE_DAYS,
+) -> Floats:
+    """Per company: the share of its maintenance visits made within the allowed interval.
+
+    ``company`` (index 0..n_companies-1), ``allowed`` (interval in days), ``last_visit``
+    (day number, ``NO_DAY`` never), ``in_service`` and ``days_in_service`` are per
+    elevator; ``visit_elevator`` (elevator position) and ``visit_gap`` (days since the
+    previous visit) per judged visit. A visit is late when its gap exceeds the elevator's
+    allowed interval plus ``grace``; an elevator in service whose last visit (or
+    installation, when never visited) is older than that counts as one more late visit.
+    NaN for a company with nothing to judge.
+    """
+    limit = allowed + grace
+    late_visit = visit_gap > limit[visit_elevator]
+    since = np.where(last_visit != NO_DAY, as_of - last_visit, days_in_service)
+    overdue = in_service & (since > limit)
+    judged = np.bincount(company[visit_elevator], minlength=n_companies).astype(np.float64)
+    judged += np.bincount(company, weights=overdue, minlength=n_companies)
+    late = np.bincount(company[visit_elevator], weights=late_visit, minlength=n_companies)
+    late = late.astype(np.float64)  # an empty bincount is integer
+    late += np.bincount(company, weights=overdue, minlength=n_companies)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(judged > 0, 1.0 - late / np.maximum(judged, 1.0), np.nan)
+
+
 def explain(mask: int, grade: str, s: ScoreSettings) -> list[dict[str, str]]:
     """The reasons of one decision: [{"code": ..., "text": ...}] in a fixed order."""
     grade_index = "ABCD".index(grade) if grade in "ABCD" and grade else 3

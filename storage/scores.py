@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -262,43 +262,61 @@ def read_last_done(conn: psycopg.Connection[Any], as_of: datetime) -> NDArray[An
 
 COMPANY_COLUMNS: Columns = [
     ("company_id", "int4"),
-    ("due_visits", "float8"),
-    ("on_time_visits", "float8"),
     ("mean_arrival_min", "float8"),
 ]
 
 _COMPANIES = """
-WITH rec AS (
-    SELECT company_id, count(*)::float8 AS due,
-           count(*) FILTER (WHERE (ended_at AT TIME ZONE 'UTC')::date <= due_date)::float8 AS ok
-    FROM maintenance_records
-    WHERE due_date IS NOT NULL AND ended_at >= %(t365)s AND ended_at < %(as_of)s
-    GROUP BY company_id
-), missed AS (
-    SELECT company_id, count(*)::float8 AS n FROM work_orders
-    WHERE state IN ('open', 'in_progress') AND due_date < %(as_of_date)s::date
-    GROUP BY company_id
-), arrival AS (
+WITH arrival AS (
     SELECT e.company_id, avg(EXTRACT(EPOCH FROM rc.arrived_at - rc.reported_at) / 60)::float8 AS m
     FROM rescue_cases rc JOIN elevators e ON e.id = rc.elevator_id
     WHERE rc.arrived_at IS NOT NULL AND rc.reported_at >= %(t365)s AND rc.reported_at < %(as_of)s
     GROUP BY e.company_id
 )
-SELECT c.id, COALESCE(rec.due, 0) + COALESCE(missed.n, 0), COALESCE(rec.ok, 0),
-       COALESCE(arrival.m, 'NaN')
+SELECT c.id, COALESCE(arrival.m, 'NaN')
 FROM maintenance_companies c
-LEFT JOIN rec ON rec.company_id = c.id
-LEFT JOIN missed ON missed.company_id = c.id
 LEFT JOIN arrival ON arrival.company_id = c.id
 ORDER BY c.id
 """
 
 
 def read_company_records(conn: psycopg.Connection[Any], as_of: datetime) -> NDArray[Any]:
-    """Per company over the last 365 days: visits that had a due date (plus pending work
-    orders already past due), those finished by it, and the mean rescue arrival."""
-    params = {"as_of": as_of, "as_of_date": as_of.date(), "t365": as_of - timedelta(days=365)}
+    """Per company: the mean rescue arrival (minutes) over the last 365 days."""
+    params = {"as_of": as_of, "t365": as_of - timedelta(days=365)}
     return copy_out(conn, _COMPANIES, params, COMPANY_COLUMNS)
+
+
+VISIT_COLUMNS: Columns = [
+    ("elevator_id", "int4"),
+    ("gap", "int4"),  # days since the elevator's previous maintenance visit
+]
+
+# Maintenance visits (records of a planned level, one per elevator and day) made in the
+# window, each with the days since the visit before it (looked for up to ``since``).
+_VISITS = """
+WITH v AS (
+    SELECT DISTINCT elevator_id, (ended_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day
+    FROM maintenance_records
+    WHERE level <> 'repair' AND ended_at >= %(since)s AND ended_at < %(as_of)s
+), g AS (
+    SELECT elevator_id, day, day - lag(day) OVER (PARTITION BY elevator_id ORDER BY day) AS gap
+    FROM v
+)
+SELECT elevator_id, gap FROM g WHERE gap IS NOT NULL AND day >= %(from_day)s
+"""
+
+
+def read_visit_gaps(
+    conn: psycopg.Connection[Any], as_of: datetime, window_days: int, lookback_days: int
+) -> NDArray[Any]:
+    """The maintenance visits of the last ``window_days`` days that have a previous visit
+    within ``lookback_days`` days before the window, with their gap in days."""
+    from_day = (as_of.astimezone(UTC).date() - date(1970, 1, 1)).days - window_days
+    params = {
+        "as_of": as_of,
+        "since": as_of - timedelta(days=window_days + lookback_days),
+        "from_day": from_day,
+    }
+    return _sorted(copy_out(conn, _VISITS, params, VISIT_COLUMNS), "elevator_id")
 
 
 # -- the stored state (what the previous run wrote) -------------------------------------

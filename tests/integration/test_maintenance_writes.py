@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 
 from domain.alarms import AlarmType
 from maintenance.config import ScoreSettings
-from maintenance.jobs import recompute
+from maintenance.jobs import read_facts, recompute
+from maintenance.plans import score_fleet
+from maintenance.policy import to_day
 from simulators.fleet import generate_fleet
 from storage.alarms import raise_alarms, resolve_alarms
 from storage.fleet import save_fleet
@@ -65,11 +69,10 @@ def test_unchanged_rows_are_not_rewritten(fresh_database_url: str) -> None:
     with psycopg.connect(fresh_database_url, autocommit=True) as conn:
         first = recompute(conn, settings, AT)
         assert first.scores_written == len(ids) and first.plans_changed == 4 * len(ids)
-        # The work orders the first run opened (some already past due) now count in the
-        # companies' on-time rates (see docs/maintenance.md): a second run settles that.
-        recompute(conn, settings, AT)
+        assert first.work_orders_opened > 0 and first.overdue_raised > 0
         before = _snapshot(conn)
-        # The same instant again: nothing changed, nothing is written.
+        # The same instant again: the work orders and alarms the first run opened do not
+        # feed back into the on-time rates (they come from the records): nothing is written.
         again = recompute(conn, settings, AT)
         assert again.scores_written == 0 and again.plans_changed == 0
         assert again.work_orders_opened == 0 and again.overdue_raised == 0
@@ -100,11 +103,58 @@ def test_unchanged_rows_are_not_rewritten(fresh_database_url: str) -> None:
         assert changed == [] or changed[0][2] == settings.statutory_interval_days
 
 
+def test_a_fresh_day_rewrites_only_what_changed(fresh_database_url: str) -> None:
+    ids = _fleet(fresh_database_url)
+    settings = ScoreSettings()
+    with psycopg.connect(fresh_database_url, autocommit=True) as conn:
+        recompute(conn, settings, AT)
+        rates = _company_rates(conn, AT)
+        # The next day, with nothing new in the records: the on-time rates hold, so only
+        # the weekly refresh seventh of the scores is rewritten, and no plan.
+        nxt = AT + timedelta(days=1)
+        report = recompute(conn, settings, nxt)
+        day = (nxt.date() - date(1970, 1, 1)).days
+        assert report.scores_written == sum((i + day) % 7 == 0 for i in ids)
+        assert report.plans_changed == 0
+        assert _company_rates(conn, nxt) == rates
+        # One company's visits recorded (10 days ago and today): only its on-time rate
+        # moves, so only its elevators may be rewritten.
+        company = conn.execute(
+            "SELECT company_id FROM elevators WHERE id = %s", (ids[7],)
+        ).fetchone()
+        assert company is not None
+        for ended in (nxt - timedelta(days=10), nxt - timedelta(hours=2)):
+            conn.execute(
+                """INSERT INTO maintenance_records (elevator_id, company_id, level, technician,
+                       started_at, ended_at)
+                   SELECT id, company_id, 'half_monthly', 't', %s, %s
+                   FROM elevators WHERE company_id = %s""",
+                (ended - timedelta(hours=1), ended, company[0]),
+            )
+        later = nxt + timedelta(hours=1)
+        moved = _company_rates(conn, later)
+        assert {c for c in rates if moved[c] != rates[c]} == {company[0]}
+        report = recompute(conn, settings, later)
+        assert report.scores_written > 0
+        rewritten = conn.execute(
+            """SELECT DISTINCT e.company_id FROM elevator_scores s
+               JOIN elevators e ON e.id = s.elevator_id WHERE s.computed_at = %s""",
+            (later,),
+        ).fetchall()
+        assert rewritten == [(company[0],)]
+
+
+def _company_rates(conn: psycopg.Connection[Any], at: datetime) -> dict[int, float]:
+    """Each company's on-time rate as the score job computes it at ``at`` (-1: unknown)."""
+    fs = score_fleet(read_facts(conn, at), ScoreSettings(), to_day(at.date()))
+    rate = np.nan_to_num(fs.inputs.on_time_rate, nan=-1.0)
+    return {int(c): float(r) for c, r in zip(fs.company_id, rate, strict=True)}
+
+
 def test_reason_text_change_rewrites_rows_with_that_key(fresh_database_url: str) -> None:
     _fleet(fresh_database_url)
     with psycopg.connect(fresh_database_url, autocommit=True) as conn:
         recompute(conn, ScoreSettings(), AT)
-        recompute(conn, ScoreSettings(), AT)  # settled (see the test above)
         # A stored reason set that no longer matches what the settings produce.
         key = conn.execute(
             "SELECT reason_key FROM elevator_scores GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"

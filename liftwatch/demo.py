@@ -39,7 +39,7 @@ console = Console(stderr=True)
 
 # The demo injects faults more often than a real fleet has them, so that a visitor sees
 # entrapments and dispatches within minutes.
-DEMO_FAULT_RATE_SCALE = 30.0
+DEMO_FAULT_RATE_SCALE = 200.0
 
 
 class _PublisherService:

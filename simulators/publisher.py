@@ -3,16 +3,24 @@
 One MQTT connection acts as a gateway for all simulated terminals (the compose ACL
 gives user ``simulator`` write access to ``liftwatch/v1/#``). On connect it publishes
 a retained ``{"v":1,"online":true}`` on every terminal's ``online`` topic, and on a
-clean stop ``online:false``; its last will (``online:false``, retained) is on
-``<root>/<client id>/online``, because one connection can carry only one will.
+clean stop ``online:false``. It sets no last will: a connection has one will, which
+could only name one terminal (or a topic ingest would dead-letter as an unknown
+terminal); after a crash the terminals fall silent and ingest's heartbeat timeout
+marks them offline.
 
-Messages go out at QoS 1 with at most ``window`` unacknowledged publishes (paho refuses
-beyond ~65k in flight). Pacing: a message with event time ``ts`` is published at wall
-time ``wall0 + (ts - start_ms) / speed``; when the broker or the encoder cannot keep up,
-messages go out as fast as possible (``lag_s`` in the stats says by how much).
+Messages go out at QoS 1 with at most ``window`` unacknowledged publishes, counted by
+the publisher itself (a semaphore released by ``on_publish``): it blocks only when the
+window is full. paho's own ``max_inflight_messages`` is left unlimited because paho
+scans every outstanding message on each acknowledgement when it is set (O(window) per
+PUBACK). Generation runs ahead in a child process (:mod:`simulators.producer`).
+
+Pacing: a message with event time ``ts`` is published at wall time
+``wall0 + (ts - start_ms) / speed``; when the broker or the generator cannot keep up,
+messages go out as fast as possible (``lag_s`` / ``max_lag_s`` say by how much).
 Accelerated runs (speed > 1) start the simulated clock at ``now - duration`` so that,
-whatever the speed, no event time is ever in the future; real-time runs (speed 1)
-start at ``now``.
+whatever the speed, no event time is ever in the future, and ``wall0`` is when the
+first batch is ready; real-time runs (speed 1) start at ``now`` and publish each
+message when its event time comes.
 """
 
 from __future__ import annotations
@@ -30,7 +38,8 @@ import paho.mqtt.client as mqtt
 from domain.fleet import Fleet
 from domain.telemetry import SCHEMA_VERSION, OnlineMessage, online_topic
 from messaging.client import connect, new_client
-from simulators.scenario import ScenarioConfig, timed_message_stream
+from simulators.producer import Batch, BatchSource
+from simulators.scenario import ScenarioConfig
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +51,14 @@ class PublishStats:
     events: int = 0
     sim_ms: int = 0  # simulated time reached
     lag_s: float = 0.0  # how far behind schedule the last message went out
-    elapsed_s: float = 0.0
+    max_lag_s: float = 0.0
+    elapsed_s: float = 0.0  # from the first scheduled message to the last
+    startup_s: float = 0.0  # connecting, online messages and the first batch
+
+
+def paced_window_s(speed: float) -> float:
+    """Simulation window for a paced run: about 10 s of wall time, 1 min to 1 h simulated."""
+    return min(3600.0, max(60.0, 10.0 * speed))
 
 
 def clock_start_ms(duration_s: float, speed: float, now_ms: int | None = None) -> int:
@@ -63,6 +79,7 @@ class ScenarioPublisher:
         topic_root: str = "liftwatch/v1",
         window: int = 1_000,
         client_id: str | None = None,
+        generate_in_process: bool = True,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be > 0")
@@ -76,10 +93,10 @@ class ScenarioPublisher:
         self._slots = threading.Semaphore(self.window)
         self._stop = threading.Event()
         self._connected = threading.Event()
+        self._separate = generate_in_process
         self._client = new_client(url, self.client_id)
-        self._client.max_inflight_messages_set(self.window)
-        will = msgspec.json.encode(OnlineMessage(v=SCHEMA_VERSION, online=False))
-        self._client.will_set(online_topic(self.client_id, self.root), will, qos=1, retain=True)
+        self._client.max_inflight_messages_set(0)  # the window is ours (see module doc)
+        self._client.max_queued_messages_set(self.window + 64)  # a safety net only
         self._client.on_connect = self._on_connect
         self._client.on_publish = self._on_publish
         self._url = url
@@ -110,13 +127,19 @@ class ScenarioPublisher:
 
     def run(self, on_progress: Callable[[PublishStats], None] | None = None) -> PublishStats:
         """Publish until the scenario ends or :meth:`stop`; returns the statistics."""
+        t0 = time.monotonic()
         connect(self._client, self._url)
         self._client.loop_start()
         try:
             if not self._connected.wait(10):
                 raise ConnectionError(f"cannot connect to the broker as {self.client_id}")
             self._online(True)
-            self._pump(timed_message_stream(self.fleet, self.cfg), on_progress)
+            source = BatchSource(self.fleet, self.cfg, self.root, process=self._separate)
+            batches = source.batches()
+            try:
+                self._pump(batches, on_progress, t0)
+            finally:
+                batches.close()  # stops the generator process
             if not self._stop.is_set():
                 self._online(False)
             self._drain()
@@ -127,38 +150,50 @@ class ScenarioPublisher:
 
     def _pump(
         self,
-        stream: Iterator[tuple[int, str, str, bytes]],
+        batches: Iterator[Batch],
         on_progress: Callable[[PublishStats], None] | None,
+        t0: float,
     ) -> None:
-        wall0 = time.monotonic()
-        start = self.cfg.start_ms
+        st = self.stats
+        start, speed = self.cfg.start_ms, self.speed
+        wall0 = 0.0
         last_report = 0.0
-        for ts, terminal, kind, payload in stream:
-            if self._stop.is_set():
-                break
-            due = wall0 + (ts - start) / 1000.0 / self.speed
-            delay = due - time.monotonic()
-            if delay > 0.002:
-                if self._stop.wait(delay):
-                    break
-            else:
-                self.stats.lag_s = -delay
-            self._publish(f"{self.root}/{terminal}/{kind}", payload)
-            st = self.stats
-            st.published += 1
-            if kind == "status":
-                st.status += 1
-            else:
-                st.events += 1
-            st.sim_ms = ts
-            now = time.monotonic()
-            if on_progress is not None and now - last_report > 0.25:
-                st.elapsed_s = now - wall0
+        publish, mono = self._publish, time.monotonic
+        try:
+            for batch in batches:
+                if not wall0:
+                    st.startup_s = mono() - t0
+                    wall0 = mono()
+                    if speed <= 1.0:  # real time: a message goes out when its time comes
+                        wall0 -= (time.time() * 1000 - start) / 1000.0
+                for ts, topic, is_status, payload in batch:
+                    delay = wall0 + (ts - start) / 1000.0 / speed - mono()
+                    if delay > 0.002:
+                        if self._stop.wait(delay):
+                            return
+                    elif delay < 0:
+                        st.lag_s = -delay
+                        if -delay > st.max_lag_s:
+                            st.max_lag_s = -delay
+                    publish(topic, payload)
+                    if is_status:
+                        st.status += 1
+                    else:
+                        st.events += 1
+                    st.sim_ms = ts
+                if self._stop.is_set():
+                    return
+                st.published = st.status + st.events
+                now = mono()
+                if on_progress is not None and now - last_report > 0.25:
+                    st.elapsed_s = now - wall0
+                    on_progress(st)
+                    last_report = now
+        finally:
+            st.published = st.status + st.events
+            st.elapsed_s = mono() - wall0 if wall0 else 0.0
+            if on_progress is not None:
                 on_progress(st)
-                last_report = now
-        self.stats.elapsed_s = time.monotonic() - wall0
-        if on_progress is not None:
-            on_progress(self.stats)
 
     def _drain(self, timeout_s: float = 30.0) -> None:
         """Wait for the broker to acknowledge what is in flight."""
@@ -188,7 +223,10 @@ class SimulatorRunner:
     ) -> None:
         base = cfg or ScenarioConfig()
         duration = hours * 3600.0 if cfg is None else base.duration_s
-        self.cfg = replace(base, duration_s=duration, start_ms=clock_start_ms(duration, speed))
+        self.cfg = replace(
+            base, duration_s=duration, start_ms=clock_start_ms(duration, speed),
+            window_s=paced_window_s(speed),
+        )  # fmt: skip
         self.publisher = ScenarioPublisher(url, fleet, self.cfg, speed, topic_root, window)
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 import msgspec
@@ -23,6 +24,7 @@ from domain.telemetry import EventMessage, StatusMessage
 from simulators.demand import HOURLY, local_hour_and_weekday
 from simulators.fleet import generate_fleet
 from simulators.scenario import (
+    DEFAULT_START_MS,
     KINDS,
     ElevatorRun,
     ScenarioConfig,
@@ -229,3 +231,44 @@ def test_journey_rates_match_the_demand_model() -> None:
         assert (np.abs(obs - expected) <= 0.15 * expected + 4 * np.sqrt(expected) + 2).all(), t
         peak = int(np.argmax(expected))
         assert obs[peak] > 2 * obs[3]  # peaks are peaks, nights are quiet
+
+
+def test_accelerated_status_interval_keeps_behaviour_and_on_change_samples() -> None:
+    """A longer periodic interval (accelerated runs) thins only the periodic samples.
+
+    Journeys, faults and events are the same; every on-change sample is still there; no
+    gap between status samples exceeds the interval. Short windows (paced runs) give the
+    same number of journeys as long ones: no passenger is dropped at a window's end.
+    """
+    f = generate_fleet(80, 4, date(2026, 1, 1))
+    sub = Fleet(f.companies, f.user_units, f.elevators[::10], [], [])
+    base = ScenarioConfig(
+        seed=9, start_ms=DEFAULT_START_MS + 7 * 3_600_000, duration_s=3 * 3600.0,
+        fault_rate_scale=30.0, window_s=600.0,
+    )  # fmt: skip
+    fine = list(run_scenario(sub, base))
+    coarse = list(run_scenario(sub, replace(base, status_interval_s=60.0)))
+    long_windows = list(run_scenario(sub, replace(base, status_interval_s=60.0, window_s=3600)))
+    offline = {(g.elevator_id, g.start_ms, g.end_ms) for r in fine for g in r.truth
+               if g.kind == AlarmType.TERMINAL_OFFLINE}  # fmt: skip
+    trips_fine = trips_long = 0
+    for a, b, c in zip(fine, coarse, long_windows, strict=True):
+        assert a.truth == b.truth
+        assert [(e.ts, e.code, e.active) for e in a.events] == [
+            (e.ts, e.code, e.active) for e in b.events
+        ]
+        assert a.status.runs[-1] == b.status.runs[-1] and a.end_ms == b.end_ms
+        ts_a, ts_b = set(a.status.ts_ms.tolist()), set(b.status.ts_ms.tolist())
+        # The 5 s grid of an elevator starts at start + (id * 7919) % 5000.
+        g0 = base.start_ms + (a.elevator_id * 7919) % 5000
+        grid_a = {t for t in ts_a if (t - g0) % 5000 == 0}
+        change_a = ts_a - grid_a  # on-change samples: all are in the 60 s run
+        assert change_a <= ts_b
+        assert len(ts_b) < len(ts_a) - len(grid_a) // 2
+        gaps = np.diff(b.status.ts_ms)
+        allowed = any(e == b.elevator_id for e, _, _ in offline)
+        assert allowed or gaps.max() <= 60_000
+        trips_fine += int(a.status.runs[-1] - a.status.runs[0])
+        trips_long += int(c.status.runs[-1] - c.status.runs[0])
+    assert trips_fine > 200
+    assert abs(trips_fine - trips_long) <= 0.1 * trips_fine

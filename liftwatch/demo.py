@@ -21,6 +21,7 @@ from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from liftwatch import embedded
 from liftwatch.commands.analytics import ConditionJob
+from liftwatch.rescuers import LiveRescuers
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app
 from liftwatch.services import build_app
@@ -92,6 +93,7 @@ def background_services(settings: Settings) -> list[BackgroundService]:
     return [
         _PublisherService(publisher),
         DispatchService(db, settings.dispatch, publisher=publisher),
+        LiveRescuers(db, settings.dispatch, publisher, seed=settings.simulator.seed),
         detect,
         IngestService(settings.ingest, db, mqtt, settings.topic_root, consumers=[detect]),
         ConditionJob(db),

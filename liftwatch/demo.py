@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import replace
 
 import psycopg
@@ -38,9 +39,9 @@ from storage.migrate import migrate
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
 
-# The demo injects faults more often than a real fleet has them, so that a visitor sees
-# entrapments and dispatches within minutes.
-DEMO_FAULT_RATE_SCALE = 200.0
+# Episodes of each fault kind and look-alike per elevator and day in the demo: far more
+# than a real fleet has (with 2,000 elevators about four entrapments an hour).
+DEMO_EPISODES_PER_KIND_DAY = 0.05
 
 
 class _PublisherService:
@@ -84,10 +85,13 @@ def background_services(settings: Settings) -> list[BackgroundService]:
     publisher = Publisher(mqtt, "")
     with psycopg.connect(db) as conn:
         fleet = load_fleet(conn)
+    # Evaluation mode injects every fault kind and look-alike at a steady rate, so a
+    # visitor sees entrapments, dispatches and other alarms within minutes.
     scenario = ScenarioConfig(
         seed=settings.simulator.seed,
         status_interval_s=settings.simulator.status_interval_s,
-        fault_rate_scale=DEMO_FAULT_RATE_SCALE,
+        evaluation=True,
+        eval_per_day=DEMO_EPISODES_PER_KIND_DAY,
     )
     detect = DetectStage(settings.detection, db, publisher)
     return [
@@ -126,6 +130,10 @@ def run_demo(settings: Settings, port: int, host: str = "127.0.0.1") -> None:
             for service in background_services(settings):
                 service.start()
                 started.append(service)
+                # Later services (the simulator) must not publish before ingest listens.
+                ready = getattr(service, "ready", None)
+                if isinstance(ready, threading.Event) and not ready.wait(60):
+                    log.warning("%s is not ready after 60 s; going on", service.name)
 
             async def announce() -> None:
                 console.print(

@@ -37,11 +37,10 @@ from storage.scores import (
     read_alarm_counts,
     read_company_records,
     read_elevators,
-    read_last_done,
+    read_maintenance_history,
     read_plan_state,
     read_reason_sets,
     read_score_state,
-    read_visit_gaps,
     write_scores_and_plans,
 )
 
@@ -67,7 +66,10 @@ class RecomputeReport:
 
 
 def read_facts(conn: psycopg.Connection[Any], as_of: datetime) -> FleetFacts:
-    """The score inputs of the whole fleet, in five set-based queries."""
+    """The score inputs of the whole fleet, in four set-based queries."""
+    records, visits = read_maintenance_history(
+        conn, as_of, ON_TIME_WINDOW_DAYS, ON_TIME_LOOKBACK_DAYS
+    )
     return FleetFacts(
         elevators=read_elevators(conn, as_of, [b.value for b in BUILDING_TYPES]),
         alarms=read_alarm_counts(
@@ -77,9 +79,9 @@ def read_facts(conn: psycopg.Connection[Any], as_of: datetime) -> FleetFacts:
             sorted(t.value for t in MISUSE_TYPES),
             sorted(t.value for t in SERIOUS_TYPES),
         ),
-        records=read_last_done(conn, as_of),
+        records=records,
         companies=read_company_records(conn, as_of),
-        visits=read_visit_gaps(conn, as_of, ON_TIME_WINDOW_DAYS, ON_TIME_LOOKBACK_DAYS),
+        visits=visits,
     )
 
 

@@ -23,6 +23,7 @@ _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _HEADER = _SIGNATURE + struct.pack(">ii", 0, 0)
 _TRAILER = b"\xff\xff"
 NO_DAY = np.iinfo(np.int32).min  # "no date" in day-number columns (days since 1970-01-01)
+LEVEL_NAMES = ("half_monthly", "quarterly", "half_yearly", "yearly")
 
 # PostgreSQL type -> big-endian numpy type of its binary representation.
 PG_TYPES: dict[str, str] = {
@@ -236,28 +237,60 @@ RECORD_COLUMNS: Columns = [
     ("last_visit", "int4"),
 ]
 
-_RECORDS = """
-WITH r AS (
-    SELECT elevator_id, level, (ended_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day
-    FROM maintenance_records WHERE ended_at < %(as_of)s
-)
-SELECT elevator_id,
-       COALESCE(max(day) FILTER (WHERE level <> 'repair'), %(no_day)s),
-       COALESCE(max(day) FILTER (WHERE level IN ('quarterly', 'half_yearly', 'yearly')),
-                %(no_day)s),
-       COALESCE(max(day) FILTER (WHERE level IN ('half_yearly', 'yearly')), %(no_day)s),
-       COALESCE(max(day) FILTER (WHERE level = 'yearly'), %(no_day)s),
-       COALESCE(max(day), %(no_day)s)
-FROM r
-GROUP BY elevator_id
+# Every record before ``as_of``: (elevator, day, level rank); the last-done days and the
+# judged visits are derived in numpy from this one scan of the records.
+_RECORD_DAYS = """
+SELECT elevator_id, (ended_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
+       COALESCE(array_position(%(levels)s::text[], level) - 1, -1)::int2
+FROM maintenance_records WHERE ended_at < %(as_of)s
 """
+_RECORD_DAY_COLUMNS: Columns = [("elevator_id", "int4"), ("day", "int4"), ("rank", "int2")]
 
 
-def read_last_done(conn: psycopg.Connection[Any], as_of: datetime) -> NDArray[Any]:
-    """Per elevator with records: the day each level was last done (a level is done by a
-    visit of it or of any level above) and the day of the last visit of any kind."""
-    params = {"as_of": as_of, "no_day": int(NO_DAY)}
-    return _sorted(copy_out(conn, _RECORDS, params, RECORD_COLUMNS), "elevator_id")
+def read_maintenance_history(
+    conn: psycopg.Connection[Any], as_of: datetime, window_days: int, lookback_days: int
+) -> tuple[NDArray[Any], NDArray[Any]]:
+    """From one scan of the records before ``as_of``:
+
+    - per elevator with records (``RECORD_COLUMNS``, sorted by elevator id): the day each
+      level was last done (a level is done by a visit of it or of any level above) and the
+      day of the last visit of any kind (repairs too);
+    - the maintenance visits (records of a planned level, one per elevator and day) of the
+      last ``window_days`` days that have a previous visit within ``lookback_days`` days
+      before the window, with their gap in days (``VISIT_COLUMNS``, by elevator id).
+    """
+    params = {"as_of": as_of, "levels": list(LEVEL_NAMES)}
+    rows = copy_out(conn, _RECORD_DAYS, params, _RECORD_DAY_COLUMNS)
+    order = np.lexsort((rows["day"], rows["elevator_id"]))
+    elevator = rows["elevator_id"][order].astype(np.int64)
+    day = rows["day"][order].astype(np.int64)
+    rank = rows["rank"][order].astype(np.int64)
+    ids = np.unique(elevator)
+    records = np.full(ids.shape[0], NO_DAY, dtype=[(n, "i4") for n, _ in RECORD_COLUMNS])
+    records["elevator_id"] = ids
+
+    def last_day(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+        out = np.full(ids.shape[0], NO_DAY, dtype=np.int64)
+        e, d = elevator[mask], day[mask]
+        if e.size:
+            ends = np.flatnonzero(np.append(e[1:] != e[:-1], True))  # sorted by day
+            out[np.searchsorted(ids, e[ends])] = d[ends]
+        return out
+
+    for k, level in enumerate(LEVEL_NAMES):
+        records[level] = last_day(rank >= k)
+    records["last_visit"] = last_day(np.ones(day.shape[0], dtype=bool))
+
+    from_day = (as_of.astimezone(UTC).date() - date(1970, 1, 1)).days - window_days
+    planned = (rank >= 0) & (day >= from_day - lookback_days)
+    e, d = elevator[planned], day[planned]
+    keep = np.append(e.size > 0, (e[1:] != e[:-1]) | (d[1:] != d[:-1]))[: e.size]  # 1 a day
+    e, d = e[keep], d[keep]
+    judged = np.flatnonzero((e[1:] == e[:-1]) & (d[1:] >= from_day)) + 1
+    visits = np.empty(judged.shape[0], dtype=[(n, "i4") for n, _ in VISIT_COLUMNS])
+    visits["elevator_id"] = e[judged]
+    visits["gap"] = d[judged] - d[judged - 1]
+    return records, visits
 
 
 COMPANY_COLUMNS: Columns = [
@@ -290,39 +323,9 @@ VISIT_COLUMNS: Columns = [
     ("gap", "int4"),  # days since the elevator's previous maintenance visit
 ]
 
-# Maintenance visits (records of a planned level, one per elevator and day) made in the
-# window, each with the days since the visit before it (looked for up to ``since``).
-_VISITS = """
-WITH v AS (
-    SELECT DISTINCT elevator_id, (ended_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS day
-    FROM maintenance_records
-    WHERE level <> 'repair' AND ended_at >= %(since)s AND ended_at < %(as_of)s
-), g AS (
-    SELECT elevator_id, day, day - lag(day) OVER (PARTITION BY elevator_id ORDER BY day) AS gap
-    FROM v
-)
-SELECT elevator_id, gap FROM g WHERE gap IS NOT NULL AND day >= %(from_day)s
-"""
-
-
-def read_visit_gaps(
-    conn: psycopg.Connection[Any], as_of: datetime, window_days: int, lookback_days: int
-) -> NDArray[Any]:
-    """The maintenance visits of the last ``window_days`` days that have a previous visit
-    within ``lookback_days`` days before the window, with their gap in days."""
-    from_day = (as_of.astimezone(UTC).date() - date(1970, 1, 1)).days - window_days
-    params = {
-        "as_of": as_of,
-        "since": as_of - timedelta(days=window_days + lookback_days),
-        "from_day": from_day,
-    }
-    return _sorted(copy_out(conn, _VISITS, params, VISIT_COLUMNS), "elevator_id")
-
-
 # -- the stored state (what the previous run wrote) -------------------------------------
 
 NO_KEY = NO_DAY  # "no reason key" (rows written by something else than the job)
-LEVEL_NAMES = ("half_monthly", "quarterly", "half_yearly", "yearly")
 
 SCORE_STATE_COLUMNS: Columns = [
     ("elevator_id", "int4"),

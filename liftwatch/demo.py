@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 console = Console(stderr=True)
 
 # Episodes of each fault kind and look-alike per elevator and day in the demo: far more
-# than a real fleet has (with 2,000 elevators about four entrapments an hour).
-DEMO_EPISODES_PER_KIND_DAY = 0.05
+# than a real fleet has (with 2,000 elevators about a dozen entrapments an hour).
+DEMO_EPISODES_PER_KIND_DAY = 0.15
 
 
 class _PublisherService:

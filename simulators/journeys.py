@@ -69,6 +69,9 @@ def pick_landings(shaft: Shaft, k: int, rng: np.random.Generator) -> tuple[I64, 
     return origin.astype(np.int64), dest.astype(np.int64)
 
 
+OVERRUN_MS = 120_000
+
+
 def add_journeys(
     phases: Phases,
     shaft: Shaft,
@@ -82,8 +85,9 @@ def add_journeys(
     """Append journeys in ``[t0, end_ms)`` ending with an idle phase up to ``end_ms``.
 
     Requests before ``t0`` wait for the car. Journeys that would end after ``end_ms`` are
-    left out, unless ``overrun``: then every request before ``end_ms`` is served and the
-    timeline may end later (a simulation window's end must not drop queued passengers).
+    left out, unless ``overrun``: then journeys starting up to ``OVERRUN_MS`` after
+    ``end_ms`` are served too and the timeline may end later (a simulation window's end
+    must not drop the queue; a saturated car's endless queue is still cut).
     Returns (end time, final car position, journeys appended).
     """
     k = arrivals.size
@@ -109,7 +113,8 @@ def add_journeys(
         before = np.concatenate(([0], np.cumsum(total)[:-1]))
         first = np.maximum(arrivals, t0)
         starts = np.maximum.accumulate(first - before) + before
-        k = k if overrun else int(np.searchsorted(starts + total > end_ms, True))
+        last = starts > end_ms + OVERRUN_MS if overrun else starts + total > end_ms
+        k = int(np.searchsorted(last, True))
     if k == 0:
         phases.add_block(**_idle(max(0, end_ms - t0), pos0))
         return max(end_ms, t0), pos0, 0

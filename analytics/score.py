@@ -313,12 +313,26 @@ def factor_matrix(x: ScoreInputs) -> Floats:
 
 def score(x: ScoreInputs, weights: Sequence[float], bands: Sequence[float]) -> ScoreResult:
     """Score the fleet: factors, weighted total, grade and additive explanation."""
-    w = normalise_weights(weights)
-    factors = factor_matrix(x)
+    return _result(factor_matrix(x), normalise_weights(weights), bands, len(x))
+
+
+def rescore_company(
+    first: ScoreResult, x: ScoreInputs, weights: Sequence[float], bands: Sequence[float]
+) -> ScoreResult:
+    """:func:`score` of ``x`` when ``x`` differs from the inputs of ``first`` only in the
+    company factor's inputs: the other factors are reused."""
+    factors = first.factors.copy()
+    factors[:, FACTORS.index("company")] = company_factor(
+        x, _mean_rate(x.company_fault_rate), _mean_rate(x.company_entrapment_rate)
+    )
+    return _result(factors, normalise_weights(weights), bands, len(x))
+
+
+def _result(factors: Floats, w: Floats, bands: Sequence[float], n: int) -> ScoreResult:
     if not np.isfinite(factors).all():
         factors = np.where(np.isfinite(factors), factors, NEUTRAL)
     total = factors @ w
-    reference = factors.mean(axis=0) if len(x) else np.full(len(FACTORS), NEUTRAL)
+    reference = factors.mean(axis=0) if n else np.full(len(FACTORS), NEUTRAL)
     contributions = (factors - reference) * w
     return ScoreResult(
         factors=factors,

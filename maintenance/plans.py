@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.score import ScoreInputs, ScoreResult, score
+from analytics.score import ScoreInputs, ScoreResult, rescore_company, score
 from domain.alarms import AlarmType
 from maintenance.config import ScoreSettings
 from maintenance.policy import (
@@ -213,7 +213,7 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
     )
     inputs = replace(inputs, on_time_rate=rates[ci])
     policy = replace(policy, company_on_time_rate=rates[ci])
-    result = score(inputs, s.weights, s.grade_bands)
+    result = rescore_company(first, inputs, s.weights, s.grade_bands)
     decision = decide(policy, result.grade, s)
 
     serious = aligned(f.alarms, "serious_day", NO_DAY).astype(np.int64)

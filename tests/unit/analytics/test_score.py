@@ -250,3 +250,17 @@ def test_empty_fleet() -> None:
     res = sc.score(inputs(0), WEIGHTS, BANDS)
     assert res.total.shape == (0,)
     assert res.factors.shape == (0, 5)
+
+
+def test_rescore_company_equals_a_full_score() -> None:
+    rng = np.random.default_rng(5)
+    base = inputs(50, on_time_rate=np.full(50, np.nan), age_years=rng.uniform(0, 30, 50))
+    first = sc.score(base, [0.15, 0.2, 0.2, 0.1, 0.35], [85, 70, 55])
+    changed = dataclasses.replace(base, on_time_rate=rng.uniform(0.7, 1.0, 50))
+    full = sc.score(changed, [0.15, 0.2, 0.2, 0.1, 0.35], [85, 70, 55])
+    fast = sc.rescore_company(first, changed, [0.15, 0.2, 0.2, 0.1, 0.35], [85, 70, 55])
+    assert not np.allclose(first.total, full.total)
+    np.testing.assert_allclose(fast.factors, full.factors)
+    np.testing.assert_allclose(fast.total, full.total)
+    np.testing.assert_array_equal(fast.grade, full.grade)
+    np.testing.assert_allclose(fast.contributions, full.contributions)

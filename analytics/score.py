@@ -298,17 +298,18 @@ def _mean_rate(rate: Floats) -> float:
 
 def factor_matrix(x: ScoreInputs) -> Floats:
     """The (n, 5) factor scores; company rates are judged against the fleet's mean."""
-    return np.column_stack(
-        [
-            age_factor(x.age_years, x.building_type),
-            company_factor(
-                x, _mean_rate(x.company_fault_rate), _mean_rate(x.company_entrapment_rate)
-            ),
-            user_unit_factor(x),
-            credit_factor(x),
-            monitoring_factor(x),
-        ]
-    )
+    columns = [
+        age_factor(x.age_years, x.building_type),
+        company_factor(x, _mean_rate(x.company_fault_rate), _mean_rate(x.company_entrapment_rate)),
+        user_unit_factor(x),
+        credit_factor(x),
+        monitoring_factor(x),
+    ]
+    # Column-major: each factor is contiguous, so the per-factor means are fast.
+    out: Floats = np.empty((len(x), len(FACTORS)), order="F")
+    for i, column in enumerate(columns):
+        out[:, i] = column
+    return out
 
 
 def score(x: ScoreInputs, weights: Sequence[float], bands: Sequence[float]) -> ScoreResult:
@@ -321,7 +322,7 @@ def rescore_company(
 ) -> ScoreResult:
     """:func:`score` of ``x`` when ``x`` differs from the inputs of ``first`` only in the
     company factor's inputs: the other factors are reused."""
-    factors = first.factors.copy()
+    factors = first.factors.copy(order="F")
     factors[:, FACTORS.index("company")] = company_factor(
         x, _mean_rate(x.company_fault_rate), _mean_rate(x.company_entrapment_rate)
     )

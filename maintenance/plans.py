@@ -74,51 +74,107 @@ class FleetScore:
     last: dict[str, Ints]  # last done day per level (NO_DAY: never)
     urgent: NDArray[np.bool_]
     company_elevators: Ints
+    index: IdIndex | None = None  # positions of elevator ids (built on demand when None)
+
+
+class IdIndex:
+    """Positions of elevator ids in the fleet's sorted id array. Ids are dense (1..N) in
+    practice: then a lookup table replaces the binary search; sparse ids fall back to
+    ``searchsorted``."""
+
+    def __init__(self, ids: NDArray[Any]) -> None:
+        self.ids = ids
+        n = ids.shape[0]
+        self._table: Ints | None = None
+        if n and ids[0] >= 0 and ids[-1] <= 2 * n + 1024:
+            table = np.full(int(ids[-1]) + 1, -1, dtype=np.int64)
+            table[ids] = np.arange(n, dtype=np.int64)
+            self._table = table
+
+    def find(self, query: NDArray[Any]) -> tuple[Ints, NDArray[np.bool_]]:
+        """Positions of ``query`` (clipped into range) and whether each id is there."""
+        ids = self.ids
+        if ids.shape[0] == 0:
+            return np.zeros(query.shape[0], dtype=np.int64), np.zeros(query.shape[0], dtype=bool)
+        table = self._table
+        if table is not None:
+            inside = (query >= 0) & (query < table.shape[0])
+            if inside.all():
+                pos = table[query]
+            else:
+                pos = np.full(query.shape[0], -1, dtype=np.int64)
+                pos[inside] = table[query[inside]]
+            ok = pos >= 0
+            np.maximum(pos, 0, out=pos)
+            return pos, ok
+        pos = np.minimum(np.searchsorted(ids, query), ids.shape[0] - 1).astype(np.int64)
+        return pos, ids[pos] == query
 
 
 class _Aligner:
     """Places per-elevator fact rows (sorted by elevator id, a subset of the fleet) at the
-    fleet's positions; each rows array is searched once."""
+    fleet's positions; each rows array is looked up once. Rows of exactly the fleet's ids
+    (the usual case for the records) are taken as they are."""
 
-    def __init__(self, ids: Ints) -> None:
-        self.ids = ids
-        self._found: dict[int, tuple[Ints, NDArray[np.bool_], NDArray[Any]]] = {}
+    def __init__(self, index: IdIndex) -> None:
+        self.index = index
+        self._found: dict[int, tuple[Ints | None, NDArray[np.bool_], NDArray[Any]]] = {}
 
     def __call__(self, rows: NDArray[Any], field: str, default: float) -> NDArray[Any]:
-        ids = self.ids
-        out = np.full(ids.shape[0], default, dtype=rows.dtype[field] if rows.size else None)
-        if rows.size:
-            hit = self._found.get(id(rows))
-            if hit is None or hit[2] is not rows:
-                rid = np.ascontiguousarray(rows["elevator_id"], dtype=np.int64)
-                pos = np.searchsorted(ids, rid)
-                ok = (pos < ids.shape[0]) & (ids[np.minimum(pos, ids.shape[0] - 1)] == rid)
+        ids = self.index.ids
+        if not rows.size:
+            return np.full(ids.shape[0], default)
+        hit = self._found.get(id(rows))
+        if hit is None or hit[2] is not rows:
+            rid = rows["elevator_id"]
+            if rid.shape[0] == ids.shape[0] and np.array_equal(rid, ids):
+                hit = (None, np.ones(0, dtype=bool), rows)
+            else:
+                pos, ok = self.index.find(rid)
                 hit = (pos[ok], ok, rows)
-                self._found[id(rows)] = hit
-            out[hit[0]] = rows[field][hit[1]]
+            self._found[id(rows)] = hit
+        if hit[0] is None:
+            return rows[field]
+        out = np.full(ids.shape[0], default, dtype=rows.dtype[field])
+        out[hit[0]] = rows[field][hit[1]]
         return out
+
+
+@dataclass(frozen=True)
+class _Assembled:
+    inputs: ScoreInputs
+    policy: PolicyInputs
+    company_elevators: Ints
+    index: IdIndex
+    aligned: _Aligner
+    company: Ints  # each elevator's position in the company facts
+
+
+def _col(rows: NDArray[Any], name: str, dtype: Any) -> NDArray[Any]:
+    """A field of a structured array as ``dtype``, copied only when the type differs."""
+    return rows[name].astype(dtype, copy=False)
 
 
 def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
     """Score and policy inputs per elevator, and each elevator's company size. The
     company on-time rate is left unknown (NaN): :func:`score_fleet` fills it in."""
+    a = _assemble(f)
+    return a.inputs, a.policy, a.company_elevators
+
+
+def _assemble(f: FleetFacts) -> _Assembled:
     e = f.elevators
-    ids = e["elevator_id"].astype(np.int64)
+    ids = e["elevator_id"]
     n = ids.shape[0]
-    aligned = _Aligner(ids)
+    index = IdIndex(ids)
+    aligned = _Aligner(index)
 
     def alarm(field: str) -> Floats:
-        return aligned(f.alarms, field, 0.0).astype(np.float64)
+        return aligned(f.alarms, field, 0.0).astype(np.float64, copy=False)
 
-    company_ids = f.companies["company_id"].astype(np.int64)
-    ci = np.searchsorted(company_ids, e["company_id"])
-    if (
-        n
-        and (
-            (ci >= company_ids.shape[0])
-            | (company_ids[np.minimum(ci, len(company_ids) - 1)] != e["company_id"])
-        ).any()
-    ):
+    company_ids = f.companies["company_id"]
+    ci, known = IdIndex(company_ids).find(e["company_id"])
+    if n and not known.all():
         raise ValueError("an elevator refers to a company missing from the company facts")
     n_companies = company_ids.shape[0]
     fleet_size = np.bincount(ci, minlength=n_companies).astype(np.float64)
@@ -134,61 +190,66 @@ def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
         on_time = np.full(n_companies, np.nan)
 
     # Anomalies: the condition table's counts when analytics has them, else anomaly alarms.
-    anomalies_30d = np.where(
-        np.isfinite(e["anomalies_30d"]), e["anomalies_30d"], alarm("anomalies_30d")
-    )
-    anomalies_90d = np.where(
-        np.isfinite(e["anomalies_90d"]), e["anomalies_90d"], alarm("anomalies_90d")
-    )
+    def anomalies(field: str) -> Floats:
+        stored = _col(e, field, np.float64)
+        finite = np.isfinite(stored)
+        if finite.all():
+            return stored
+        return np.where(finite, stored, alarm(field))
+
     online_rate = np.where(
         e["has_status"], np.clip(1.0 - alarm("offline_s_30d") / MONTH_S, 0.0, 1.0), 0.0
     )
+    inspection_valid = _col(e, "inspection_valid", bool)
+    credit_grade = _col(e, "credit_grade", np.int64)
+    company_elevators = fleet_size.astype(np.int64)[ci]
+    company_on_time = on_time[ci]
     inputs = ScoreInputs(
-        age_years=e["age_years"].astype(np.float64),
-        building_type=e["building_type"].astype(np.int64),
-        tech_level=e["tech_level"].astype(np.float64),
+        age_years=_col(e, "age_years", np.float64),
+        building_type=_col(e, "building_type", np.int64),
+        tech_level=_col(e, "tech_level", np.float64),
         elevators_per_technician=per_tech[ci],
         company_fault_rate=fault_rate[ci],
         company_entrapment_rate=entrapment_rate[ci],
-        on_time_rate=on_time[ci],
-        mean_arrival_min=f.companies["mean_arrival_min"][ci].astype(np.float64),
-        management_level=e["management_level"].astype(np.float64),
-        safety_manager=e["safety_manager"].astype(bool),
-        complaints=e["complaints"].astype(np.float64),
+        on_time_rate=company_on_time,
+        mean_arrival_min=_col(f.companies, "mean_arrival_min", np.float64)[ci],
+        management_level=_col(e, "management_level", np.float64),
+        safety_manager=_col(e, "safety_manager", bool),
+        complaints=_col(e, "complaints", np.float64),
         misuse_90d=alarm("misuse_90d"),
-        inspection_valid=e["inspection_valid"].astype(bool),
-        credit_grade=e["credit_grade"].astype(np.int64),
-        credit_score=e["credit_score"].astype(np.float64),
+        inspection_valid=inspection_valid,
+        credit_grade=credit_grade,
+        credit_score=_col(e, "credit_score", np.float64),
         faults_30d=alarm("faults_30d"),
         faults_90d=faults_90d,
         entrapments_30d=alarm("entrapments_30d"),
         entrapments_90d=entrapments_90d,
-        anomalies_30d=anomalies_30d,
-        anomalies_90d=anomalies_90d,
-        condition_index=e["condition_index"].astype(np.float64),
+        anomalies_30d=anomalies("anomalies_30d"),
+        anomalies_90d=anomalies("anomalies_90d"),
+        condition_index=_col(e, "condition_index", np.float64),
         online_rate=online_rate,
     )
     policy = PolicyInputs(
-        online=e["online"].astype(bool),
+        online=_col(e, "online", bool),
         online_rate=online_rate,
-        insurance_valid=e["insurance_valid"].astype(bool),
-        inspection_valid=e["inspection_valid"].astype(bool),
-        in_service=e["in_service"].astype(bool),
-        company_licensed=e["licensed"].astype(bool),
-        company_credit_grade=e["credit_grade"].astype(np.int64),
+        insurance_valid=_col(e, "insurance_valid", bool),
+        inspection_valid=inspection_valid,
+        in_service=_col(e, "in_service", bool),
+        company_licensed=_col(e, "licensed", bool),
+        company_credit_grade=credit_grade,
         user_unit_known=e["user_unit_id"] >= 0,
-        company_paperless=e["paperless"].astype(bool),
-        company_on_time_rate=on_time[ci],
-        company_elevators=fleet_size[ci].astype(np.int64),
+        company_paperless=_col(e, "paperless", bool),
+        company_on_time_rate=company_on_time,
+        company_elevators=company_elevators,
     )
-    return inputs, policy, fleet_size[ci].astype(np.int64)
+    return _Assembled(inputs, policy, company_elevators, index, aligned, ci)
 
 
 def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
     """Score, decide and date the plans of every elevator."""
-    inputs, policy, company_elevators = assemble(f)
-    ids = f.elevators["elevator_id"].astype(np.int64)
-    aligned = _Aligner(ids)
+    a = _assemble(f)
+    inputs, policy, aligned, ci = a.inputs, a.policy, a.aligned, a.company
+    ids = a.index.ids.astype(np.int64)
 
     def record(field: str) -> Ints:
         return aligned(f.records, field, NO_DAY).astype(np.int64)
@@ -197,12 +258,10 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
     # first score without the on-time sub-score (which it then feeds).
     first = score(inputs, s.weights, s.grade_bands)
     allowed = decide(policy, first.grade, s).interval_days
-    company_ids = f.companies["company_id"].astype(np.int64)
-    ci = np.searchsorted(company_ids, f.elevators["company_id"])
-    vpos, ok = _find(ids, f.visits["elevator_id"])
+    vpos, ok = a.index.find(f.visits["elevator_id"])
     rates = on_time_rates(
         ci,
-        company_ids.shape[0],
+        f.companies.shape[0],
         allowed,
         vpos[ok],
         f.visits["gap"][ok].astype(np.int64),
@@ -235,14 +294,15 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
         due[level], _ = due_days(last[level], periods, as_of_day, no_event, 0)
     return FleetScore(
         elevator_id=ids,
-        company_id=f.elevators["company_id"].astype(np.int64),
+        company_id=_col(f.elevators, "company_id", np.int64),
         inputs=inputs,
         result=result,
         decision=decision,
         due=due,
         last=last,
         urgent=urgent,
-        company_elevators=company_elevators,
+        company_elevators=a.company_elevators,
+        index=a.index,
     )
 
 
@@ -298,14 +358,6 @@ class Changes:
         return len(self.plans["elevator_id"])
 
 
-def _find(sorted_ids: NDArray[Any], ids: NDArray[Any]) -> tuple[Ints, NDArray[np.bool_]]:
-    """Positions of ``ids`` in ``sorted_ids`` (clipped) and whether each is there."""
-    if sorted_ids.shape[0] == 0:
-        return np.zeros(ids.shape[0], dtype=np.int64), np.zeros(ids.shape[0], dtype=bool)
-    pos = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.shape[0] - 1)
-    return pos.astype(np.int64), sorted_ids[pos] == ids
-
-
 def changes(
     fs: FleetScore,
     stored: StoredState,
@@ -334,8 +386,14 @@ def changes(
         [k for k, v in reasons.items() if stored.reason_sets.get(k) != v], dtype=np.int64
     )
 
+    index = fs.index if fs.index is not None else IdIndex(ids)
     st = stored.scores
-    pos, found = _find(st["elevator_id"], ids)
+    # Each stored row placed at its elevator's position (stored rows are unique by id).
+    spos, sfound = index.find(st["elevator_id"])
+    found = np.zeros(n, dtype=bool)
+    found[spos[sfound]] = True
+    pos = np.zeros(n, dtype=np.int64)
+    pos[spos[sfound]] = np.flatnonzero(sfound)
     changed = ~found
     if st.shape[0]:
         prev = st[pos]
@@ -385,7 +443,7 @@ def changes(
     old_due = np.zeros((n, 4), dtype=np.int64)
     old_key = np.full((n, 4), NO_KEY, dtype=np.int64)
     if sp.shape[0]:
-        ppos, pfound = _find(ids, sp["elevator_id"])
+        ppos, pfound = index.find(sp["elevator_id"])
         lv = sp["level"].astype(np.int64)
         ok = pfound & (lv >= 0) & (lv < 4)
         at = (ppos[ok], lv[ok])

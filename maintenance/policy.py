@@ -134,7 +134,7 @@ def decide(x: PolicyInputs, grade: Ints, s: ScoreSettings) -> PolicyDecision:
     mask = np.zeros(grade.shape[0], dtype=np.int64)
 
     def flag(cond: Bools, reason: Reason) -> None:
-        mask[:] |= cond.astype(np.int64) * int(reason)
+        mask[:] |= cond * np.int64(reason)  # (faster than a where= or astype form)
 
     flag(~x.online, Reason.IOT_OFFLINE)
     flag(~x.insurance_valid, Reason.NO_INSURANCE)
@@ -159,7 +159,9 @@ def decide(x: PolicyInputs, grade: Ints, s: ScoreSettings) -> PolicyDecision:
     flag(eligible, Reason.ELIGIBLE)
     flag(eligible & iot_normal, Reason.IOT_NORMAL)
     flag(eligible & capped, Reason.CAPPED)
-    return PolicyDecision(eligible=eligible, interval_days=interval.astype(np.int64), reasons=mask)
+    return PolicyDecision(
+        eligible=eligible, interval_days=interval.astype(np.int64, copy=False), reasons=mask
+    )
 
 
 def level_periods(s: ScoreSettings) -> dict[str, int]:

@@ -21,7 +21,7 @@ factor moves this elevator away from the city average.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,6 +120,9 @@ class ScoreInputs:
     anomalies_90d: Floats
     condition_index: Floats  # 0..100 (100 healthy)
     online_rate: Floats  # 0..1 over the last 30 days
+    # Optional: each elevator's company (0..k-1) when the company inputs above are equal
+    # for all elevators of a company; the company factor is then computed once a company.
+    company: Ints | None = None
 
     def __len__(self) -> int:
         return int(self.age_years.shape[0])
@@ -296,11 +299,41 @@ def _mean_rate(rate: Floats) -> float:
     return float(known.mean()) if known.size else float("nan")
 
 
+COMPANY_INPUTS = (
+    "tech_level",
+    "elevators_per_technician",
+    "company_fault_rate",
+    "company_entrapment_rate",
+    "on_time_rate",
+    "mean_arrival_min",
+)
+
+
+def fleet_company_factor(x: ScoreInputs) -> Floats:
+    """:func:`company_factor` of every elevator, the rates judged against the fleet's mean
+    (over elevators); once a company when ``x.company`` is given."""
+    fault_ref = _mean_rate(x.company_fault_rate)
+    entrapment_ref = _mean_rate(x.company_entrapment_rate)
+    if x.company is None or len(x) == 0:
+        return company_factor(x, fault_ref, entrapment_ref)
+    k = int(x.company.max()) + 1
+    first = np.full(k, len(x), dtype=np.int64)
+    np.minimum.at(first, x.company, np.arange(len(x)))
+    present = first < len(x)
+    rows = first[present]  # one elevator of each company with elevators
+    compact = np.cumsum(present) - 1  # company -> position among rows
+    sub = ScoreInputs(
+        **{f.name: getattr(x, f.name)[rows] for f in fields(x) if f.name != "company"}
+    )
+    out: Floats = company_factor(sub, fault_ref, entrapment_ref)[compact[x.company]]
+    return out
+
+
 def factor_matrix(x: ScoreInputs) -> Floats:
     """The (n, 5) factor scores; company rates are judged against the fleet's mean."""
     columns = [
         age_factor(x.age_years, x.building_type),
-        company_factor(x, _mean_rate(x.company_fault_rate), _mean_rate(x.company_entrapment_rate)),
+        fleet_company_factor(x),
         user_unit_factor(x),
         credit_factor(x),
         monitoring_factor(x),
@@ -323,9 +356,7 @@ def rescore_company(
     """:func:`score` of ``x`` when ``x`` differs from the inputs of ``first`` only in the
     company factor's inputs: the other factors are reused."""
     factors = first.factors.copy(order="F")
-    factors[:, FACTORS.index("company")] = company_factor(
-        x, _mean_rate(x.company_fault_rate), _mean_rate(x.company_entrapment_rate)
-    )
+    factors[:, FACTORS.index("company")] = fleet_company_factor(x)
     return _result(factors, normalise_weights(weights), bands, len(x))
 
 

@@ -228,6 +228,7 @@ def _assemble(f: FleetFacts) -> _Assembled:
         anomalies_90d=anomalies("anomalies_90d"),
         condition_index=_col(e, "condition_index", np.float64),
         online_rate=online_rate,
+        company=ci,  # the company inputs above are per company
     )
     policy = PolicyInputs(
         online=_col(e, "online", bool),

@@ -288,11 +288,10 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
         last_visit,
     )
     due = {"half_monthly": due_hm}
-    no_event = np.full(ids.shape[0], NO_DAY, dtype=np.int64)
     for level, period in level_periods(s).items():
+        # due_days without events: last done + period, never done: due today.
         last[level] = record(level)
-        periods = np.full(ids.shape[0], period, dtype=np.int64)
-        due[level], _ = due_days(last[level], periods, as_of_day, no_event, 0)
+        due[level] = np.where(last[level] != NO_DAY, last[level] + period, as_of_day)
     return FleetScore(
         elevator_id=ids,
         company_id=_col(f.elevators, "company_id", np.int64),

@@ -82,3 +82,15 @@ DIRECTION_IDS = {s: i for i, s in enumerate(Direction)}
 DOOR_STATE_IDS = {s: i for i, s in enumerate(DoorState)}
 SERVICE_MODE_IDS = {s: i for i, s in enumerate(ServiceMode)}
 POWER_STATE_IDS = {s: i for i, s in enumerate(PowerState)}
+
+# The ids that rules, simulators and tests compare columns against.
+CAR_RUNNING = CAR_STATUS_IDS[CarStatus.RUNNING]
+DOOR_CLOSED = DOOR_STATE_IDS[DoorState.CLOSED]
+DOOR_OPEN = DOOR_STATE_IDS[DoorState.OPEN]
+DOOR_OPENING = DOOR_STATE_IDS[DoorState.OPENING]
+DOOR_CLOSING = DOOR_STATE_IDS[DoorState.CLOSING]
+DOOR_NO_SIGNAL = DOOR_STATE_IDS[DoorState.NO_SIGNAL]
+MODE_NORMAL = SERVICE_MODE_IDS[ServiceMode.NORMAL]
+MODE_INSPECTION = SERVICE_MODE_IDS[ServiceMode.INSPECTION]
+MODE_OUT_OF_SERVICE = SERVICE_MODE_IDS[ServiceMode.OUT_OF_SERVICE]
+POWER_CUT = POWER_STATE_IDS[PowerState.CUT]

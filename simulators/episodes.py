@@ -15,19 +15,19 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.alarms import AlarmType
+from domain.codes import DOOR_CLOSED as CLOSED
+from domain.codes import DOOR_CLOSING as CLOSING
+from domain.codes import DOOR_OPEN as OPEN
+from domain.codes import DOOR_OPENING as OPENING
+from domain.codes import MODE_INSPECTION as INSPECTION
+from domain.codes import MODE_NORMAL as NORMAL
+from domain.codes import MODE_OUT_OF_SERVICE as OUT_OF_SERVICE
 from domain.codes import EventCode, FaultCode
 from domain.groundtruth import GroundTruth, LookAlike
 from simulators.journeys import Shaft
 from simulators.sampling import RawEvent
 from simulators.timeline import (
-    CLOSED,
-    CLOSING,
     DOOR_ZONE_M,
-    INSPECTION,
-    NORMAL,
-    OPEN,
-    OPENING,
-    OUT_OF_SERVICE,
     Car,
 )
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from domain.codes import DOOR_CLOSED as CLOSED
+from domain.codes import DOOR_CLOSING as CLOSING
+from domain.codes import DOOR_OPEN as OPEN
+from domain.codes import DOOR_OPENING as OPENING
+from domain.codes import MODE_NORMAL as NORMAL
 from simulators.timeline import (
-    CLOSED,
-    CLOSING,
-    NORMAL,
-    OPEN,
-    OPENING,
     STAND,
     TRIP,
     Phases,

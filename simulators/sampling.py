@@ -15,10 +15,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from domain.codes import DOOR_CLOSING as CLOSING
+from domain.codes import DOOR_OPENING as OPENING
 from domain.samples import StatusColumns
 from domain.telemetry import SCHEMA_VERSION, EventMessage
 from simulators.journeys import Shaft
-from simulators.timeline import CLOSING, DOOR_ZONE_M, OPENING, STAND, TRIP, Cols
+from simulators.timeline import (
+    DOOR_ZONE_M,
+    STAND,
+    TRIP,
+    Cols,
+)
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]

@@ -18,16 +18,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from domain.codes import DOOR_STATE_IDS, SERVICE_MODE_IDS, DoorState, ServiceMode
+from domain.codes import DOOR_CLOSED as CLOSED
+from domain.codes import DOOR_CLOSING as CLOSING
+from domain.codes import DOOR_OPEN as OPEN
+from domain.codes import DOOR_OPENING as OPENING
+from domain.codes import MODE_NORMAL as NORMAL
 
 STAND, TRIP, CONST = 0, 1, 2
-CLOSED = DOOR_STATE_IDS[DoorState.CLOSED]
-OPEN = DOOR_STATE_IDS[DoorState.OPEN]
-OPENING = DOOR_STATE_IDS[DoorState.OPENING]
-CLOSING = DOOR_STATE_IDS[DoorState.CLOSING]
-NORMAL = SERVICE_MODE_IDS[ServiceMode.NORMAL]
-INSPECTION = SERVICE_MODE_IDS[ServiceMode.INSPECTION]
-OUT_OF_SERVICE = SERVICE_MODE_IDS[ServiceMode.OUT_OF_SERVICE]
 ACC = 1.0  # m/s², normal acceleration and deceleration
 DOOR_ZONE_M = 0.2  # half-width of the unlocking zone around a landing
 Cols = dict[str, npt.NDArray[Any]]

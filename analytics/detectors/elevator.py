@@ -16,14 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from analytics.detectors.model import (
-    CLOSED_ID,
-    CLOSING_ID,
     CUT,
     DOOR_NOT_CLOSED_RUNNING,
     INSP,
     NORMAL,
-    OPEN_ID,
-    OPENING_ID,
     OT_BOT,
     OT_TOP,
     OVER1,
@@ -36,6 +32,10 @@ from analytics.detectors.model import (
 )
 from analytics.detectors.rules import Rules
 from domain.alarms import CODE_ALARM, AlarmType
+from domain.codes import DOOR_CLOSED as CLOSED_ID
+from domain.codes import DOOR_CLOSING as CLOSING_ID
+from domain.codes import DOOR_OPEN as OPEN_ID
+from domain.codes import DOOR_OPENING as OPENING_ID
 from domain.codes import EventCode
 from domain.telemetry import EventMessage
 

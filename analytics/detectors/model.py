@@ -19,27 +19,12 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.alarms import AlarmType
-from domain.codes import (
-    CAR_STATUS_IDS,
-    DOOR_STATE_IDS,
-    POWER_STATE_IDS,
-    SERVICE_MODE_IDS,
-    CarStatus,
-    DoorState,
-    PowerState,
-    ServiceMode,
-)
+from domain.codes import CAR_RUNNING as RUNNING_ID
+from domain.codes import DOOR_CLOSED as CLOSED_ID
+from domain.codes import MODE_INSPECTION as INSPECTION_ID
+from domain.codes import MODE_NORMAL as NORMAL_ID
+from domain.codes import POWER_CUT as CUT_ID
 from domain.samples import StatusColumns
-
-RUNNING_ID = CAR_STATUS_IDS[CarStatus.RUNNING]
-CLOSED_ID = DOOR_STATE_IDS[DoorState.CLOSED]
-OPEN_ID = DOOR_STATE_IDS[DoorState.OPEN]
-OPENING_ID = DOOR_STATE_IDS[DoorState.OPENING]
-CLOSING_ID = DOOR_STATE_IDS[DoorState.CLOSING]
-NO_SIGNAL_ID = DOOR_STATE_IDS[DoorState.NO_SIGNAL]
-NORMAL_ID = SERVICE_MODE_IDS[ServiceMode.NORMAL]
-INSPECTION_ID = SERVICE_MODE_IDS[ServiceMode.INSPECTION]
-CUT_ID = POWER_STATE_IDS[PowerState.CUT]
 
 # Bits of the per-sample key.
 RUN = 1

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from domain.codes import DOOR_STATE_IDS, SERVICE_MODE_IDS, DoorState, ServiceMode
+from domain.codes import DOOR_CLOSED as CLOSED
+from domain.codes import MODE_NORMAL as NORMAL
 from domain.samples import StatusColumns
-
-CLOSED = DOOR_STATE_IDS[DoorState.CLOSED]
-NORMAL = SERVICE_MODE_IDS[ServiceMode.NORMAL]
 
 
 @dataclass(frozen=True)

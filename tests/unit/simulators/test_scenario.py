@@ -10,14 +10,10 @@ import numpy as np
 import pytest
 
 from domain.alarms import AlarmType
-from domain.codes import (
-    DOOR_STATE_IDS,
-    POWER_STATE_IDS,
-    SERVICE_MODE_IDS,
-    DoorState,
-    PowerState,
-    ServiceMode,
-)
+from domain.codes import DOOR_CLOSED as CLOSED
+from domain.codes import DOOR_OPEN as OPEN
+from domain.codes import MODE_INSPECTION as INSPECTION
+from domain.codes import POWER_CUT as CUT
 from domain.fleet import BuildingType, Fleet
 from domain.groundtruth import GroundTruth, LookAlike
 from domain.telemetry import EventMessage, StatusMessage
@@ -34,11 +30,6 @@ from simulators.scenario import (
 )
 from tests.unit.simulators.rules import entrapments, stopped_outside
 
-OPEN = DOOR_STATE_IDS[DoorState.OPEN]
-OPENING = DOOR_STATE_IDS[DoorState.OPENING]
-CLOSED = DOOR_STATE_IDS[DoorState.CLOSED]
-INSPECTION = SERVICE_MODE_IDS[ServiceMode.INSPECTION]
-CUT = POWER_STATE_IDS[PowerState.CUT]
 EVAL = ScenarioConfig(seed=3, duration_s=86_400, evaluation=True, window_s=21_600)
 
 

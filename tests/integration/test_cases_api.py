@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
-from api.app import AppConfig, create_app
 from api.security import Principal, Role, create_token
+from tests.fixtures.api_server import api_client
 from tests.integration.test_dispatch_support import reset, seed
 
 pytestmark = pytest.mark.integration
@@ -31,25 +27,8 @@ def url(make_database: Callable[[], str]) -> str:
 
 @pytest.fixture(scope="module")
 def client(url: str) -> Iterator[httpx.Client]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(AppConfig(database_url=url, mqtt_url=None, jwt_secret=SECRET))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "API server did not start"
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
-            yield c
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with api_client(url, SECRET) as c:
+        yield c
 
 
 def auth(role: Role, company: int | None = None, rescuer: int | None = None) -> dict[str, str]:

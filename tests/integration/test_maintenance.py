@@ -3,8 +3,6 @@ overdue alarms raised and resolved, and the maintenance API with company scoping
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
-from api.app import AppConfig, create_app
 from api.security import hash_password
 from domain.alarms import AlarmType
 from maintenance.config import ScoreSettings
@@ -23,6 +19,7 @@ from maintenance.jobs import ScoreJob, recompute
 from simulators.fleet import generate_fleet
 from storage.alarms import raise_alarm
 from storage.fleet import save_fleet
+from tests.fixtures.api_server import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -95,25 +92,8 @@ def world(make_database: object) -> World:
 @pytest.fixture(scope="module")
 def client(world: World) -> Iterator[httpx.Client]:
     """The API app on a real uvicorn server in a thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(AppConfig(database_url=world.url, mqtt_url=None, jwt_secret=SECRET))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "API server did not start"
-        time.sleep(0.05)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
-            yield c
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with api_client(world.url, SECRET) as c:
+        yield c
 
 
 def _auth(client: httpx.Client, user: str) -> dict[str, str]:

@@ -39,6 +39,7 @@ from scipy.stats import rankdata
 from analytics.score import BUILDING_TYPES, ScoreInputs, score
 from domain.alarms import AlarmType
 from domain.fleet import Fleet
+from domain.table import Table
 from maintenance.config import ScoreSettings
 from maintenance.plans import FAULT_TYPES, FleetFacts, assemble, score_fleet
 from maintenance.policy import NO_DAY, SERIOUS_TYPES, to_day
@@ -50,6 +51,7 @@ from storage.scores import (
     COMPANY_COLUMNS,
     ELEVATOR_COLUMNS,
     RECORD_COLUMNS,
+    numpy_schema,
 )
 
 WINDOW_DAYS = 90
@@ -99,7 +101,7 @@ def _facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> FleetFacts:
     comp = {c.id: c for c in fleet.companies}
     units = {u.id: u for u in fleet.user_units}
     types = [b.value for b in BUILDING_TYPES]
-    el = np.zeros(n, dtype=[(c, _np(t)) for c, t in ELEVATOR_COLUMNS])
+    el = Table.zeros(numpy_schema(ELEVATOR_COLUMNS), n)
     el["elevator_id"] = [e.id for e in es]
     el["company_id"] = [e.company_id for e in es]
     el["user_unit_id"] = [e.user_unit_id if e.user_unit_id else -1 for e in es]
@@ -140,7 +142,7 @@ def _facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> FleetFacts:
         np.bincount(past.elevator[offline & (end_s > WINDOW_DAYS * 86400.0)], minlength=n) == 0
     )
 
-    al = np.zeros(n, dtype=[(c, _np(t)) for c, t in ALARM_COLUMNS])
+    al = Table.zeros(numpy_schema(ALARM_COLUMNS), n)
     al["elevator_id"] = el["elevator_id"]
 
     def count(mask: NDArray[np.bool_], weights: Floats | None = None) -> Floats:
@@ -158,7 +160,7 @@ def _facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> FleetFacts:
     )
     al["serious_day"] = last_serious
 
-    rec = np.zeros(n, dtype=[(c, _np(t)) for c, t in RECORD_COLUMNS])
+    rec = Table.zeros(numpy_schema(RECORD_COLUMNS), n)
     rec["elevator_id"] = el["elevator_id"]
     last = to_day(DAY0) - rng.integers(1, 15, n)  # everyone on the 15-day schedule so far
     for level in ("half_monthly", "last_visit"):
@@ -166,15 +168,13 @@ def _facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> FleetFacts:
     for level in ("quarterly", "half_yearly", "yearly"):
         rec[level] = to_day(DAY0) - rng.integers(1, 90, n)
 
-    co = np.zeros(len(fleet.companies), dtype=[(c, _np(t)) for c, t in COMPANY_COLUMNS])
+    co = Table.zeros(numpy_schema(COMPANY_COLUMNS), len(fleet.companies))
     co["company_id"] = sorted(comp)
     co["mean_arrival_min"] = np.nan  # no rescue history in this back-test
     order = np.argsort(el["elevator_id"])
-    return FleetFacts(elevators=el[order], alarms=al[order], records=rec[order], companies=co)
-
-
-def _np(pgtype: str) -> str:
-    return {"int2": "i2", "int4": "i4", "int8": "i8", "float8": "f8", "bool": "?"}[pgtype]
+    return FleetFacts(
+        elevators=el.take(order), alarms=al.take(order), records=rec.take(order), companies=co
+    )
 
 
 def _visit_days(

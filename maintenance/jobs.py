@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from numpy.typing import NDArray
 from psycopg import sql
 
 from analytics.score import BUILDING_TYPES, GRADES
+from domain.table import Table
 from maintenance.config import ScoreSettings
 from maintenance.plans import (
     FAULT_TYPES,
@@ -39,6 +39,7 @@ from storage.scores import (
     RECORD_COLUMNS,
     VISIT_COLUMNS,
     WRITER_LOCK,
+    numpy_schema,
     read_alarm_counts,
     read_company_records,
     read_elevators,
@@ -50,9 +51,6 @@ from storage.scores import (
 )
 
 log = logging.getLogger(__name__)
-
-_RECORDS_DTYPE = [(name, "i4") for name, _ in RECORD_COLUMNS]
-_VISITS_DTYPE = [(name, "i4") for name, _ in VISIT_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ class RecomputeReport:
 def read_facts(
     conn: psycopg.Connection[Any],
     as_of: datetime,
-    history: tuple[NDArray[Any], NDArray[Any]] | None = None,
+    history: tuple[Table, Table] | None = None,
 ) -> FleetFacts:
     """The score inputs of the whole fleet, in four set-based queries (three when the
     maintenance ``history`` was read already, e.g. on another connection)."""
@@ -96,9 +94,7 @@ def read_facts(
     )
 
 
-def read_history(
-    conn: psycopg.Connection[Any], as_of: datetime
-) -> tuple[NDArray[Any], NDArray[Any]]:
+def read_history(conn: psycopg.Connection[Any], as_of: datetime) -> tuple[Table, Table]:
     """Last-done days per elevator and the judged visits (storage.scores)."""
     return read_maintenance_history(conn, as_of, ON_TIME_WINDOW_DAYS, ON_TIME_LOOKBACK_DAYS)
 
@@ -190,7 +186,7 @@ def _read_all(
     t0 = time.perf_counter()
     snapshot = str(_one(conn, "SELECT pg_export_snapshot()"))
 
-    def other_side() -> tuple[StoredState, tuple[NDArray[Any], NDArray[Any]], float]:
+    def other_side() -> tuple[StoredState, tuple[Table, Table], float]:
         t = time.perf_counter()
         info = conn.info
         with (
@@ -206,7 +202,10 @@ def _read_all(
 
     with ThreadPoolExecutor(1, thread_name_prefix="score-read") as pool:
         future = pool.submit(other_side)
-        empty = (np.zeros(0, dtype=_RECORDS_DTYPE), np.zeros(0, dtype=_VISITS_DTYPE))
+        empty = (
+            Table.zeros(numpy_schema(RECORD_COLUMNS)),
+            Table.zeros(numpy_schema(VISIT_COLUMNS)),
+        )
         current = read_facts(conn, at, history=empty)  # all but the history
         t_main = time.perf_counter() - t0
         try:

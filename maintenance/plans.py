@@ -11,8 +11,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from analytics.score import ScoreInputs, ScoreResult, rescore_company, score
+from analytics.score import (
+    ScoreInputs,
+    ScoreResult,
+    factor_matrix,
+    grades,
+    normalise_weights,
+    rescore_company,
+)
 from domain.alarms import AlarmType
+from domain.table import Table
 from maintenance.config import ScoreSettings
 from maintenance.policy import (
     NO_DAY,
@@ -21,6 +29,7 @@ from maintenance.policy import (
     Reason,
     decide,
     due_days,
+    eligibility,
     explain,
     level_periods,
     on_time_rates,
@@ -51,15 +60,15 @@ FIXED_LEVEL_KEYS = {"quarterly": -1, "half_yearly": -2, "yearly": -3}
 
 @dataclass(frozen=True)
 class FleetFacts:
-    """Structured arrays with the columns of storage.scores' *_COLUMNS."""
+    """Column tables with the columns of storage.scores' *_COLUMNS."""
 
-    elevators: NDArray[Any]  # ELEVATOR_COLUMNS, sorted by elevator_id
-    alarms: NDArray[Any]  # ALARM_COLUMNS, sorted by elevator_id (only those with alarms)
-    records: NDArray[Any]  # RECORD_COLUMNS, sorted by elevator_id (only those with records)
-    companies: NDArray[Any]  # COMPANY_COLUMNS, sorted by company_id
+    elevators: Table  # ELEVATOR_COLUMNS, sorted by elevator_id
+    alarms: Table  # ALARM_COLUMNS, sorted by elevator_id (only those with alarms)
+    records: Table  # RECORD_COLUMNS, sorted by elevator_id (only those with records)
+    companies: Table  # COMPANY_COLUMNS, sorted by company_id
     # VISIT_COLUMNS, sorted by elevator_id: judged maintenance visits with their gaps
-    visits: NDArray[Any] = field(
-        default_factory=lambda: np.zeros(0, dtype=[("elevator_id", "i4"), ("gap", "i4")])
+    visits: Table = field(
+        default_factory=lambda: Table.zeros([("elevator_id", "i4"), ("gap", "i4")])
     )
 
 
@@ -118,11 +127,11 @@ class _Aligner:
 
     def __init__(self, index: IdIndex) -> None:
         self.index = index
-        self._found: dict[int, tuple[Ints | None, NDArray[np.bool_], NDArray[Any]]] = {}
+        self._found: dict[int, tuple[Ints | None, NDArray[np.bool_], Table]] = {}
 
-    def __call__(self, rows: NDArray[Any], field: str, default: float) -> NDArray[Any]:
+    def __call__(self, rows: Table, field: str, default: float) -> NDArray[Any]:
         ids = self.index.ids
-        if not rows.size:
+        if not len(rows):
             return np.full(ids.shape[0], default)
         hit = self._found.get(id(rows))
         if hit is None or hit[2] is not rows:
@@ -135,7 +144,7 @@ class _Aligner:
             self._found[id(rows)] = hit
         if hit[0] is None:
             return rows[field]
-        out = np.full(ids.shape[0], default, dtype=rows.dtype[field])
+        out = np.full(ids.shape[0], default, dtype=rows[field].dtype)
         out[hit[0]] = rows[field][hit[1]]
         return out
 
@@ -150,8 +159,8 @@ class _Assembled:
     company: Ints  # each elevator's position in the company facts
 
 
-def _col(rows: NDArray[Any], name: str, dtype: Any) -> NDArray[Any]:
-    """A field of a structured array as ``dtype``, copied only when the type differs."""
+def _col(rows: Table, name: str, dtype: Any) -> NDArray[Any]:
+    """A column as ``dtype``, copied only when the type differs."""
     return rows[name].astype(dtype, copy=False)
 
 
@@ -165,7 +174,7 @@ def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
 def _assemble(f: FleetFacts) -> _Assembled:
     e = f.elevators
     ids = e["elevator_id"]
-    n = ids.shape[0]
+    n = len(e)
     index = IdIndex(ids)
     aligned = _Aligner(index)
 
@@ -176,7 +185,7 @@ def _assemble(f: FleetFacts) -> _Assembled:
     ci, known = IdIndex(company_ids).find(e["company_id"])
     if n and not known.all():
         raise ValueError("an elevator refers to a company missing from the company facts")
-    n_companies = company_ids.shape[0]
+    n_companies = len(f.companies)
     fleet_size = np.bincount(ci, minlength=n_companies).astype(np.float64)
     faults_90d, entrapments_90d = alarm("faults_90d"), alarm("entrapments_90d")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -256,13 +265,15 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
         return aligned(f.records, field, NO_DAY).astype(np.int64)
 
     # The allowed interval the visits are judged against: the policy's interval from a
-    # first score without the on-time sub-score (which it then feeds).
-    first = score(inputs, s.weights, s.grade_bands)
-    allowed = decide(policy, first.grade, s).interval_days
+    # first grading without the on-time sub-score (which it then feeds).
+    weights = normalise_weights(s.weights)
+    factors = factor_matrix(inputs)
+    base = eligibility(policy, s)
+    allowed = decide(policy, grades(factors @ weights, s.grade_bands), s, base).interval_days
     vpos, ok = a.index.find(f.visits["elevator_id"])
     rates = on_time_rates(
         ci,
-        f.companies.shape[0],
+        len(f.companies),
         allowed,
         vpos[ok],
         f.visits["gap"][ok].astype(np.int64),
@@ -272,9 +283,11 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
         as_of_day,
     )
     inputs = replace(inputs, on_time_rate=rates[ci])
-    policy = replace(policy, company_on_time_rate=rates[ci])
-    result = rescore_company(first, inputs, s.weights, s.grade_bands)
-    decision = decide(policy, result.grade, s)
+    result = rescore_company(factors, inputs, s.weights, s.grade_bands)
+    if s.guangzhou_company_rules:  # the on-time rate is one of the eligibility rules
+        policy = replace(policy, company_on_time_rate=rates[ci])
+        base = eligibility(policy, s)
+    decision = decide(policy, result.grade, s, base)
 
     serious = aligned(f.alarms, "serious_day", NO_DAY).astype(np.int64)
     last_visit = record("last_visit")
@@ -336,8 +349,8 @@ NO_KEY = NO_DAY  # "no reason key" in the stored state
 class StoredState:
     """What the previous runs wrote (storage.scores' *_STATE_COLUMNS), to compare with."""
 
-    scores: NDArray[Any]  # SCORE_STATE_COLUMNS, sorted by elevator_id
-    plans: NDArray[Any]  # PLAN_STATE_COLUMNS, sorted by elevator_id and level
+    scores: Table  # SCORE_STATE_COLUMNS, sorted by elevator_id
+    plans: Table  # PLAN_STATE_COLUMNS, sorted by elevator_id and level
     reason_sets: dict[int, list[dict[str, str]]]
 
 
@@ -395,8 +408,8 @@ def changes(
     pos = np.zeros(n, dtype=np.int64)
     pos[spos[sfound]] = np.flatnonzero(sfound)
     changed = ~found
-    if st.shape[0]:
-        prev = st[pos]
+    if len(st):
+        prev = st.take(pos)
         age_days = (at_s - prev["computed_at"]) / 86400.0
         weekday = (ids + as_of_day) % refresh_days == 0
         refresh = (age_days >= refresh_days) | (weekday & (age_days >= 0.5))
@@ -442,7 +455,7 @@ def changes(
     old_last = np.full((n, 4), NO_DAY, dtype=np.int64)
     old_due = np.zeros((n, 4), dtype=np.int64)
     old_key = np.full((n, 4), NO_KEY, dtype=np.int64)
-    if sp.shape[0]:
+    if len(sp):
         ppos, pfound = index.find(sp["elevator_id"])
         lv = sp["level"].astype(np.int64)
         ok = pfound & (lv >= 0) & (lv < 4)

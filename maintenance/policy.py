@@ -129,9 +129,18 @@ class PolicyDecision:
     reasons: Ints  # Reason bit mask per elevator
 
 
-def decide(x: PolicyInputs, grade: Ints, s: ScoreSettings) -> PolicyDecision:
-    """Eligibility and half-monthly-item interval for every elevator."""
-    mask = np.zeros(grade.shape[0], dtype=np.int64)
+@dataclass(frozen=True)
+class Eligibility:
+    """What the decision takes from the facts alone, before the grade is known."""
+
+    eligible: Bools
+    cap_days: Ints  # the cap of an eligible elevator's interval
+    reasons: Ints  # Reason bit mask: the failed conditions, STATUTORY / ELIGIBLE, IOT_NORMAL
+
+
+def eligibility(x: PolicyInputs, s: ScoreSettings) -> Eligibility:
+    """Eligibility for on-demand maintenance and the cap of the interval, per elevator."""
+    mask = np.zeros(x.online.shape[0], dtype=np.int64)
 
     def flag(cond: Bools, reason: Reason) -> None:
         mask[:] |= cond * np.int64(reason)  # (faster than a where= or astype form)
@@ -149,19 +158,27 @@ def decide(x: PolicyInputs, grade: Ints, s: ScoreSettings) -> PolicyDecision:
         flag(~on_time_ok, Reason.GZ_ON_TIME_LOW)
         flag(x.company_elevators < s.gz_min_elevators, Reason.GZ_FLEET_SMALL)
     eligible = (mask & int(INELIGIBLE)) == 0
-
-    iot_normal = x.online & (np.nan_to_num(x.online_rate, nan=0.0) >= s.iot_normal_online_rate)
-    cap = np.where(iot_normal, s.cap_days_iot, s.cap_days)
-    grade_days = np.asarray(s.grade_interval_days, dtype=np.int64)[np.clip(grade, 0, 3)]
-    capped = grade_days > cap
-    interval = np.where(eligible, np.minimum(grade_days, cap), s.statutory_interval_days)
+    # NaN >= rate is False: an unknown online rate is not "normal data exchange".
+    iot_normal = eligible & x.online & (x.online_rate >= s.iot_normal_online_rate)
     flag(~eligible, Reason.STATUTORY)
     flag(eligible, Reason.ELIGIBLE)
-    flag(eligible & iot_normal, Reason.IOT_NORMAL)
-    flag(eligible & capped, Reason.CAPPED)
-    return PolicyDecision(
-        eligible=eligible, interval_days=interval.astype(np.int64, copy=False), reasons=mask
-    )
+    flag(iot_normal, Reason.IOT_NORMAL)
+    cap = np.where(iot_normal, np.int64(s.cap_days_iot), np.int64(s.cap_days))
+    return Eligibility(eligible=eligible, cap_days=cap, reasons=mask)
+
+
+def decide(
+    x: PolicyInputs, grade: Ints, s: ScoreSettings, base: Eligibility | None = None
+) -> PolicyDecision:
+    """Eligibility and half-monthly-item interval for every elevator (``base``: the
+    :func:`eligibility` of ``x`` when already known)."""
+    e = base if base is not None else eligibility(x, s)
+    grade_days = np.asarray(s.grade_interval_days, dtype=np.int64)[np.clip(grade, 0, 3)]
+    capped = e.eligible & (grade_days > e.cap_days)
+    np.minimum(grade_days, e.cap_days, out=grade_days)
+    interval = np.where(e.eligible, grade_days, np.int64(s.statutory_interval_days))
+    reasons = e.reasons | capped * np.int64(Reason.CAPPED)
+    return PolicyDecision(eligible=e.eligible, interval_days=interval, reasons=reasons)
 
 
 def level_periods(s: ScoreSettings) -> dict[str, int]:
@@ -237,11 +254,10 @@ def on_time_rates(
     late_visit = visit_gap > limit[visit_elevator]
     since = np.where(last_visit != NO_DAY, as_of - last_visit, days_in_service)
     overdue = in_service & (since > limit)
-    judged = np.bincount(company[visit_elevator], minlength=n_companies).astype(np.float64)
-    judged += np.bincount(company, weights=overdue, minlength=n_companies)
-    late = np.bincount(company[visit_elevator], weights=late_visit, minlength=n_companies)
-    late = late.astype(np.float64)  # an empty bincount is integer
-    late += np.bincount(company, weights=overdue, minlength=n_companies)
+    visit_company = company[visit_elevator]
+    overdue_count = np.bincount(company, weights=overdue, minlength=n_companies)
+    judged = np.bincount(visit_company, minlength=n_companies) + overdue_count
+    late = np.bincount(visit_company, weights=late_visit, minlength=n_companies) + overdue_count
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(judged > 0, 1.0 - late / np.maximum(judged, 1.0), np.nan)
 

@@ -1,10 +1,9 @@
 """Set-based reads of the score inputs and bulk writes of scores and plans.
 
-The whole fleet moves as numpy structured arrays: every column is fixed-width and never
-NULL (the queries COALESCE unknowns to NaN or a sentinel), so the rows are a flat array of
-equal-sized records that numpy reads and writes without a Python loop per elevator. Reads
-come as one ``bytea`` of rows packed by the server (:func:`copy_out`), writes go by binary
-COPY (:func:`copy_in`).
+The whole fleet moves as column tables (:class:`domain.table.Table`): every column is
+fixed-width and never NULL (the queries COALESCE unknowns to NaN or a sentinel), so numpy
+reads and writes them without a Python loop per elevator. Reads come as one ``bytea`` per
+column packed by the server (:func:`copy_out`), writes go by binary COPY (:func:`copy_in`).
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ import psycopg
 from numpy.typing import NDArray
 from psycopg import sql
 from psycopg.types.json import Jsonb
+
+from domain.table import Table
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _HEADER = _SIGNATURE + struct.pack(">ii", 0, 0)
@@ -51,31 +52,44 @@ _SEND["bool"] = "boolsend"
 
 def copy_out(
     conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any], columns: Columns
-) -> NDArray[Any]:
-    """Run ``query`` and return its rows as a structured array.
+) -> Table:
+    """Run ``query`` and return its rows as a column table.
 
     Every column of ``query`` must be of the declared type and never NULL. The server
-    packs the rows into one ``bytea`` of fixed-width big-endian rows (``int4send`` etc.,
-    ``string_agg``), which numpy reads as it is: a binary COPY hands the rows over one
-    message each, and the Python loop over a million of them cost more than the query.
+    packs each column into one ``bytea`` of fixed-width big-endian values (``int4send``
+    etc., ``string_agg``), which numpy reads as it is: a binary COPY hands the rows over
+    one message each, and the Python loop over a million of them cost more than the query.
+    All the aggregates of one query read the same rows in the same order, so the columns
+    line up; a NULL (skipped by ``string_agg``) shows as a short column and is refused.
     """
     names = [sql.Identifier(f"c{i}") for i in range(len(columns))]
-    packed = sql.SQL(" || ").join(
-        sql.SQL("{}({})").format(sql.SQL(_SEND[t]), n)  # type: ignore[arg-type,unused-ignore]
+    packed = sql.SQL(", ").join(
+        sql.SQL("string_agg({}({}), ''::bytea)").format(
+            sql.SQL(_SEND[t]),  # type: ignore[arg-type,unused-ignore]
+            n,
+        )
         for n, (_, t) in zip(names, columns, strict=True)
     )
-    statement = sql.SQL("SELECT count(*), string_agg({}, ''::bytea) FROM ({}) AS q ({})").format(
+    statement = sql.SQL("SELECT count(*), {} FROM ({}) AS q ({})").format(
         packed,
         sql.SQL(query),  # type: ignore[arg-type,unused-ignore]
         sql.SQL(", ").join(names),
     )
     row = conn.execute(statement, params, binary=True).fetchone()
-    count, data = (0, None) if row is None else row
-    dtype = np.dtype([(name, PG_TYPES[t]) for name, t in columns])
-    rows = np.frombuffer(data or b"", dtype=dtype)
-    if rows.shape[0] != count:
-        raise ValueError("a column of the query has NULLs")
-    return rows.astype([(n, PG_TYPES[t].lstrip(">")) for n, t in columns])
+    count = 0 if row is None else int(row[0])
+    out: dict[str, NDArray[Any]] = {}
+    for i, (name, t) in enumerate(columns):
+        data = None if row is None else row[i + 1]
+        wire = np.frombuffer(data or b"", dtype=PG_TYPES[t])
+        if wire.shape[0] != count:
+            raise ValueError(f"column {name!r} of the query has NULLs")
+        out[name] = wire.astype(PG_TYPES[t].lstrip(">"))
+    return Table(out)
+
+
+def numpy_schema(columns: Columns) -> list[tuple[str, str]]:
+    """The native numpy types of ``columns`` (for tables built outside the database)."""
+    return [(name, PG_TYPES[t].lstrip(">")) for name, t in columns]
 
 
 def copy_in(
@@ -95,12 +109,6 @@ def copy_in(
     with conn.cursor().copy(statement) as copy:
         copy.write(_HEADER + rows.tobytes() + _TRAILER)
     return n
-
-
-def _sorted(rows: NDArray[Any], *keys: str) -> NDArray[Any]:
-    if rows.size < 2:
-        return rows
-    return rows[np.lexsort(tuple(rows[k] for k in reversed(keys)))]
 
 
 def table_exists(conn: psycopg.Connection[Any], name: str) -> bool:
@@ -165,14 +173,14 @@ _WITHOUT_CONDITION = ("'NaN'::float8, 'NaN'::float8, 'NaN'::float8", "")
 
 def read_elevators(
     conn: psycopg.Connection[Any], as_of: datetime, building_types: Sequence[str]
-) -> NDArray[Any]:
+) -> Table:
     """One row per elevator, ordered by id; the condition index when analytics has one."""
     condition, join = (
         _WITH_CONDITION if table_exists(conn, "elevator_condition") else _WITHOUT_CONDITION
     )
     query = _ELEVATORS.format(condition=condition, condition_join=join)
     params = {"as_of_date": as_of.date(), "building_types": list(building_types)}
-    return _sorted(copy_out(conn, query, params, ELEVATOR_COLUMNS), "elevator_id")
+    return copy_out(conn, query, params, ELEVATOR_COLUMNS).sorted_by("elevator_id")
 
 
 ALARM_COLUMNS: Columns = [
@@ -217,7 +225,7 @@ def read_alarm_counts(
     fault_types: Sequence[str],
     misuse_types: Sequence[str],
     serious_types: Sequence[str],
-) -> NDArray[Any]:
+) -> Table:
     """Per elevator with alarms in the last 90 days: counts by kind, offline seconds in the
     last 30 days, and the day of the newest serious fault (``NO_DAY`` when none)."""
     params = {
@@ -229,7 +237,7 @@ def read_alarm_counts(
         "serious": list(serious_types),
         "no_day": int(NO_DAY),
     }
-    return _sorted(copy_out(conn, _ALARMS, params, ALARM_COLUMNS), "elevator_id")
+    return copy_out(conn, _ALARMS, params, ALARM_COLUMNS).sorted_by("elevator_id")
 
 
 RECORD_COLUMNS: Columns = [
@@ -253,7 +261,7 @@ _RECORD_DAY_COLUMNS: Columns = [("elevator_id", "int4"), ("day", "int4"), ("rank
 
 def read_maintenance_history(
     conn: psycopg.Connection[Any], as_of: datetime, window_days: int, lookback_days: int
-) -> tuple[NDArray[Any], NDArray[Any]]:
+) -> tuple[Table, Table]:
     """From one scan of the records before ``as_of``:
 
     - per elevator with records (``RECORD_COLUMNS``, sorted by elevator id): the day each
@@ -270,7 +278,7 @@ def read_maintenance_history(
     day = rows["day"][order].astype(np.int64)
     rank = rows["rank"][order].astype(np.int64)
     ids = np.unique(elevator)
-    records = np.full(ids.shape[0], NO_DAY, dtype=[(n, "i4") for n, _ in RECORD_COLUMNS])
+    records = Table.full(numpy_schema(RECORD_COLUMNS), ids.shape[0], NO_DAY)
     records["elevator_id"] = ids
 
     def last_day(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
@@ -291,9 +299,12 @@ def read_maintenance_history(
     keep = np.append(e.size > 0, (e[1:] != e[:-1]) | (d[1:] != d[:-1]))[: e.size]  # 1 a day
     e, d = e[keep], d[keep]
     judged = np.flatnonzero((e[1:] == e[:-1]) & (d[1:] >= from_day)) + 1
-    visits = np.empty(judged.shape[0], dtype=[(n, "i4") for n, _ in VISIT_COLUMNS])
-    visits["elevator_id"] = e[judged]
-    visits["gap"] = d[judged] - d[judged - 1]
+    visits = Table(
+        {
+            "elevator_id": e[judged].astype(np.int32),
+            "gap": (d[judged] - d[judged - 1]).astype(np.int32),
+        }
+    )
     return records, visits
 
 
@@ -316,7 +327,7 @@ ORDER BY c.id
 """
 
 
-def read_company_records(conn: psycopg.Connection[Any], as_of: datetime) -> NDArray[Any]:
+def read_company_records(conn: psycopg.Connection[Any], as_of: datetime) -> Table:
     """Per company: the mean rescue arrival (minutes) over the last 365 days."""
     params = {"as_of": as_of, "t365": as_of - timedelta(days=365)}
     return copy_out(conn, _COMPANIES, params, COMPANY_COLUMNS)
@@ -364,17 +375,17 @@ FROM maintenance_plans
 """
 
 
-def read_score_state(conn: psycopg.Connection[Any]) -> NDArray[Any]:
+def read_score_state(conn: psycopg.Connection[Any]) -> Table:
     """The stored score rows (``SCORE_STATE_COLUMNS``), sorted by elevator id."""
     rows = copy_out(conn, _SCORE_STATE, {"no_key": int(NO_KEY)}, SCORE_STATE_COLUMNS)
-    return _sorted(rows, "elevator_id")
+    return rows.sorted_by("elevator_id")
 
 
-def read_plan_state(conn: psycopg.Connection[Any]) -> NDArray[Any]:
+def read_plan_state(conn: psycopg.Connection[Any]) -> Table:
     """The stored plan rows (``PLAN_STATE_COLUMNS``), sorted by elevator id and level."""
     params = {"levels": list(LEVEL_NAMES), "no_day": int(NO_DAY), "no_key": int(NO_KEY)}
     rows = copy_out(conn, _PLAN_STATE, params, PLAN_STATE_COLUMNS)
-    return _sorted(rows, "elevator_id", "level")
+    return rows.sorted_by("elevator_id", "level")
 
 
 def read_reason_sets(conn: psycopg.Connection[Any]) -> dict[int, list[dict[str, str]]]:

@@ -260,7 +260,9 @@ def test_rescore_company_equals_a_full_score() -> None:
     first = sc.score(base, [0.15, 0.2, 0.2, 0.1, 0.35], [85, 70, 55])
     changed = dataclasses.replace(base, on_time_rate=rng.uniform(0.7, 1.0, 50))
     full = sc.score(changed, [0.15, 0.2, 0.2, 0.1, 0.35], [85, 70, 55])
-    fast = sc.rescore_company(first, changed, [0.15, 0.2, 0.2, 0.1, 0.35], [85, 70, 55])
+    factors = sc.factor_matrix(base)
+    fast = sc.rescore_company(factors, changed, [0.15, 0.2, 0.2, 0.1, 0.35], [85, 70, 55])
+    np.testing.assert_array_equal(factors, sc.factor_matrix(base))  # left as it was
     assert not np.allclose(first.total, full.total)
     np.testing.assert_allclose(fast.factors, full.factors)
     np.testing.assert_allclose(fast.total, full.total)

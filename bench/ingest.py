@@ -96,64 +96,30 @@ def _publisher(
     client.loop_stop()
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        n, digit = n >> 7, n & 0x7F
-        out.append(digit | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def _raw_publish(
     mqtt_url: str, topics: list[str], n: int, m: int, window: int, rate: float, out: Connection
 ) -> None:
-    """A lean MQTT 3.1.1 QoS 1 publisher on a plain socket (pipelined, bounded window),
-    so the load generator leaves the CPU to what is measured."""
-    import socket
+    """Publish with the project's lean raw-socket QoS 1 publisher (messaging.fastpub:
+    buffered writes, bounded window), so the load generator leaves the CPU to what is
+    measured."""
+    from messaging.fastpub import FastPublisher
 
-    from messaging.client import MqttEndpoint
-
-    ep = MqttEndpoint.parse(mqtt_url)
-    sock = socket.create_connection((ep.host, ep.port))
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    cid = f"bench-raw-{uuid.uuid4().hex[:8]}".encode()
-    var = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(cid).to_bytes(2, "big") + cid
-    sock.sendall(b"\x10" + _varint(len(var)) + var)
-    assert sock.recv(4)[:2] == b"\x20\x02", "CONNACK"
-    encoded = [t.encode() for t in topics]
+    pub = FastPublisher(mqtt_url, f"bench-raw-{uuid.uuid4().hex[:8]}", window=window)
+    pub.connect()
     out.send("ready")
     out.recv()
     started = time.time()
-    sent = acked = 0
-    pending = b""
-    while acked < n:
-        chunk: list[bytes] = []
-        if rate and sent >= (time.time() - started) * rate:
-            time.sleep(0.001)  # paced: ahead of schedule
-        while sent < n and sent - acked < window and len(chunk) < 256:
-            if rate and sent >= (time.time() - started) * rate:
-                break
-            topic = encoded[sent % len(encoded)]
-            payload = _payload(sent // m, int(time.time() * 1000), 1 + sent % 20)
-            mid = sent % 65535 + 1
-            body = len(topic).to_bytes(2, "big") + topic + mid.to_bytes(2, "big") + payload
-            chunk.append(b"\x32" + _varint(len(body)) + body)
-            sent += 1
-        if chunk:
-            sock.sendall(b"".join(chunk))
-        sock.settimeout(None if sent - acked >= window or (sent >= n and acked < n) else 0.0)
-        try:
-            data = sock.recv(65536)
-        except BlockingIOError:
-            continue
-        pending += data
-        complete = len(pending) // 4  # PUBACK: 0x40 0x02 mid mid
-        acked += complete
-        pending = pending[complete * 4 :]
+    publish, clock = pub.publish, time.time
+    for i in range(n):
+        if rate and i >= (clock() - started) * rate:  # paced: ahead of schedule
+            pub.flush()
+            while i >= (clock() - started) * rate:
+                time.sleep(0.001)
+        publish(topics[i % len(topics)], _payload(i // m, int(clock() * 1000), 1 + i % 20))
+    if not pub.wait_acked(600):
+        raise SystemExit(f"only {pub.acked} of {n} messages acknowledged")
     out.send({"started": started, "finished": time.time()})
-    sock.sendall(b"\xe0\x00")
-    sock.close()
+    pub.disconnect()
 
 
 class _LatencyRecorder:

@@ -8,11 +8,13 @@ could only name one terminal (or a topic ingest would dead-letter as an unknown
 terminal); after a crash the terminals fall silent and ingest's heartbeat timeout
 marks them offline.
 
-Messages go out at QoS 1 with at most ``window`` unacknowledged publishes, counted by
-the publisher itself (a semaphore released by ``on_publish``): it blocks only when the
-window is full. paho's own ``max_inflight_messages`` is left unlimited because paho
-scans every outstanding message on each acknowledgement when it is set (O(window) per
-PUBACK). Generation runs ahead in a child process (:mod:`simulators.producer`).
+Messages go out at QoS 1 through :class:`messaging.fastpub.FastPublisher` (raw socket,
+buffered writes, PUBACKs parsed by a reader thread) with at most ``window``
+unacknowledged publishes: it blocks only when the window is full, and
+``stats.published`` counts acknowledged messages only. A lost connection is
+re-established and the unacknowledged messages resent with DUP (at-least-once); if the
+broker stays away for ``reconnect_s`` the run fails with a clear error. Generation runs
+ahead in a child process (:mod:`simulators.producer`).
 
 Pacing: a message with event time ``ts`` is published at wall time
 ``wall0 + (ts - start_ms) / speed``; when the broker or the generator cannot keep up,
@@ -33,11 +35,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import msgspec
-import paho.mqtt.client as mqtt
 
 from domain.fleet import Fleet
 from domain.telemetry import SCHEMA_VERSION, OnlineMessage, online_topic
-from messaging.client import connect, new_client
+from messaging.fastpub import FastPublisher, PublishCancelled
 from simulators.producer import Batch, BatchSource
 from simulators.scenario import ScenarioConfig
 
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PublishStats:
-    published: int = 0
+    published: int = 0  # acknowledged by the broker
     status: int = 0
     events: int = 0
     sim_ms: int = 0  # simulated time reached
@@ -90,62 +91,45 @@ class ScenarioPublisher:
         self.window = max(1, min(window, 60_000))
         self.client_id = client_id or f"simulator-{uuid.uuid4().hex[:8]}"
         self.stats = PublishStats()
-        self._slots = threading.Semaphore(self.window)
         self._stop = threading.Event()
-        self._connected = threading.Event()
         self._separate = generate_in_process
-        self._client = new_client(url, self.client_id)
-        self._client.max_inflight_messages_set(0)  # the window is ours (see module doc)
-        self._client.max_queued_messages_set(self.window + 64)  # a safety net only
-        self._client.on_connect = self._on_connect
-        self._client.on_publish = self._on_publish
-        self._url = url
-
-    def _on_connect(self, client: mqtt.Client, *args: object) -> None:
-        self._connected.set()
-
-    def _on_publish(self, client: mqtt.Client, *args: object) -> None:
-        self._slots.release()
-
-    def _publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
-        while not self._slots.acquire(timeout=0.5):
-            if self._stop.is_set():
-                return
-        info = self._client.publish(topic, payload, qos=1, retain=retain)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
-            self._slots.release()
-            log.warning("publish to %s refused: rc=%s", topic, info.rc)
+        self._client = FastPublisher(url, self.client_id, window=self.window)
+        self._acked0 = 0  # acknowledgements before the scenario's first message
 
     def _online(self, online: bool) -> None:
         ts = int(time.time() * 1000)
         payload = msgspec.json.encode(OnlineMessage(v=SCHEMA_VERSION, online=online, ts=ts))
         for e in self.fleet.elevators:
-            self._publish(online_topic(e.terminal_id, self.root), payload, retain=True)
+            self._client.publish(online_topic(e.terminal_id, self.root), payload, retain=True)
+        self._client.flush()
 
     def stop(self) -> None:
         self._stop.set()
+        self._client.cancel()
 
     def run(self, on_progress: Callable[[PublishStats], None] | None = None) -> PublishStats:
         """Publish until the scenario ends or :meth:`stop`; returns the statistics."""
         t0 = time.monotonic()
-        connect(self._client, self._url)
-        self._client.loop_start()
+        client = self._client
+        client.connect()
         try:
-            if not self._connected.wait(10):
-                raise ConnectionError(f"cannot connect to the broker as {self.client_id}")
             self._online(True)
+            client.wait_acked()
+            self._acked0 = client.acked
             source = BatchSource(self.fleet, self.cfg, self.root, process=self._separate)
             batches = source.batches()
             try:
                 self._pump(batches, on_progress, t0)
+            except PublishCancelled:
+                pass
             finally:
                 batches.close()  # stops the generator process
+            client.wait_acked()
+            self.stats.published = client.acked - self._acked0
             if not self._stop.is_set():
                 self._online(False)
-            self._drain()
         finally:
-            self._client.disconnect()
-            self._client.loop_stop()
+            client.disconnect()
         return self.stats
 
     def _pump(
@@ -158,7 +142,8 @@ class ScenarioPublisher:
         start, speed = self.cfg.start_ms, self.speed
         wall0 = 0.0
         last_report = 0.0
-        publish, mono = self._publish, time.monotonic
+        client = self._client
+        publish, flush, mono = client.publish, client.flush, time.monotonic
         try:
             for batch in batches:
                 if not wall0:
@@ -169,6 +154,7 @@ class ScenarioPublisher:
                 for ts, topic, is_status, payload in batch:
                     delay = wall0 + (ts - start) / 1000.0 / speed - mono()
                     if delay > 0.002:
+                        flush()  # what is due goes out before waiting
                         if self._stop.wait(delay):
                             return
                     elif delay < 0:
@@ -181,29 +167,20 @@ class ScenarioPublisher:
                     else:
                         st.events += 1
                     st.sim_ms = ts
+                flush()
                 if self._stop.is_set():
                     return
-                st.published = st.status + st.events
+                st.published = client.acked - self._acked0
                 now = mono()
                 if on_progress is not None and now - last_report > 0.25:
                     st.elapsed_s = now - wall0
                     on_progress(st)
                     last_report = now
         finally:
-            st.published = st.status + st.events
+            st.published = client.acked - self._acked0
             st.elapsed_s = mono() - wall0 if wall0 else 0.0
             if on_progress is not None:
                 on_progress(st)
-
-    def _drain(self, timeout_s: float = 30.0) -> None:
-        """Wait for the broker to acknowledge what is in flight."""
-        deadline = time.monotonic() + timeout_s
-        taken = 0
-        while taken < self.window and time.monotonic() < deadline:
-            if self._slots.acquire(timeout=0.1):
-                taken += 1
-        for _ in range(taken):
-            self._slots.release()
 
 
 class SimulatorRunner:

@@ -21,8 +21,8 @@ factor moves this elevator away from the city average.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,7 @@ Bools = NDArray[np.bool_]
 FACTORS: tuple[str, ...] = ("age", "company", "user_unit", "credit", "monitoring")
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 NEUTRAL = 50.0
+BLOCK = 32_768  # elevators a block of the per-elevator factor computation
 
 # Age: usage intensity by building type stretches calendar years into "effective" years:
 # wear follows trips, and public buildings run far more trips a day than homes (ratios of
@@ -128,6 +129,14 @@ class ScoreInputs:
     def __len__(self) -> int:
         return int(self.age_years.shape[0])
 
+    def rows(self, start: int, stop: int) -> ScoreInputs:
+        """The elevators ``start:stop`` (views, no copy)."""
+        part: dict[str, Any] = {}
+        for f in fields(self):
+            column = getattr(self, f.name)
+            part[f.name] = None if column is None else column[start:stop]
+        return ScoreInputs(**part)
+
     def company_inputs(self, rows: Ints | None = None) -> CompanyInputs:
         """The company factor's inputs (of the elevators at ``rows``, or all)."""
         return CompanyInputs(
@@ -187,19 +196,35 @@ def normalise_weights(weights: Sequence[float]) -> Floats:
 def blend(parts: Sequence[tuple[float, Floats]], n: int) -> Floats:
     """Weighted mean of sub-scores, skipping unknown (NaN) ones; NEUTRAL if none known."""
     num = np.zeros(n)
-    den = np.zeros(n)
+    den: Floats | None = None  # per elevator, only when some sub-score is partly unknown
     den_all = 0.0  # weight of the sub-scores known for every elevator (the usual case)
+    scratch = np.empty(n)
     for weight, sub in parts:
-        known = np.isfinite(sub)
+        np.multiply(sub, weight, out=scratch)
+        known = np.isfinite(scratch)
         if known.all():
-            num += weight * sub
             den_all += weight
         else:
-            num += weight * np.nan_to_num(sub, nan=0.0, posinf=0.0, neginf=0.0)
-            den += weight * known
+            scratch[~known] = 0.0
+            den = weight * known if den is None else den + weight * known
+        num += scratch
+    if den is None:
+        if den_all <= 0:
+            return np.full(n, NEUTRAL)
+        num /= den_all
+        return num
     den += den_all
     out = np.full(n, NEUTRAL)
     np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def decay(count: Floats, scale: float) -> Floats:
+    """``100 * exp(-max(count, 0) / scale)``: 100 at none, a third less per ``scale``."""
+    out = np.maximum(count, 0.0)
+    out *= -1.0 / scale
+    np.exp(out, out=out)
+    out *= 100.0
     return out
 
 
@@ -272,8 +297,8 @@ def user_unit_factor(x: ScoreInputs) -> Floats:
         [
             (w["management_level"], level),
             (w["safety_manager"], _percent(x.safety_manager)),
-            (w["complaints"], 100.0 * np.exp(-np.maximum(x.complaints, 0.0) / COMPLAINTS_SCALE)),
-            (w["misuse"], 100.0 * np.exp(-np.maximum(x.misuse_90d, 0.0) / MISUSE_SCALE)),
+            (w["complaints"], decay(x.complaints, COMPLAINTS_SCALE)),
+            (w["misuse"], decay(x.misuse_90d, MISUSE_SCALE)),
             (w["inspection"], _percent(x.inspection_valid)),
         ],
         n,
@@ -303,7 +328,7 @@ def event_load(x: ScoreInputs) -> Floats:
 
 def monitoring_factor(x: ScoreInputs) -> Floats:
     w = MONITORING_SUBWEIGHTS
-    events = 100.0 * np.exp(-event_load(x) / EVENT_LOAD_SCALE)
+    events = decay(event_load(x), EVENT_LOAD_SCALE)
     return blend(
         [
             (w["events"], events),
@@ -348,18 +373,25 @@ def fleet_company_factor(x: ScoreInputs) -> Floats:
 
 def factor_matrix(x: ScoreInputs) -> Floats:
     """The (n, 5) factor scores; company rates are judged against the fleet's mean. An
-    unknown factor (no input at all, e.g. no install date) is :data:`NEUTRAL`."""
-    columns = [
-        age_factor(x.age_years, x.building_type),
-        fleet_company_factor(x),
-        user_unit_factor(x),
-        credit_factor(x),
-        monitoring_factor(x),
-    ]
+    unknown factor (no input at all, e.g. no install date) is :data:`NEUTRAL`.
+
+    The per-elevator factors go through the fleet in blocks of :data:`BLOCK` elevators,
+    so that the temporary arrays of each step stay in the processor's cache."""
+    n = len(x)
     # Column-major: each factor is contiguous, so the per-factor passes are fast.
-    out: Floats = np.empty((len(x), len(FACTORS)), order="F")
-    for i, column in enumerate(columns):
-        _set_factor(out, i, column)
+    out: Floats = np.empty((n, len(FACTORS)), order="F")
+    _set_factor(out, FACTORS.index("company"), fleet_company_factor(x))
+    per_elevator = (
+        (FACTORS.index("age"), lambda p: age_factor(p.age_years, p.building_type)),
+        (FACTORS.index("user_unit"), user_unit_factor),
+        (FACTORS.index("credit"), credit_factor),
+        (FACTORS.index("monitoring"), monitoring_factor),
+    )
+    for lo in range(0, n, BLOCK):
+        part = x.rows(lo, lo + BLOCK)
+        block = out[lo : lo + BLOCK]
+        for i, factor in per_elevator:
+            _set_factor(block, i, factor(part))
     return out
 
 

@@ -348,25 +348,32 @@ def grades(total: Floats, bands: Sequence[float]) -> Ints:
     return out
 
 
-def _mean_rate(rate: Floats) -> float:
-    known = rate[np.isfinite(rate)]
-    return float(known.mean()) if known.size else float("nan")
+def _mean_rate(rate: Floats, count: Floats | None = None) -> float:
+    """The mean of the known rates, each counted ``count`` times (default once)."""
+    known = np.isfinite(rate)
+    weight = known * (1.0 if count is None else count)
+    total = float(weight.sum())
+    return float(np.where(known, rate, 0.0) @ weight) / total if total else float("nan")
 
 
 def fleet_company_factor(x: ScoreInputs) -> Floats:
     """:func:`company_factor` of every elevator, the rates judged against the fleet's mean
     (over elevators); once a company when ``x.company`` is given."""
-    fault_ref = _mean_rate(x.company_fault_rate)
-    entrapment_ref = _mean_rate(x.company_entrapment_rate)
     if x.company is None or len(x) == 0:
+        fault_ref = _mean_rate(x.company_fault_rate)
+        entrapment_ref = _mean_rate(x.company_entrapment_rate)
         return company_factor(x.company_inputs(), fault_ref, entrapment_ref)
-    k = int(x.company.max()) + 1
-    first = np.full(k, len(x), dtype=np.int64)
-    np.minimum.at(first, x.company, np.arange(len(x)))
-    present = first < len(x)
-    rows = first[present]  # one elevator of each company with elevators
+    count = np.bincount(x.company).astype(np.float64)  # elevators of each company
+    present = count > 0
+    # One elevator of each company with elevators (its last), in company order.
+    last = np.zeros(count.shape[0], dtype=np.int64)
+    last[x.company] = np.arange(len(x))
+    rows = last[present]
+    companies = x.company_inputs(rows)
+    fault_ref = _mean_rate(companies.company_fault_rate, count[present])
+    entrapment_ref = _mean_rate(companies.company_entrapment_rate, count[present])
+    per_company = company_factor(companies, fault_ref, entrapment_ref)
     compact = np.cumsum(present) - 1  # company -> position among rows
-    per_company = company_factor(x.company_inputs(rows), fault_ref, entrapment_ref)
     out: Floats = per_company[compact[x.company]]
     return out
 
@@ -406,14 +413,11 @@ def score(x: ScoreInputs, weights: Sequence[float], bands: Sequence[float]) -> S
     return scored(factor_matrix(x), normalise_weights(weights), bands)
 
 
-def rescore_company(
-    factors: Floats, x: ScoreInputs, weights: Sequence[float], bands: Sequence[float]
-) -> ScoreResult:
-    """:func:`score` of ``x`` when ``factors`` (:func:`factor_matrix`) are those of inputs
-    that differ from ``x`` only in the company factor's inputs: the others are reused."""
-    out = factors.copy(order="F")
-    _set_factor(out, FACTORS.index("company"), fleet_company_factor(x))
-    return scored(out, normalise_weights(weights), bands)
+def set_company_factor(factors: Floats, x: ScoreInputs) -> None:
+    """Put the company factor of ``x`` into ``factors`` (:func:`factor_matrix`), in place:
+    for inputs that differ from those of ``factors`` only in the company factor's inputs,
+    ``factors`` is then :func:`factor_matrix` of ``x``."""
+    _set_factor(factors, FACTORS.index("company"), fleet_company_factor(x))
 
 
 def scored(factors: Floats, w: Floats, bands: Sequence[float]) -> ScoreResult:

@@ -17,7 +17,8 @@ from analytics.score import (
     factor_matrix,
     grades,
     normalise_weights,
-    rescore_company,
+    scored,
+    set_company_factor,
 )
 from domain.alarms import AlarmType
 from domain.table import Table
@@ -127,7 +128,7 @@ class _Aligner:
 
     def __init__(self, index: IdIndex) -> None:
         self.index = index
-        self._found: dict[int, tuple[Ints | None, NDArray[np.bool_], Table]] = {}
+        self._found: dict[int, tuple[Ints | None, NDArray[np.bool_] | None, Table]] = {}
 
     def __call__(self, rows: Table, field: str, default: float) -> NDArray[Any]:
         ids = self.index.ids
@@ -137,15 +138,15 @@ class _Aligner:
         if hit is None or hit[2] is not rows:
             rid = rows["elevator_id"]
             if rid.shape[0] == ids.shape[0] and np.array_equal(rid, ids):
-                hit = (None, np.ones(0, dtype=bool), rows)
+                hit = (None, None, rows)
             else:
                 pos, ok = self.index.find(rid)
-                hit = (pos[ok], ok, rows)
+                hit = (pos, None, rows) if ok.all() else (pos[ok], ok, rows)
             self._found[id(rows)] = hit
         if hit[0] is None:
             return rows[field]
         out = np.full(ids.shape[0], default, dtype=rows[field].dtype)
-        out[hit[0]] = rows[field][hit[1]]
+        out[hit[0]] = rows[field] if hit[1] is None else rows[field][hit[1]]
         return out
 
 
@@ -271,19 +272,23 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
     base = eligibility(policy, s)
     allowed = decide(policy, grades(factors @ weights, s.grade_bands), s, base).interval_days
     vpos, ok = a.index.find(f.visits["elevator_id"])
+    gap = f.visits["gap"]
+    if not ok.all():  # visits of elevators no longer in the fleet
+        vpos, gap = vpos[ok], gap[ok]
     rates = on_time_rates(
         ci,
         len(f.companies),
         allowed,
-        vpos[ok],
-        f.visits["gap"][ok].astype(np.int64),
+        vpos,
+        gap,
         record("half_monthly"),
         policy.in_service,
         inputs.age_years * 365.25,
         as_of_day,
     )
     inputs = replace(inputs, on_time_rate=rates[ci])
-    result = rescore_company(factors, inputs, s.weights, s.grade_bands)
+    set_company_factor(factors, inputs)
+    result = scored(factors, weights, s.grade_bands)
     if s.guangzhou_company_rules:  # the on-time rate is one of the eligibility rules
         policy = replace(policy, company_on_time_rate=rates[ci])
         base = eligibility(policy, s)

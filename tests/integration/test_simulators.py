@@ -80,7 +80,8 @@ def test_publish_run_reaches_a_subscriber(mqtt_url: str, topic_root: str) -> Non
         pub = ScenarioPublisher(mqtt_url, fleet, cfg, speed=300.0, topic_root=topic_root)
         stats = pub.run()
         deadline = time.monotonic() + 20
-        while len(got) < len(expected) and time.monotonic() < deadline:
+        offline = {e.terminal_id: False for e in fleet.elevators}
+        while (len(got) < len(expected) or online != offline) and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         sub.disconnect()

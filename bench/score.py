@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.score import score
 from maintenance.config import ScoreSettings
+from maintenance.facts import assemble
 from maintenance.jobs import read_facts, recompute
-from maintenance.plans import assemble, score_fleet
+from maintenance.plans import score_fleet
 from maintenance.policy import to_day
 from simulators.fleet import generate_fleet
 from simulators.risk import simulate_fault_history

@@ -41,7 +41,8 @@ from domain.alarms import AlarmType
 from domain.fleet import Fleet
 from domain.table import Table
 from maintenance.config import ScoreSettings
-from maintenance.plans import FAULT_TYPES, FleetFacts, assemble, score_fleet
+from maintenance.facts import FAULT_TYPES, FleetFacts, assemble
+from maintenance.plans import score_fleet
 from maintenance.policy import NO_DAY, SERIOUS_TYPES, to_day
 from simulators.demand import DAY_MS
 from simulators.fleet import generate_fleet

@@ -34,6 +34,12 @@ class ScoreSettings(BaseModel):
     quarterly_days: int = Field(90, ge=1)
     half_yearly_days: int = Field(182, ge=1)
     yearly_days: int = Field(365, ge=1)
+    # Company on-time rate (docs/maintenance.md, company factor): the maintenance visits
+    # of the last on_time_window_days are judged, each against the visit before it (looked
+    # for this far back); a visit up to on_time_grace_days after its interval is on time.
+    on_time_window_days: int = Field(180, ge=1)
+    on_time_lookback_days: int = Field(365, ge=0)
+    on_time_grace_days: int = Field(3, ge=0)
     work_order_horizon_days: int = Field(7, ge=0)  # open work orders this far ahead
     job_interval_s: float = Field(86400.0, gt=0)  # the score job runs daily
 

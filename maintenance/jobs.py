@@ -20,20 +20,9 @@ from psycopg import sql
 from analytics.score import BUILDING_TYPES, GRADES
 from domain.table import Table
 from maintenance.config import ScoreSettings
-from maintenance.plans import (
-    FAULT_TYPES,
-    MISUSE_TYPES,
-    FleetFacts,
-    StoredState,
-    changes,
-    score_fleet,
-)
-from maintenance.policy import (
-    ON_TIME_LOOKBACK_DAYS,
-    ON_TIME_WINDOW_DAYS,
-    SERIOUS_TYPES,
-    to_day,
-)
+from maintenance.facts import FAULT_TYPES, MISUSE_TYPES, FleetFacts
+from maintenance.plans import StoredState, changes, score_fleet
+from maintenance.policy import SERIOUS_TYPES, to_day
 from storage.maintenance import refresh_work_orders, update_overdue_alarms
 from storage.scores import (
     RECORD_COLUMNS,
@@ -74,11 +63,12 @@ class RecomputeReport:
 def read_facts(
     conn: psycopg.Connection[Any],
     as_of: datetime,
+    settings: ScoreSettings | None = None,
     history: tuple[Table, Table] | None = None,
 ) -> FleetFacts:
     """The score inputs of the whole fleet, in four set-based queries (three when the
     maintenance ``history`` was read already, e.g. on another connection)."""
-    records, visits = history or read_history(conn, as_of)
+    records, visits = history or read_history(conn, as_of, settings or ScoreSettings())
     return FleetFacts(
         elevators=read_elevators(conn, as_of, [b.value for b in BUILDING_TYPES]),
         alarms=read_alarm_counts(
@@ -94,9 +84,13 @@ def read_facts(
     )
 
 
-def read_history(conn: psycopg.Connection[Any], as_of: datetime) -> tuple[Table, Table]:
+def read_history(
+    conn: psycopg.Connection[Any], as_of: datetime, settings: ScoreSettings
+) -> tuple[Table, Table]:
     """Last-done days per elevator and the judged visits (storage.scores)."""
-    return read_maintenance_history(conn, as_of, ON_TIME_WINDOW_DAYS, ON_TIME_LOOKBACK_DAYS)
+    return read_maintenance_history(
+        conn, as_of, settings.on_time_window_days, settings.on_time_lookback_days
+    )
 
 
 def read_stored(conn: psycopg.Connection[Any]) -> StoredState:
@@ -133,7 +127,7 @@ def _recompute(
         if conn.autocommit:  # a consistent snapshot across the reads
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         conn.execute("SET LOCAL work_mem = '64MB'")  # hash aggregates and sorts in memory
-        facts, stored, t_facts, t_stored = _read_all(conn, at)
+        facts, stored, t_facts, t_stored = _read_all(conn, at, settings)
     t1 = time.perf_counter()
     day = to_day(at.astimezone(UTC).date())
     fleet = score_fleet(facts, settings, day)
@@ -176,7 +170,7 @@ def _recompute(
 
 
 def _read_all(
-    conn: psycopg.Connection[Any], at: datetime
+    conn: psycopg.Connection[Any], at: datetime, settings: ScoreSettings
 ) -> tuple[FleetFacts, StoredState, float, float]:
     """The facts and the stored state, read on two connections at once (the server and
     the client each have work for a core): a second connection imports this
@@ -197,7 +191,7 @@ def _read_all(
             other.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
             other.execute("SET LOCAL work_mem = '64MB'")
             stored = read_stored(other)
-            history = read_history(other, at)
+            history = read_history(other, at, settings)
         return stored, history, time.perf_counter() - t
 
     with ThreadPoolExecutor(1, thread_name_prefix="score-read") as pool:
@@ -206,14 +200,14 @@ def _read_all(
             Table.zeros(numpy_schema(RECORD_COLUMNS)),
             Table.zeros(numpy_schema(VISIT_COLUMNS)),
         )
-        current = read_facts(conn, at, history=empty)  # all but the history
+        current = read_facts(conn, at, settings, history=empty)  # all but the history
         t_main = time.perf_counter() - t0
         try:
             stored, history, t_other = future.result()
         except psycopg.OperationalError as exc:
             log.warning("score job: second read connection failed (%s); reading serially", exc)
             t = time.perf_counter()
-            stored, history = read_stored(conn), read_history(conn, at)
+            stored, history = read_stored(conn), read_history(conn, at, settings)
             t_other = time.perf_counter() - t
     facts = replace(current, records=history[0], visits=history[1])
     return facts, stored, t_main, t_other

@@ -1,11 +1,12 @@
-"""From fleet facts (structured arrays as :mod:`storage.scores` reads them) to scores,
-policy decisions and plan due dates, for the whole fleet at once. No I/O here: the score
-job and the back-test feed the same arrays through the same code.
+"""From fleet facts (:mod:`maintenance.facts`) to scores, policy decisions and plan due
+dates for the whole fleet at once, and from those to the rows that changed since the
+previous run. No I/O here: the score job and the back-test feed the same tables through
+the same code.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,13 +21,12 @@ from analytics.score import (
     scored,
     set_company_factor,
 )
-from domain.alarms import AlarmType
 from domain.table import Table
 from maintenance.config import ScoreSettings
+from maintenance.facts import FleetFacts, IdIndex, assemble_facts, column
 from maintenance.policy import (
     NO_DAY,
     PolicyDecision,
-    PolicyInputs,
     Reason,
     decide,
     due_days,
@@ -39,38 +39,7 @@ from maintenance.policy import (
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
-# Door blocking / holding shows as repeated door cycles at one floor: misuse, not a fault.
-MISUSE_TYPES: frozenset[AlarmType] = frozenset({AlarmType.REPEATED_DOOR_CYCLES})
-# Alarms that are not faults of the elevator itself.
-NOT_FAULTS: frozenset[AlarmType] = frozenset(
-    {
-        AlarmType.ENTRAPMENT,  # counted on its own
-        AlarmType.ALARM_BUTTON,
-        AlarmType.POWER_CUT,
-        AlarmType.TERMINAL_OFFLINE,
-        AlarmType.ANOMALY,
-        AlarmType.MAINTENANCE_OVERDUE,
-        *MISUSE_TYPES,
-    }
-)
-FAULT_TYPES: frozenset[AlarmType] = frozenset(AlarmType) - NOT_FAULTS
-
-MONTH_S = 30 * 86400.0
 FIXED_LEVEL_KEYS = {"quarterly": -1, "half_yearly": -2, "yearly": -3}
-
-
-@dataclass(frozen=True)
-class FleetFacts:
-    """Column tables with the columns of storage.scores' *_COLUMNS."""
-
-    elevators: Table  # ELEVATOR_COLUMNS, sorted by elevator_id
-    alarms: Table  # ALARM_COLUMNS, sorted by elevator_id (only those with alarms)
-    records: Table  # RECORD_COLUMNS, sorted by elevator_id (only those with records)
-    companies: Table  # COMPANY_COLUMNS, sorted by company_id
-    # VISIT_COLUMNS, sorted by elevator_id: judged maintenance visits with their gaps
-    visits: Table = field(
-        default_factory=lambda: Table.zeros([("elevator_id", "i4"), ("gap", "i4")])
-    )
 
 
 @dataclass(frozen=True)
@@ -87,178 +56,9 @@ class FleetScore:
     index: IdIndex | None = None  # positions of elevator ids (built on demand when None)
 
 
-class IdIndex:
-    """Positions of elevator ids in the fleet's sorted id array. Ids are dense (1..N) in
-    practice: then a lookup table replaces the binary search; sparse ids fall back to
-    ``searchsorted``."""
-
-    def __init__(self, ids: NDArray[Any]) -> None:
-        self.ids = ids
-        n = ids.shape[0]
-        self._table: Ints | None = None
-        if n and ids[0] >= 0 and ids[-1] <= 2 * n + 1024:
-            table = np.full(int(ids[-1]) + 1, -1, dtype=np.int64)
-            table[ids] = np.arange(n, dtype=np.int64)
-            self._table = table
-
-    def find(self, query: NDArray[Any]) -> tuple[Ints, NDArray[np.bool_]]:
-        """Positions of ``query`` (clipped into range) and whether each id is there."""
-        ids = self.ids
-        if ids.shape[0] == 0:
-            return np.zeros(query.shape[0], dtype=np.int64), np.zeros(query.shape[0], dtype=bool)
-        table = self._table
-        if table is not None:
-            inside = (query >= 0) & (query < table.shape[0])
-            if inside.all():
-                pos = table[query]
-            else:
-                pos = np.full(query.shape[0], -1, dtype=np.int64)
-                pos[inside] = table[query[inside]]
-            ok = pos >= 0
-            np.maximum(pos, 0, out=pos)
-            return pos, ok
-        pos = np.minimum(np.searchsorted(ids, query), ids.shape[0] - 1).astype(np.int64)
-        return pos, ids[pos] == query
-
-
-class _Aligner:
-    """Places per-elevator fact rows (sorted by elevator id, a subset of the fleet) at the
-    fleet's positions; each rows array is looked up once. Rows of exactly the fleet's ids
-    (the usual case for the records) are taken as they are."""
-
-    def __init__(self, index: IdIndex) -> None:
-        self.index = index
-        self._found: dict[int, tuple[Ints | None, NDArray[np.bool_] | None, Table]] = {}
-
-    def __call__(self, rows: Table, field: str, default: float) -> NDArray[Any]:
-        ids = self.index.ids
-        if not len(rows):
-            return np.full(ids.shape[0], default)
-        hit = self._found.get(id(rows))
-        if hit is None or hit[2] is not rows:
-            rid = rows["elevator_id"]
-            if rid.shape[0] == ids.shape[0] and np.array_equal(rid, ids):
-                hit = (None, None, rows)
-            else:
-                pos, ok = self.index.find(rid)
-                hit = (pos, None, rows) if ok.all() else (pos[ok], ok, rows)
-            self._found[id(rows)] = hit
-        if hit[0] is None:
-            return rows[field]
-        out = np.full(ids.shape[0], default, dtype=rows[field].dtype)
-        out[hit[0]] = rows[field] if hit[1] is None else rows[field][hit[1]]
-        return out
-
-
-@dataclass(frozen=True)
-class _Assembled:
-    inputs: ScoreInputs
-    policy: PolicyInputs
-    company_elevators: Ints
-    index: IdIndex
-    aligned: _Aligner
-    company: Ints  # each elevator's position in the company facts
-
-
-def _col(rows: Table, name: str, dtype: Any) -> NDArray[Any]:
-    """A column as ``dtype``, copied only when the type differs."""
-    return rows[name].astype(dtype, copy=False)
-
-
-def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
-    """Score and policy inputs per elevator, and each elevator's company size. The
-    company on-time rate is left unknown (NaN): :func:`score_fleet` fills it in."""
-    a = _assemble(f)
-    return a.inputs, a.policy, a.company_elevators
-
-
-def _assemble(f: FleetFacts) -> _Assembled:
-    e = f.elevators
-    ids = e["elevator_id"]
-    n = len(e)
-    index = IdIndex(ids)
-    aligned = _Aligner(index)
-
-    def alarm(field: str) -> Floats:
-        return aligned(f.alarms, field, 0.0).astype(np.float64, copy=False)
-
-    company_ids = f.companies["company_id"]
-    ci, known = IdIndex(company_ids).find(e["company_id"])
-    if n and not known.all():
-        raise ValueError("an elevator refers to a company missing from the company facts")
-    n_companies = len(f.companies)
-    fleet_size = np.bincount(ci, minlength=n_companies).astype(np.float64)
-    faults_90d, entrapments_90d = alarm("faults_90d"), alarm("entrapments_90d")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fault_rate = np.bincount(ci, weights=faults_90d, minlength=n_companies) / fleet_size
-        entrapment_rate = (
-            np.bincount(ci, weights=entrapments_90d, minlength=n_companies) / fleet_size
-        )
-        staff = np.zeros(n_companies)
-        staff[ci] = e["certified_staff"]
-        per_tech = np.where(staff > 0, fleet_size / np.maximum(staff, 1), np.inf)
-        on_time = np.full(n_companies, np.nan)
-
-    # Anomalies: the condition table's counts when analytics has them, else anomaly alarms.
-    def anomalies(field: str) -> Floats:
-        stored = _col(e, field, np.float64)
-        finite = np.isfinite(stored)
-        if finite.all():
-            return stored
-        return np.where(finite, stored, alarm(field))
-
-    online_rate = np.where(
-        e["has_status"], np.clip(1.0 - alarm("offline_s_30d") / MONTH_S, 0.0, 1.0), 0.0
-    )
-    inspection_valid = _col(e, "inspection_valid", bool)
-    credit_grade = _col(e, "credit_grade", np.int64)
-    company_elevators = fleet_size.astype(np.int64)[ci]
-    company_on_time = on_time[ci]
-    inputs = ScoreInputs(
-        age_years=_col(e, "age_years", np.float64),
-        building_type=_col(e, "building_type", np.int64),
-        tech_level=_col(e, "tech_level", np.float64),
-        elevators_per_technician=per_tech[ci],
-        company_fault_rate=fault_rate[ci],
-        company_entrapment_rate=entrapment_rate[ci],
-        on_time_rate=company_on_time,
-        mean_arrival_min=_col(f.companies, "mean_arrival_min", np.float64)[ci],
-        management_level=_col(e, "management_level", np.float64),
-        safety_manager=_col(e, "safety_manager", bool),
-        complaints=_col(e, "complaints", np.float64),
-        misuse_90d=alarm("misuse_90d"),
-        inspection_valid=inspection_valid,
-        credit_grade=credit_grade,
-        credit_score=_col(e, "credit_score", np.float64),
-        faults_30d=alarm("faults_30d"),
-        faults_90d=faults_90d,
-        entrapments_30d=alarm("entrapments_30d"),
-        entrapments_90d=entrapments_90d,
-        anomalies_30d=anomalies("anomalies_30d"),
-        anomalies_90d=anomalies("anomalies_90d"),
-        condition_index=_col(e, "condition_index", np.float64),
-        online_rate=online_rate,
-        company=ci,  # the company inputs above are per company
-    )
-    policy = PolicyInputs(
-        online=_col(e, "online", bool),
-        online_rate=online_rate,
-        insurance_valid=_col(e, "insurance_valid", bool),
-        inspection_valid=inspection_valid,
-        in_service=_col(e, "in_service", bool),
-        company_licensed=_col(e, "licensed", bool),
-        company_credit_grade=credit_grade,
-        user_unit_known=e["user_unit_id"] >= 0,
-        company_paperless=_col(e, "paperless", bool),
-        company_on_time_rate=company_on_time,
-        company_elevators=company_elevators,
-    )
-    return _Assembled(inputs, policy, company_elevators, index, aligned, ci)
-
-
 def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
     """Score, decide and date the plans of every elevator."""
-    a = _assemble(f)
+    a = assemble_facts(f)
     inputs, policy, aligned, ci = a.inputs, a.policy, a.aligned, a.company
     ids = a.index.ids.astype(np.int64)
 
@@ -285,6 +85,7 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
         policy.in_service,
         inputs.age_years * 365.25,
         as_of_day,
+        s.on_time_grace_days,
     )
     inputs = replace(inputs, on_time_rate=rates[ci])
     set_company_factor(factors, inputs)
@@ -312,7 +113,7 @@ def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
         due[level] = np.where(last[level] != NO_DAY, last[level] + period, as_of_day)
     return FleetScore(
         elevator_id=ids,
-        company_id=_col(f.elevators, "company_id", np.int64),
+        company_id=column(f.elevators, "company_id", np.int64),
         inputs=inputs,
         result=result,
         decision=decision,

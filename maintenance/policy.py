@@ -222,10 +222,8 @@ def due_days(
 
 # The company on-time rate (docs/maintenance.md, company factor): judged from the
 # maintenance records against each elevator's allowed interval, never from the score job's
-# own work orders, so a rerun at the same instant sees the same rate.
-ON_TIME_WINDOW_DAYS = 180  # visits of the last 180 days are judged
-ON_TIME_LOOKBACK_DAYS = 365  # how far back the visit before a judged one is looked for
-ON_TIME_GRACE_DAYS = 3  # a visit up to 3 days after its interval still counts on time
+# own work orders, so a rerun at the same instant sees the same rate. The window, the
+# look-back and the grace days are ScoreSettings.on_time_*.
 
 
 def on_time_rates(
@@ -238,7 +236,7 @@ def on_time_rates(
     in_service: Bools,
     days_in_service: Floats,
     as_of: int,
-    grace: int = ON_TIME_GRACE_DAYS,
+    grace: int,
 ) -> Floats:
     """Per company: the share of its maintenance visits made within the allowed interval.
 

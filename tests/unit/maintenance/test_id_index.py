@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from maintenance.plans import IdIndex
+from maintenance.facts import IdIndex
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from maintenance.policy import NO_DAY, ON_TIME_GRACE_DAYS, on_time_rates
+from maintenance.config import ScoreSettings
+from maintenance.policy import NO_DAY, on_time_rates
 
 AS_OF = 20_000
+GRACE = ScoreSettings().on_time_grace_days
 
 
 def rates(
@@ -31,6 +33,7 @@ def rates(
         np.asarray(kw.get("in_service", [True] * n), dtype=bool),
         np.asarray(kw.get("days_in_service", [3650.0] * n), dtype=np.float64),
         AS_OF,
+        GRACE,
     )
     return [float(x) for x in out]
 
@@ -38,8 +41,8 @@ def rates(
 @pytest.mark.parametrize(
     ("gap", "late"),
     [
-        (15 + ON_TIME_GRACE_DAYS, False),  # the interval plus the grace: on time
-        (15 + ON_TIME_GRACE_DAYS + 1, True),  # one day more: late
+        (15 + GRACE, False),  # the interval plus the grace: on time
+        (15 + GRACE + 1, True),  # one day more: late
     ],
 )
 def test_visit_gap_against_the_allowed_interval(gap: int, late: bool) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from api.security import hash_password
-from storage.users import create_user
+from storage.users import Scope, create_user
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,7 @@ def seed_demo_users(conn: psycopg.Connection[Any], password: str | None = None) 
     with conn.transaction():
         for user in wanted:
             pw = password or secrets.token_urlsafe(9)
-            create_user(
-                conn,
-                user.username,
-                hash_password(pw),
-                user.role,
-                user.company_id,
-                user.rescuer_id,
-                replace=True,
-            )
+            scope = Scope(user.role, user.company_id, user.rescuer_id)
+            create_user(conn, user.username, hash_password(pw), scope, replace=True)
             created.append(DemoUser(user.username, user.role, pw, user.company_id, user.rescuer_id))
     return created

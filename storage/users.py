@@ -80,63 +80,50 @@ def key_record(row: Any) -> ApiKeyRecord:
     return ApiKeyRecord(int(row[0]), str(row[1]), str(row[2]), row[3], row[4], bool(row[5]))
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whom an account or API key acts as: a role, and the company or rescuer it is tied to
+    (checked on creation: :func:`check_scope`)."""
+
+    role: str
+    company_id: int | None = None
+    rescuer_id: int | None = None
+
+    def __post_init__(self) -> None:
+        check_scope(self.role, self.company_id, self.rescuer_id)
+
+
+def _one(row: Any) -> Any:
+    if row is None:
+        raise StorageError("INSERT … RETURNING returned no row")
+    return row
+
+
 def create_user(
-    conn: psycopg.Connection[Any],
-    username: str,
-    password_hash: str,
-    role: str,
-    company_id: int | None = None,
-    rescuer_id: int | None = None,
+    conn: psycopg.Connection[Any], username: str, password_hash: str, scope: Scope,
     replace: bool = False,
-) -> Account:
-    check_scope(role, company_id, rescuer_id)
-    row = conn.execute(
-        _UPSERT_USER if replace else _INSERT_USER,
-        (username, password_hash, role, company_id, rescuer_id),
-    ).fetchone()
-    assert row is not None
-    return account(row)
+) -> Account:  # fmt: skip
+    """A new user (``replace``: or the existing one of that name, updated and reactivated)."""
+    params = (username, password_hash, scope.role, scope.company_id, scope.rescuer_id)
+    return account(_one(conn.execute(_UPSERT_USER if replace else _INSERT_USER, params).fetchone()))
 
 
 def create_api_key(
-    conn: psycopg.Connection[Any],
-    name: str,
-    key_hash: str,
-    role: str,
-    company_id: int | None = None,
-    rescuer_id: int | None = None,
+    conn: psycopg.Connection[Any], name: str, key_hash: str, scope: Scope
 ) -> ApiKeyRecord:
-    check_scope(role, company_id, rescuer_id)
-    row = conn.execute(_INSERT_KEY, (name, key_hash, role, company_id, rescuer_id)).fetchone()
-    assert row is not None
-    return key_record(row)
+    params = (name, key_hash, scope.role, scope.company_id, scope.rescuer_id)
+    return key_record(_one(conn.execute(_INSERT_KEY, params).fetchone()))
 
 
 async def acreate_user(
-    conn: psycopg.AsyncConnection[Any],
-    username: str,
-    password_hash: str,
-    role: str,
-    company_id: int | None = None,
-    rescuer_id: int | None = None,
+    conn: psycopg.AsyncConnection[Any], username: str, password_hash: str, scope: Scope
 ) -> Account:
-    check_scope(role, company_id, rescuer_id)
-    cur = await conn.execute(_INSERT_USER, (username, password_hash, role, company_id, rescuer_id))
-    row = await cur.fetchone()
-    assert row is not None
-    return account(row)
+    params = (username, password_hash, scope.role, scope.company_id, scope.rescuer_id)
+    return account(_one(await (await conn.execute(_INSERT_USER, params)).fetchone()))
 
 
 async def acreate_api_key(
-    conn: psycopg.AsyncConnection[Any],
-    name: str,
-    key_hash: str,
-    role: str,
-    company_id: int | None = None,
-    rescuer_id: int | None = None,
+    conn: psycopg.AsyncConnection[Any], name: str, key_hash: str, scope: Scope
 ) -> ApiKeyRecord:
-    check_scope(role, company_id, rescuer_id)
-    cur = await conn.execute(_INSERT_KEY, (name, key_hash, role, company_id, rescuer_id))
-    row = await cur.fetchone()
-    assert row is not None
-    return key_record(row)
+    params = (name, key_hash, scope.role, scope.company_id, scope.rescuer_id)
+    return key_record(_one(await (await conn.execute(_INSERT_KEY, params)).fetchone()))

@@ -14,6 +14,7 @@ from storage.users import (
     LIST_KEYS,
     LIST_USERS,
     InvalidAccount,
+    Scope,
     account,
     acreate_api_key,
     acreate_user,
@@ -82,13 +83,9 @@ async def list_users(db: Db, _: Admin, paging: Paging) -> Page[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 async def create_user(db: Db, _: Admin, body: UserIn) -> UserOut:
     try:
+        scope = Scope(body.role.value, body.company_id, body.rescuer_id)
         created = await acreate_user(
-            db,
-            body.username,
-            hash_password(body.password.get_secret_value()),
-            body.role.value,
-            body.company_id,
-            body.rescuer_id,
+            db, body.username, hash_password(body.password.get_secret_value()), scope
         )
     except InvalidAccount as exc:
         raise _invalid(exc) from None
@@ -124,9 +121,8 @@ async def list_api_keys(db: Db, _: Admin, paging: Paging) -> Page[ApiKeyOut]:
 async def create_api_key(db: Db, _: Admin, body: ApiKeyIn) -> NewApiKey:
     key = new_api_key()
     try:
-        record = await acreate_api_key(
-            db, body.name, hash_api_key(key), body.role.value, body.company_id, body.rescuer_id
-        )
+        scope = Scope(body.role.value, body.company_id, body.rescuer_id)
+        record = await acreate_api_key(db, body.name, hash_api_key(key), scope)
     except InvalidAccount as exc:
         raise _invalid(exc) from None
     return NewApiKey(**vars(record), key=key)

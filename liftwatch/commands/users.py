@@ -10,7 +10,7 @@ from rich.console import Console
 
 from api.security import Role, hash_api_key, hash_password, new_api_key
 from liftwatch.settings import load_settings
-from storage.users import InvalidAccount, create_api_key, create_user
+from storage.users import InvalidAccount, Scope, create_api_key, create_user
 
 console = Console(stderr=True)
 users_app = typer.Typer(help="Users and API keys.", no_args_is_help=True)
@@ -42,9 +42,8 @@ def create_cmd(
     settings = load_settings()
     with psycopg.connect(settings.require_database_url(), autocommit=True) as conn:
         try:
-            user = create_user(
-                conn, username, hash_password(password), _role(role), company_id, rescuer_id
-            )
+            scope = Scope(_role(role), company_id, rescuer_id)
+            user = create_user(conn, username, hash_password(password), scope)
         except InvalidAccount as exc:
             raise typer.BadParameter(str(exc)) from None
         except psycopg.errors.UniqueViolation:
@@ -69,7 +68,7 @@ def api_key_cmd(
     with psycopg.connect(settings.require_database_url(), autocommit=True) as conn:
         try:
             record = create_api_key(
-                conn, name, hash_api_key(key), _role(role), company_id, rescuer_id
+                conn, name, hash_api_key(key), Scope(_role(role), company_id, rescuer_id)
             )
         except InvalidAccount as exc:
             raise typer.BadParameter(str(exc)) from None

@@ -19,7 +19,7 @@ from api.app import AppConfig, create_app
 from api.config import ApiSettings
 from api.security import Principal, Role, create_token, hash_password
 from domain.districts import DISTRICTS
-from storage.users import create_user
+from storage.users import Scope, create_user
 
 PASSWORD = "correct-horse-battery"
 JWT_SECRET = "test-secret-" + "x" * 40
@@ -79,7 +79,7 @@ def seed_fleet(url: str, per_district: int = 6) -> SeededFleet:
                 districts[eid] = d.name
         hashed = hash_password(PASSWORD)  # one hash for all: argon2 is slow on purpose
         for username, (role, company_id, rescuer_id) in USERS.items():
-            create_user(conn, username, hashed, role, company_id, rescuer_id)
+            create_user(conn, username, hashed, Scope(role, company_id, rescuer_id))
     return SeededFleet(elevators, districts)
 
 

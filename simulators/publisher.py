@@ -111,19 +111,28 @@ class ScenarioPublisher:
         """Publish until the scenario ends or :meth:`stop`; returns the statistics."""
         t0 = time.monotonic()
         client = self._client
-        client.connect()
+        realtime = self.speed if self.speed <= 1.0 else None  # the clock is the wall clock
+        source = BatchSource(
+            self.fleet, self.cfg, self.root, process=self._separate, realtime_speed=realtime
+        )
+        source.start()  # the generator sets up while we connect
+        try:
+            client.connect()
+        except BaseException:
+            source.close()
+            raise
         try:
             self._online(True)
             client.wait_acked()
             self._acked0 = client.acked
-            source = BatchSource(self.fleet, self.cfg, self.root, process=self._separate)
             batches = source.batches()
             try:
                 self._pump(batches, on_progress, t0)
             except PublishCancelled:
                 pass
             finally:
-                batches.close()  # stops the generator process
+                batches.close()
+                source.close()  # stops the generator process
             client.wait_acked()
             self.stats.published = client.acked - self._acked0
             if not self._stop.is_set():

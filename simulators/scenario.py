@@ -13,7 +13,7 @@ each elevator draws from ``default_rng([seed, elevator.id])``.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -45,6 +45,7 @@ HEIGHT_M = {
     BuildingType.HOSPITAL: 4.2, BuildingType.METRO: 6.0,
 }  # fmt: skip
 EVAL_MAX_S = 600.0
+DUE_GROUP = 100  # real-time catch-up: elevators simulated between releases of due messages
 DAY_S = 86_400.0
 
 
@@ -265,12 +266,21 @@ def _piece_messages(idx: int, run: ElevatorRun) -> list[Message]:
     return out
 
 
-def message_batches(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[list[Message]]:
+def message_batches(
+    fleet: Fleet, cfg: ScenarioConfig, due_ms: Callable[[], int] | None = None
+) -> Iterator[list[Message]]:
     """All elevators' messages in (time, elevator, seq) order, a window at a time.
 
     Every elevator is simulated window by window; after each window the messages older
     than every live elevator's horizon (where its next piece starts) are final and go
     out sorted. A short ``cfg.window_s`` gives the first messages sooner.
+
+    ``due_ms`` (real-time publishing) returns the simulated time already due: while
+    the generator is behind it (at the start, when every elevator's first window is
+    set up), the messages generated so far that are already due go out every
+    ``DUE_GROUP`` elevators instead of after the whole window. Each terminal's messages
+    stay in order; only late messages of different terminals may interleave out of
+    time order. Without ``due_ms`` the output is fully deterministic.
     """
     companies, units = _lookups(fleet)
     gens = [
@@ -285,10 +295,20 @@ def message_batches(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[list[Message]
     step = max(1, round(cfg.window_s * 1000))
     target = cfg.start_ms
     pending: list[Message] = []
+    released = cfg.start_ms  # everything before this has been yielded
     while live:
         target += step
         still: list[int] = []
-        for i in live:
+        for n_done, i in enumerate(live):
+            if due_ms is not None and n_done % DUE_GROUP == DUE_GROUP - 1 and pending:
+                due = due_ms()
+                if due > released:  # behind schedule: what is due goes out now
+                    pending.sort()
+                    k = bisect.bisect_left(pending, (due,))
+                    if k:
+                        yield pending[:k]
+                        pending = pending[k:]
+                    released = due
             done = False
             while horizon[i] < target:
                 piece = next(gens[i], None)
@@ -306,6 +326,8 @@ def message_batches(fleet: Fleet, cfg: ScenarioConfig) -> Iterator[list[Message]
         if k:
             yield pending[:k]
             pending = pending[k:]
+        if frontier is not None:
+            released = max(released, frontier)
 
 
 def timed_message_stream(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
-import psycopg
 import pytest
 
 from api.security import Principal, Role, create_token
 from tests.fixtures.api_server import api_client
-from tests.integration.test_dispatch_support import reset, seed
+from tests.fixtures.dispatch import reset
 
 pytestmark = pytest.mark.integration
 
@@ -18,11 +17,8 @@ SECRET = "x" * 40
 
 
 @pytest.fixture(scope="module")
-def url(make_database: Callable[[], str]) -> str:
-    url = make_database()
-    with psycopg.connect(url, autocommit=True) as conn:
-        seed(conn)
-    return url
+def url(dispatch_seeded_url: str) -> str:
+    return dispatch_seeded_url
 
 
 @pytest.fixture(scope="module")

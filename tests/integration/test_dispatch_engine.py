@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,33 +14,22 @@ from maintenance.config import DispatchSettings
 from maintenance.rescue.engine import HotlineCall
 from maintenance.rescue.errors import InvalidCall, InvalidTransition, OfferClosed, RescuerBusy
 from storage.alarms import raise_alarm
-from tests.integration.test_dispatch_support import (
+from tests.fixtures.dispatch import (
     NOON,
     FakeClock,
     Recorder,
     case_state,
     engine,
     offers,
-    reset,
-    seed,
     steps,
 )
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def seeded_url(make_database: Callable[[], str]) -> str:
-    url = make_database()
-    with psycopg.connect(url, autocommit=True) as conn:
-        seed(conn)
-    return url
-
-
 @pytest.fixture()
-def db(seeded_url: str) -> str:
-    reset(seeded_url)
-    return seeded_url
+def db(dispatch_db: str) -> str:
+    return dispatch_db  # the seeded fleet, its rescue tables reset (tests/fixtures/dispatch.py)
 
 
 def _alarm(url: str, elevator_id: int = 1, kind: AlarmType = AlarmType.ENTRAPMENT) -> int:

@@ -6,7 +6,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,23 +18,13 @@ from maintenance.notifications import SIGNATURE_HEADER, deliver_due, verify
 from maintenance.rescue.service import DispatchService
 from messaging.client import Publisher, connect, new_client
 from storage.alarms import raise_alarm
-from tests.integration.test_dispatch_support import reset, seed
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def seeded_url(make_database: Callable[[], str]) -> str:
-    url = make_database()
-    with psycopg.connect(url, autocommit=True) as conn:
-        seed(conn)
-    return url
-
-
 @pytest.fixture()
-def db(seeded_url: str) -> str:
-    reset(seeded_url)
-    return seeded_url
+def db(dispatch_db: str) -> str:
+    return dispatch_db  # the seeded fleet, its rescue tables reset (tests/fixtures/dispatch.py)
 
 
 def _first_offer(url: str, alarm_id: int, timeout: float = 10) -> list[int]:
@@ -109,7 +98,7 @@ def test_webhooks_are_signed_retried_and_logged(db: str) -> None:
             " VALUES (1, 'http://example.invalid/hook', %s)",
             (secret,),
         )
-        from tests.integration.test_dispatch_support import FakeClock, engine
+        from tests.fixtures.dispatch import FakeClock, engine
 
         clock = FakeClock(datetime.now(UTC))
         eng = engine(db, clock)

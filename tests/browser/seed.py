@@ -3,9 +3,6 @@ tests. Plain INSERTs, so the tests do not depend on the simulator's generator.""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -13,13 +10,13 @@ from typing import Any
 
 import httpx
 import psycopg
-import uvicorn
 
-from api.app import AppConfig, create_app
+from api.app import AppConfig
 from api.config import ApiSettings
 from api.security import Principal, Role, create_token, hash_password
 from domain.districts import DISTRICTS
 from storage.users import Scope, create_user
+from tests.fixtures.api_server import ApiServer
 
 PASSWORD = "correct-horse-battery"
 JWT_SECRET = "test-secret-" + "x" * 40
@@ -109,43 +106,15 @@ def insert_telemetry(conn: psycopg.Connection[Any], elevator_id: int, n: int = 3
         )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ApiServer:
-    """A real uvicorn server in a thread, on a free port of 127.0.0.1."""
-
-    def __init__(self, database_url: str, api: ApiSettings | None = None) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        config = AppConfig(
-            database_url=database_url,
-            mqtt_url=None,
-            jwt_secret=JWT_SECRET,
-            api=api or ApiSettings(sse_keepalive_s=1.0),
-        )
-        self._server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(config), host="127.0.0.1", port=self.port, log_config=None, lifespan="on"
-            )
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> ApiServer:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("API server did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
+def api_server(database_url: str, api: ApiSettings | None = None) -> ApiServer:
+    """The API on a free port, with the test secret (enter it to start it)."""
+    config = AppConfig(
+        database_url=database_url,
+        mqtt_url=None,
+        jwt_secret=JWT_SECRET,
+        api=api or ApiSettings(sse_keepalive_s=1.0),
+    )
+    return ApiServer(config)
 
 
 def token(base_url: str, username: str) -> str:
@@ -164,5 +133,5 @@ def login_token(base_url: str, username: str) -> str:
 
 
 def served(database_url: str) -> Iterator[ApiServer]:
-    with ApiServer(database_url) as server:
+    with api_server(database_url) as server:
         yield server

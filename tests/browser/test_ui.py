@@ -17,12 +17,13 @@ from domain.alarms import AlarmType
 from storage.alarms import raise_alarm
 from tests.browser.seed import (
     PASSWORD,
-    ApiServer,
     SeededFleet,
+    api_server,
     insert_status,
     insert_telemetry,
     seed_fleet,
 )
+from tests.fixtures.api_server import ApiServer
 from tests.fixtures.services import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -52,7 +53,7 @@ def ui(make_database: Callable[[], str]) -> Iterator[tuple[ApiServer, SeededFlee
         for eid in fleet.elevators:
             insert_status(conn, eid)
         insert_telemetry(conn, 1)
-    with ApiServer(url) as server:
+    with api_server(url) as server:
         yield server, fleet, url
 
 

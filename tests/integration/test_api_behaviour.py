@@ -18,7 +18,7 @@ from openapi_spec_validator import validate
 
 from domain.alarms import AlarmType
 from storage.alarms import raise_alarm
-from tests.browser.seed import ApiServer, SeededFleet, seed_fleet, token
+from tests.browser.seed import SeededFleet, api_server, seed_fleet, token
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ class Env:
 def env(make_database: Callable[[], str]) -> Iterator[Env]:
     url = make_database()
     fleet = seed_fleet(url, per_district=3)
-    with ApiServer(url) as server:
+    with api_server(url) as server:
         tokens = {r: token(server.base_url, r) for r in ("admin", "supervisor", "desk", "company1")}
         yield Env(server.base_url, url, fleet, tokens)
 

@@ -15,8 +15,8 @@ import pytest
 from domain.alarms import AlarmType
 from storage.alarms import raise_alarm
 from tests.browser.seed import (
-    ApiServer,
     SeededFleet,
+    api_server,
     insert_telemetry,
     login_token,
     seed_fleet,
@@ -76,7 +76,7 @@ def world(make_database: Callable[[], str]) -> Iterator[World]:
         )
         insert_telemetry(conn, c1, n=5)
         insert_telemetry(conn, c2, n=5)
-    with ApiServer(url) as server:
+    with api_server(url) as server:
         tokens = {r: token(server.base_url, r) for r in ROLES[1:]}
         tokens["admin"] = login_token(server.base_url, "admin")  # through the real login
         yield World(server.base_url, url, fleet, tokens, a1, a2, cases[0], cases[1])

@@ -21,7 +21,7 @@ from api.seed import seed_demo_users
 from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from liftwatch import embedded
-from liftwatch.commands.analytics import ConditionJob
+from liftwatch.condition import ConditionJob
 from liftwatch.rescuers import LiveRescuers
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app

@@ -1,26 +1,24 @@
-"""`liftwatch analyze <csv>` (anomalous segments of any timestamped channels) and the
-fleet condition-index job (:class:`ConditionJob`, :func:`compute_fleet_condition`)."""
+"""`liftwatch analyze <csv>` (anomalous segments of any timestamped channels) and
+`liftwatch db condition` (the fleet's condition index now: :mod:`liftwatch.condition`)."""
 
 from __future__ import annotations
 
 import csv
 import logging
 import math
-import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
-import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from analytics.anomaly import ChannelReport, analyze_series, condition_indices
-from storage.condition import load_daily_channels, write_conditions
+if TYPE_CHECKING:
+    from analytics.anomaly import ChannelReport
 
 log = logging.getLogger(__name__)
 TIME_NAMES = ("ts", "timestamp", "time", "datetime", "date", "ts_ms", "t")
@@ -147,6 +145,8 @@ def analyze_cmd(
     except CsvError as e:
         err.print(f"[red]error:[/] {e}")
         raise typer.Exit(2) from None
+    from analytics.anomaly import analyze_series  # scipy: imported when used
+
     reports = analyze_series(ts, channels, threshold, max(1, min_points))
     if as_json:
         typer.echo(msgspec.json.encode(_as_json(reports)).decode())
@@ -168,72 +168,9 @@ def analyze_cmd(
     Console().print(trends)
 
 
-# ---- fleet condition index --------------------------------------------------------------
-
-
-def compute_fleet_condition(database_url: str, today: date | None = None) -> int:
-    """Compute every elevator's condition index from recent telemetry and write
-    ``elevator_condition``; returns the number of elevators written. The 3+2 score job
-    may call this before scoring."""
-    day = today or datetime.now(UTC).date()
-    with psycopg.connect(database_url) as conn:
-        daily = load_daily_channels(conn, day)
-        n = daily.elevator_ids.size
-        if n == 0:
-            return 0
-        if not daily.channels:
-            index = np.full(n, 100.0)
-            a30 = a90 = np.zeros(n, np.int64)
-            details: list[dict[str, Any]] = [{"channels": {}, "note": "no analog data"}] * n
-        else:
-            res = condition_indices(daily.channels)
-            index, a30, a90 = res.index, res.anomalies_30d, res.anomalies_90d
-            names = list(res.channel_scores)
-            mat = np.vstack([res.channel_scores[k] for k in names]).T.round(3).tolist()
-            details = [{"channels": dict(zip(names, row, strict=True))} for row in mat]
-        written = write_conditions(
-            conn, daily.elevator_ids, index, a30, a90, details, datetime.now(UTC)
-        )
-        conn.commit()
-    return written
-
-
-class ConditionJob:
-    """Recomputes the fleet's condition indices every ``interval_s`` (demo runner)."""
-
-    name = "condition"
-
-    def __init__(self, database_url: str, interval_s: float = 3600.0) -> None:
-        self.database_url = database_url
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.runs = 0
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="condition-job", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                compute_fleet_condition(self.database_url)
-                self.runs += 1
-            except Exception:
-                log.exception("condition index job failed")
-            if self._stop.wait(self.interval_s):
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-
-
 def condition_cmd() -> None:
     """Compute the fleet's condition indices now (writes elevator_condition)."""
+    from liftwatch.condition import compute_fleet_condition
     from liftwatch.settings import load_settings
 
     n = compute_fleet_condition(load_settings().require_database_url())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from liftwatch.serve import run_app
-from liftwatch.services import build_app
 from liftwatch.settings import load_settings
 
 
@@ -14,6 +12,9 @@ def api_cmd(
     port: int | None = typer.Option(None, help="Port (default from settings)."),
 ) -> None:
     """Serve the API and web UI (needs LIFTWATCH_DATABASE_URL, LIFTWATCH_API__JWT_SECRET)."""
+    from liftwatch.serve import run_app
+    from liftwatch.services import build_app
+
     settings = load_settings()
     run_app(
         build_app(settings),

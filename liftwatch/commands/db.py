@@ -7,14 +7,14 @@ import typer
 from rich.console import Console
 
 from liftwatch.settings import load_settings
-from storage.migrate import migrate
-from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
 
 console = Console(stderr=True)
 
 
 def migrate_cmd() -> None:
     """Apply pending migrations (idempotent: a second run changes nothing)."""
+    from storage.migrate import migrate
+
     settings = load_settings()
     report = migrate(settings.require_database_url(), settings.timescale)
     for name in report.applied:
@@ -27,6 +27,8 @@ def migrate_cmd() -> None:
 
 def maintain_cmd() -> None:
     """Create upcoming telemetry partitions, drop expired ones, refresh daily statistics."""
+    from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
+
     settings = load_settings()
     with psycopg.connect(settings.require_database_url(), autocommit=True) as conn:
         created = ensure_partitions(conn)

@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 
 from liftwatch.settings import load_settings
-from maintenance.jobs import recompute
 
 console = Console(stderr=True)
 
@@ -21,6 +20,8 @@ def score_cmd(
     as_of: str = typer.Option("", help="score as of this ISO time (UTC); default now"),
 ) -> None:
     """Recompute every elevator's score, maintenance plan, work orders and overdue alarms."""
+    from maintenance.jobs import recompute
+
     settings = load_settings()
     at = datetime.now(UTC)
     if as_of:

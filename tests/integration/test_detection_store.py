@@ -16,7 +16,7 @@ from domain.codes import CarStatus, Direction, DoorState, ServiceMode
 from domain.telemetry import StatusMessage
 from ingest.batch import Batch
 from ingest.detect_stage import DetectStage
-from liftwatch.commands.analytics import compute_fleet_condition
+from liftwatch.condition import compute_fleet_condition
 from simulators.fleet import generate_fleet
 from storage.alarms import add_suppression, raise_alarm
 from storage.fleet import save_fleet

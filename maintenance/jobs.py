@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from analytics.score import BUILDING_TYPES, GRADES
+from domain.localtime import city_date
 from domain.table import Table
 from maintenance.config import ScoreSettings
 from maintenance.facts import FAULT_TYPES, MISUSE_TYPES, FleetFacts
@@ -129,7 +130,7 @@ def _recompute(
         conn.execute("SET LOCAL work_mem = '64MB'")  # hash aggregates and sorts in memory
         facts, stored, t_facts, t_stored = _read_all(conn, at, settings)
     t1 = time.perf_counter()
-    day = to_day(at.astimezone(UTC).date())
+    day = to_day(city_date(at))
     fleet = score_fleet(facts, settings, day)
     t2 = time.perf_counter()
     todo = changes(fleet, stored, settings, at.timestamp(), day)
@@ -137,9 +138,7 @@ def _recompute(
     with conn.transaction():
         scores, plans = write_scores_and_plans(conn, at, todo.scores, todo.plans, todo.reasons)
         t4 = time.perf_counter()
-        opened = refresh_work_orders(
-            conn, at.astimezone(UTC).date(), settings.work_order_horizon_days
-        )
+        opened = refresh_work_orders(conn, city_date(at), settings.work_order_horizon_days)
         t5 = time.perf_counter()
         overdue = update_overdue_alarms(conn, at)
     t6 = time.perf_counter()

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from domain.alarms import AlarmType
+from domain.localtime import CITY_TZ_NAME, city_date
 from storage.alarms import raise_alarms, resolve_alarm, resolve_alarms
 
 LEVELS = ("half_monthly", "quarterly", "half_yearly", "yearly")
@@ -90,7 +91,7 @@ def update_overdue_alarms(conn: psycopg.Connection[Any], as_of: datetime) -> Ove
     """Raise MAINTENANCE_OVERDUE for elevators with a plan past due and none active; resolve
     the active ones whose elevator is no longer overdue. Set-based: one query each for the
     overdue elevators and the active alarms, one statement each to raise and to resolve."""
-    today = as_of.date()
+    today = city_date(as_of)
     overdue = conn.execute(
         """SELECT elevator_id, array_agg(level ORDER BY level), min(next_due)
            FROM maintenance_plans WHERE next_due < %s GROUP BY elevator_id""",
@@ -182,15 +183,21 @@ def complete_work_order(
         )
         conn.execute(
             """UPDATE maintenance_plans
-               SET last_done = (%s AT TIME ZONE 'UTC')::date,
-                   next_due = (%s AT TIME ZONE 'UTC')::date + interval_days,
-                   updated_at = %s
-               WHERE elevator_id = %s AND level = ANY(%s)""",
-            (ended_at, ended_at, now, elevator_id, covered),
+               SET last_done = (%(ended)s AT TIME ZONE %(tz)s)::date,
+                   next_due = (%(ended)s AT TIME ZONE %(tz)s)::date + interval_days,
+                   updated_at = %(now)s
+               WHERE elevator_id = %(elevator)s AND level = ANY(%(levels)s)""",
+            {
+                "ended": ended_at,
+                "tz": CITY_TZ_NAME,
+                "now": now,
+                "elevator": elevator_id,
+                "levels": covered,
+            },
         )
         still = conn.execute(
             "SELECT 1 FROM maintenance_plans WHERE elevator_id = %s AND next_due < %s LIMIT 1",
-            (elevator_id, now.date()),
+            (elevator_id, city_date(now)),
         ).fetchone()
         if still is None:
             resolve_alarm(conn, elevator_id, AlarmType.MAINTENANCE_OVERDUE, now)

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import psycopg
 
 from domain.alarms import AlarmType
+from domain.localtime import city_today
 
 RESCUE_ALARMS = (AlarmType.ENTRAPMENT.value, AlarmType.ALARM_BUTTON.value)
 # Alarm types that are not a fault of the elevator itself.
@@ -112,6 +113,7 @@ async def load_flags(
         "offline": AlarmType.TERMINAL_OFFLINE.value,
         "grades": high_risk_grades,
         "only": only,
+        "today": city_today(),
     }
     active = "state IN ('open', 'acknowledged', 'in_progress')"
 
@@ -141,6 +143,6 @@ async def load_flags(
     if await table_exists(conn, "maintenance_plans"):
         due = await ids(
             "SELECT elevator_id FROM maintenance_plans"  # noqa: S608
-            f" WHERE next_due <= current_date{scope}"
+            f" WHERE next_due <= %(today)s{scope}"
         )
     return StatusFlags(entrapment, fault, offline, high_risk, due)

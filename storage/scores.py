@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from domain.localtime import CITY_TZ_NAME, city_date
 from domain.table import Table
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
@@ -179,7 +180,7 @@ def read_elevators(
         _WITH_CONDITION if table_exists(conn, "elevator_condition") else _WITHOUT_CONDITION
     )
     query = _ELEVATORS.format(condition=condition, condition_join=join)
-    params = {"as_of_date": as_of.date(), "building_types": list(building_types)}
+    params = {"as_of_date": city_date(as_of), "building_types": list(building_types)}
     return copy_out(conn, query, params, ELEVATOR_COLUMNS).sorted_by("elevator_id")
 
 
@@ -210,7 +211,7 @@ SELECT elevator_id,
            - GREATEST(opened_at, %(t30)s))) FILTER (WHERE type = 'terminal_offline'
              AND COALESCE(resolved_at, closed_at, %(as_of)s) > %(t30)s), 0)::float8,
        COALESCE((max(opened_at) FILTER (WHERE type = ANY(%(serious)s) AND opened_at >= %(t90)s)
-                 AT TIME ZONE 'UTC')::date - DATE '1970-01-01', %(no_day)s)
+                 AT TIME ZONE %(tz)s)::date - DATE '1970-01-01', %(no_day)s)
 FROM alarms
 WHERE opened_at < %(as_of)s AND state <> 'false_alarm'
   AND (opened_at >= %(t90)s
@@ -236,6 +237,7 @@ def read_alarm_counts(
         "misuse": list(misuse_types),
         "serious": list(serious_types),
         "no_day": int(NO_DAY),
+        "tz": CITY_TZ_NAME,
     }
     return copy_out(conn, _ALARMS, params, ALARM_COLUMNS).sorted_by("elevator_id")
 
@@ -252,7 +254,7 @@ RECORD_COLUMNS: Columns = [
 # Every record before ``as_of``: (elevator, day, level rank); the last-done days and the
 # judged visits are derived in numpy from this one scan of the records.
 _RECORD_DAYS = """
-SELECT elevator_id, (ended_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
+SELECT elevator_id, (ended_at AT TIME ZONE %(tz)s)::date - DATE '1970-01-01',
        COALESCE(array_position(%(levels)s::text[], level) - 1, -1)::int2
 FROM maintenance_records WHERE ended_at < %(as_of)s
 """
@@ -271,7 +273,7 @@ def read_maintenance_history(
       last ``window_days`` days that have a previous visit within ``lookback_days`` days
       before the window, with their gap in days (``VISIT_COLUMNS``, by elevator id).
     """
-    params = {"as_of": as_of, "levels": list(LEVEL_NAMES)}
+    params = {"as_of": as_of, "levels": list(LEVEL_NAMES), "tz": CITY_TZ_NAME}
     rows = copy_out(conn, _RECORD_DAYS, params, _RECORD_DAY_COLUMNS)
     order = np.lexsort((rows["day"], rows["elevator_id"]))
     elevator = rows["elevator_id"][order].astype(np.int64)
@@ -293,7 +295,7 @@ def read_maintenance_history(
         records[level] = last_day(rank >= k)
     records["last_visit"] = last_day(np.ones(day.shape[0], dtype=bool))
 
-    from_day = (as_of.astimezone(UTC).date() - date(1970, 1, 1)).days - window_days
+    from_day = (city_date(as_of) - date(1970, 1, 1)).days - window_days
     planned = (rank >= 0) & (day >= from_day - lookback_days)
     e, d = elevator[planned], day[planned]
     keep = np.append(e.size > 0, (e[1:] != e[:-1]) | (d[1:] != d[:-1]))[: e.size]  # 1 a day

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from api.deps import Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
+from domain.localtime import CITY_TZ_NAME, city_today
 from storage.map_index import NOT_FAULTS, table_exists
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
@@ -93,7 +94,7 @@ async def indicators(
     scope = company_scope(principal)
     plans = await table_exists(db, "maintenance_plans")
     overdue_cte = (
-        "SELECT DISTINCT elevator_id FROM maintenance_plans WHERE next_due < current_date"
+        "SELECT DISTINCT elevator_id FROM maintenance_plans WHERE next_due < %(today)s"
         if plans
         else "SELECT NULL::integer AS elevator_id WHERE false"
     )
@@ -113,14 +114,14 @@ async def indicators(
             SELECT elevator_id, count(*) AS records,
                    count(*) FILTER (WHERE due_date IS NOT NULL) AS with_due,
                    count(*) FILTER (WHERE due_date IS NOT NULL
-                                    AND ended_at::date <= due_date) AS on_time
+                                    AND (ended_at AT TIME ZONE %(tz)s)::date <= due_date) AS on_time
             FROM maintenance_records
             WHERE ended_at >= now() - make_interval(days => %(days)s)
             GROUP BY elevator_id),
         o AS ({overdue_cte})
         SELECT {{key}}, {{name}}, count(*), COALESCE(sum(f.faults), 0),
                COALESCE(sum(f.entrapments), 0),
-               count(*) FILTER (WHERE e.insurance_expiry >= current_date),
+               count(*) FILTER (WHERE e.insurance_expiry >= %(today)s),
                COALESCE(sum(m.records), 0), COALESCE(sum(m.with_due), 0),
                COALESCE(sum(m.on_time), 0), {overdue_col}
         FROM e JOIN maintenance_companies c ON c.id = e.company_id
@@ -134,6 +135,8 @@ async def indicators(
         "days": days,
         "limit": paging.limit + 1,
         "offset": paging.offset,
+        "today": city_today(),
+        "tz": CITY_TZ_NAME,
     }
     grouped = sql.format(
         key=key,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from api.deps import Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
+from domain.localtime import city_today
 from storage.maintenance import (
     InvalidRecord,
     WorkOrderClosed,
@@ -212,7 +213,7 @@ async def maintenance_plan(
 ) -> MaintenancePlan:
     """Next due date per item level, with reasons, and the recent work orders."""
     await _visible(db, principal, elevator_id)
-    today = datetime.now(UTC).date()
+    today = city_today()
     plans = [
         Plan(**{**p, "overdue": p["next_due"] < today}) for p in await fetch_plans(db, elevator_id)
     ]

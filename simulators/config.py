@@ -13,4 +13,4 @@ class SimulatorSettings(BaseModel):
     # Periodic status interval (simulated s) of accelerated runs (speed >= 10) unless given:
     # 60 s is one status a second per elevator at speed 60; on-change samples all go out.
     accelerated_status_interval_s: float = Field(60.0, gt=0)
-    inflight_window: int = Field(1_000, ge=1, le=60_000)  # paho acks slow down past ~1k
+    inflight_window: int = Field(1_000, ge=1, le=60_000)  # unacknowledged QoS 1 publishes

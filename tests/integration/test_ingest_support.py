@@ -19,6 +19,7 @@ import msgspec
 import psycopg
 
 from messaging.client import MqttEndpoint
+from messaging.mqttwire import connect_packet, publish_packet, topic_header
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,35 +58,20 @@ def scalar(db_url: str, sql: str, params: tuple[Any, ...] = ()) -> Any:
     return None if row is None else row[0]
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        n, digit = n >> 7, n & 0x7F
-        out.append(digit | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 class RawPublisher:
     """MQTT 3.1.1 QoS 1 publishes on a plain socket with a bounded window (fast and cheap
-    enough to share two cores with the broker, the database and ingest)."""
+    enough to share two cores with the broker, the database and ingest). Unlike
+    :class:`messaging.fastpub.FastPublisher` it never reconnects: a test sees the broker's
+    refusal or disconnection as it is."""
 
     def __init__(self, url: str, client_id: str = "", username: str | None = None) -> None:
         ep = MqttEndpoint.parse(url)
         self.sock = socket.create_connection((ep.host, ep.port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        cid = (client_id or f"test-pub-{uuid.uuid4().hex[:8]}").encode()
-        flags = 0x02
-        tail = len(cid).to_bytes(2, "big") + cid
-        user = username or ep.username
-        if user:
-            flags |= 0x80
-            tail += len(user.encode()).to_bytes(2, "big") + user.encode()
-            if ep.password:
-                flags |= 0x40
-                tail += len(ep.password.encode()).to_bytes(2, "big") + ep.password.encode()
-        var = b"\x00\x04MQTT\x04" + bytes([flags]) + b"\x00\x3c" + tail
-        self.sock.sendall(b"\x10" + _varint(len(var)) + var)
+        user = username or ep.username or None
+        cid = client_id or f"test-pub-{uuid.uuid4().hex[:8]}"
+        password = (ep.password or None) if user else None
+        self.sock.sendall(connect_packet(cid, keepalive=60, username=user, password=password))
         ack = self.sock.recv(4)
         if ack[:2] != b"\x20\x02" or ack[3] != 0:
             raise ConnectionError(f"CONNACK refused: {ack!r}")
@@ -105,9 +91,7 @@ class RawPublisher:
                     break
                 topic, payload = messages[sent]
                 self.mid = self.mid % 65535 + 1
-                t = topic.encode()
-                body = len(t).to_bytes(2, "big") + t + self.mid.to_bytes(2, "big") + payload
-                chunk.append(b"\x32" + _varint(len(body)) + body)
+                chunk.append(publish_packet(topic_header(topic), payload, self.mid))
                 sent += 1
             if chunk:
                 sock.sendall(b"".join(chunk))
@@ -124,10 +108,8 @@ class RawPublisher:
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
         self.mid = self.mid % 65535 + 1
-        t = topic.encode()
-        body = len(t).to_bytes(2, "big") + t + self.mid.to_bytes(2, "big") + payload
         self.sock.settimeout(5.0)
-        self.sock.sendall((b"\x33" if retain else b"\x32") + _varint(len(body)) + body)
+        self.sock.sendall(publish_packet(topic_header(topic), payload, self.mid, retain=retain))
         assert self.sock.recv(4)[:1] == b"\x40"
 
     def close(self) -> None:

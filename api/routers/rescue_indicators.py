@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel
 
 from api.deps import Db, company_scope, require_roles
 from api.security import Principal, Role
-from maintenance.rescue.indicators import QUERIES, GroupBy, indicator_row
+from maintenance.rescue.indicators import QUERIES, GroupBy, Indicator, indicator_row
 
 router = APIRouter(prefix="/api/v1/rescue", tags=["rescue"])
 
 
-class RescueIndicator(BaseModel):
-    group: str
-    cases: int
-    arrived: int
-    mean_arrival_min: float | None
-    mean_on_site_min: float | None
-    share_30min: float | None
-    share_decided_5min: float | None
-    insurance_flags: int
-    fire_service: int
-
-
-@router.get("/indicators", response_model=list[RescueIndicator])
+@router.get("/indicators", response_model=list[Indicator])
 async def rescue_indicators(
     request: Request,
     db: Db,
@@ -39,7 +25,7 @@ async def rescue_indicators(
     since: Annotated[datetime | None, Query(description="reported at or after")] = None,
     until: Annotated[datetime | None, Query(description="reported before")] = None,
     company: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-) -> list[RescueIndicator]:
+) -> list[Indicator]:
     """Mean arrival and on-site times, share within 30 min, share decided within 5 min."""
     scope = company_scope(principal)
     if scope is not None and company not in (None, scope):
@@ -57,4 +43,4 @@ async def rescue_indicators(
             "deadline_s": float(settings.decision_deadline_s),
         },
     )
-    return [RescueIndicator(**asdict(indicator_row(r))) for r in await cur.fetchall()]
+    return [indicator_row(r) for r in await cur.fetchall()]

@@ -4,6 +4,7 @@ close, mark false). An action not allowed from the alarm's state answers 409."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
@@ -182,37 +183,30 @@ async def _act(
 Note = Annotated[ActionRequest | None, Body()]
 
 
-@router.post("/{alarm_id}/acknowledge", response_model=AlarmWithHistory)
-async def acknowledge(
-    db: Db, principal: Operator, alarm_id: AlarmId, body: Note = None
+class Step(StrEnum):
+    """The life-cycle steps as URL segments."""
+
+    ACKNOWLEDGE = "acknowledge"
+    START = "start"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    FALSE_ALARM = "false-alarm"
+
+
+_STEP_ACTION = {
+    Step.ACKNOWLEDGE: AlarmAction.ACKNOWLEDGE,
+    Step.START: AlarmAction.START,
+    Step.RESOLVE: AlarmAction.RESOLVE,
+    Step.CLOSE: AlarmAction.CLOSE,
+    Step.FALSE_ALARM: AlarmAction.MARK_FALSE,
+}
+
+
+@router.post("/{alarm_id}/{step}", response_model=AlarmWithHistory)
+async def act(
+    db: Db, principal: Operator, alarm_id: AlarmId, step: Step, body: Note = None
 ) -> AlarmWithHistory:
-    return await _act(db, principal, alarm_id, AlarmAction.ACKNOWLEDGE, body)
-
-
-@router.post("/{alarm_id}/start", response_model=AlarmWithHistory)
-async def start_work(
-    db: Db, principal: Operator, alarm_id: AlarmId, body: Note = None
-) -> AlarmWithHistory:
-    """Work on the alarm is in progress."""
-    return await _act(db, principal, alarm_id, AlarmAction.START, body)
-
-
-@router.post("/{alarm_id}/resolve", response_model=AlarmWithHistory)
-async def resolve(
-    db: Db, principal: Operator, alarm_id: AlarmId, body: Note = None
-) -> AlarmWithHistory:
-    return await _act(db, principal, alarm_id, AlarmAction.RESOLVE, body)
-
-
-@router.post("/{alarm_id}/close", response_model=AlarmWithHistory)
-async def close(
-    db: Db, principal: Operator, alarm_id: AlarmId, body: Note = None
-) -> AlarmWithHistory:
-    return await _act(db, principal, alarm_id, AlarmAction.CLOSE, body)
-
-
-@router.post("/{alarm_id}/false-alarm", response_model=AlarmWithHistory)
-async def mark_false(
-    db: Db, principal: Operator, alarm_id: AlarmId, body: Note = None
-) -> AlarmWithHistory:
-    return await _act(db, principal, alarm_id, AlarmAction.MARK_FALSE, body)
+    """Move the alarm on: acknowledge it, start work on it (in progress), resolve it, close
+    it, or mark it a false alarm. A step its state does not allow answers 409 with the
+    allowed ones."""
+    return await _act(db, principal, alarm_id, _STEP_ACTION[step], body)

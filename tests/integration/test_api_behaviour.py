@@ -58,6 +58,7 @@ def test_alarm_lifecycle_and_conflicts(env: Env) -> None:
         assert r.status_code == 200 and r.json()["state"] == "acknowledged"
         assert r.json()["acknowledged_at"] is not None
         assert c.post(f"/api/v1/alarms/{alarm}/acknowledge").status_code == 409
+        assert c.post(f"/api/v1/alarms/{alarm}/explode").status_code == 422  # no such step
         assert c.post(f"/api/v1/alarms/{alarm}/start").json()["state"] == "in_progress"
         assert c.post(f"/api/v1/alarms/{alarm}/resolve").json()["state"] == "resolved"
         done = c.post(f"/api/v1/alarms/{alarm}/close").json()
@@ -251,8 +252,14 @@ def test_openapi_document_is_valid(env: Env) -> None:
     doc = httpx.get(env.base + "/openapi.json").json()
     validate(doc)
     paths = doc["paths"]
-    for path in ("/api/v1/map", "/api/v1/events", "/api/v1/alarms/{alarm_id}/acknowledge"):
+    for path in ("/api/v1/map", "/api/v1/events", "/api/v1/alarms/{alarm_id}/{step}"):
         assert path in paths
+    step = next(
+        p for p in paths["/api/v1/alarms/{alarm_id}/{step}"]["post"]["parameters"]
+        if p["name"] == "step"
+    )  # fmt: skip
+    steps = doc["components"]["schemas"][step["schema"]["$ref"].rsplit("/", 1)[1]]["enum"]
+    assert steps == ["acknowledge", "start", "resolve", "close", "false-alarm"]
     assert httpx.get(env.base + "/docs").status_code == 200
 
 

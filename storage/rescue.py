@@ -310,6 +310,14 @@ def get_offer(
         return cur.execute(sql + (" FOR UPDATE" if lock else ""), (case_id, rescuer_id)).fetchone()
 
 
+def answer_offer(conn: psycopg.Connection[Any], offer_id: int, state: str, at: datetime) -> None:
+    """Record a rescuer's answer (accepted / declined) to one offer."""
+    conn.execute(
+        "UPDATE dispatch_offers SET state = %s, answered_at = %s WHERE id = %s",
+        (state, at, offer_id),
+    )
+
+
 def close_offers(
     conn: psycopg.Connection[Any],
     *,

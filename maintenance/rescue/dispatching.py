@@ -340,23 +340,34 @@ class DispatchCore:
             self.conn, state="withdrawn", at=now, case_id=case_id, rescuer_id=rescuer_id
         )
         for o in closed:
-            self.notifier.offer(
-                self.conn,
-                now,
-                {"id": o.id, "case_id": o.case_id, "state": "withdrawn"},
-                o.rescuer_id,
-            )
+            self._notify_offer(o, "withdrawn", now)
         return sorted({o.case_id for o in closed})
 
     # -- answers to offers ------------------------------------------------------------
+    def _offer(self, case_id: int, rescuer_id: int) -> repo.OfferRow:
+        """The rescuer's offer for the case, locked."""
+        offer = repo.get_offer(self.conn, case_id, rescuer_id, lock=True)
+        if offer is None:
+            raise NotFound(f"rescuer {rescuer_id} has no offer for case {case_id}")
+        return offer
+
+    def _answer(self, offer: repo.OfferRow, state: str, now: datetime) -> None:
+        repo.answer_offer(self.conn, offer.id, state, now)
+        self._notify_offer(offer, state, now)
+
+    def _notify_offer(self, offer: repo.OfferRow, state: str, now: datetime) -> None:
+        """Tell the rescuer (and the live views) what became of his offer."""
+        self.notifier.offer(
+            self.conn, now, {"id": offer.id, "case_id": offer.case_id, "state": state},
+            offer.rescuer_id,
+        )  # fmt: skip
+
     def accept(self, case_id: int, rescuer_id: int, actor: str | None = None) -> repo.CaseRow:
         """The rescuer takes the case; exactly one accept wins (case row lock)."""
         actor = actor or f"rescuer:{rescuer_id}"
         with self.txn():
             case = self.load(case_id)
-            offer = repo.get_offer(self.conn, case_id, rescuer_id, lock=True)
-            if offer is None:
-                raise NotFound(f"rescuer {rescuer_id} has no offer for case {case_id}")
+            offer = self._offer(case_id, rescuer_id)
             now = self.clock()
             if CaseState(case.state) not in UNDECIDED:
                 raise OfferClosed(f"case {case_id} is already {case.state}")
@@ -376,16 +387,7 @@ class DispatchCore:
                     )
             except pg_errors.UniqueViolation:
                 raise RescuerBusy(f"rescuer {rescuer_id} already holds an active case") from None
-            self.conn.execute(
-                "UPDATE dispatch_offers SET state = 'accepted', answered_at = %s WHERE id = %s",
-                (now, offer.id),
-            )
-            self.notifier.offer(
-                self.conn,
-                now,
-                {"id": offer.id, "case_id": case_id, "state": "accepted"},
-                rescuer_id,
-            )
+            self._answer(offer, "accepted", now)
             self._withdraw(now, case_id=case_id)
             others = self._withdraw(now, rescuer_id=rescuer_id)
             case.state, case.rescuer_id = CaseState.ACCEPTED.value, rescuer_id
@@ -400,22 +402,11 @@ class DispatchCore:
         actor = actor or f"rescuer:{rescuer_id}"
         with self.txn():
             case = self.load(case_id)
-            offer = repo.get_offer(self.conn, case_id, rescuer_id, lock=True)
-            if offer is None:
-                raise NotFound(f"rescuer {rescuer_id} has no offer for case {case_id}")
+            offer = self._offer(case_id, rescuer_id)
             if offer.state != "pending":
                 raise OfferClosed(f"the offer is {offer.state}")
             now = self.clock()
-            self.conn.execute(
-                "UPDATE dispatch_offers SET state = 'declined', answered_at = %s WHERE id = %s",
-                (now, offer.id),
-            )
-            self.notifier.offer(
-                self.conn,
-                now,
-                {"id": offer.id, "case_id": case_id, "state": "declined"},
-                rescuer_id,
-            )
+            self._answer(offer, "declined", now)
             self.record(case, now, "declined", actor, rescuer_id=rescuer_id, reason=reason[:200])
         self.dispatch(case_id)
 

@@ -24,9 +24,9 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from api.config import ApiSettings
-from api.geo import wgs84_to_gcj02
 from api.map_index import MapIndex, compute_status
 from api.security import Principal, Role
+from domain.geo import wgs84_to_gcj02_array
 from storage.events import CHANNEL
 from storage.map_index import (
     FleetPositions,
@@ -62,7 +62,7 @@ class MapKeeper:
 
     def _build(self, fleet: FleetPositions, flags: StatusFlags) -> MapIndex:
         if self._settings.tile_crs == "gcj02":
-            lon, lat = wgs84_to_gcj02(fleet.lon, fleet.lat)
+            lon, lat = wgs84_to_gcj02_array(fleet.lon, fleet.lat)
             return MapIndex.build(fleet, flags, lon, lat)
         return MapIndex.build(fleet, flags)
 

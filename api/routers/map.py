@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, company_scope, require_roles
-from api.geo import wgs84_to_gcj02
 from api.map_index import STATUS_NAMES, MapFilter, MapIndex, MapQueryError, parse_statuses
 from api.security import Principal, Role
+from domain.geo import wgs84_to_gcj02_array
 
 router = APIRouter(prefix="/api/v1", tags=["map"])
 
@@ -122,8 +122,9 @@ def district_geojson(gcj02: bool) -> dict[str, Any]:
         centre = getattr(d, "centre", None) or getattr(d, "center", None)
         c = np.asarray([_pair(centre)] if centre is not None else ring.mean(axis=0, keepdims=True))
         if gcj02:
-            ring = np.column_stack(wgs84_to_gcj02(ring[:, 0], ring[:, 1])) if len(ring) else ring
-            c = np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1]))
+            if len(ring):
+                ring = np.column_stack(wgs84_to_gcj02_array(ring[:, 0], ring[:, 1]))
+            c = np.column_stack(wgs84_to_gcj02_array(c[:, 0], c[:, 1]))
         props = {"name": name, "urban": bool(getattr(d, "urban", True))}
         if len(ring) >= 3:
             coords = np.round(ring, 5).tolist()

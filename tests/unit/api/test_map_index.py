@@ -8,9 +8,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from api.geo import wgs84_to_gcj02 as gcj_vec
 from api.map_index import MAX_CELLS, MapFilter, MapIndex, MapQueryError, MapStatus, parse_statuses
 from domain.geo import wgs84_to_gcj02
+from domain.geo import wgs84_to_gcj02_array as gcj_vec
 from storage.map_index import FleetPositions, StatusFlags
 
 CITY = (112.9, 22.5, 114.1, 23.95)

@@ -26,9 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import numpy as np
@@ -38,14 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.security import Principal, Role, create_token
 from domain.districts import DISTRICTS
-from storage.migrate import migrate
+from storage.scratch import create_database
 
 SECRET = "bench-secret-" + "b" * 40
 VIEW_W, VIEW_H = 1280, 800
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
 def seed(db: str, n: int) -> dict[str, float]:
@@ -161,13 +155,10 @@ def main() -> None:
     server_url = os.environ.get("LIFTWATCH_DATABASE_URL")
     if not server_url:
         sys.exit('set LIFTWATCH_DATABASE_URL (e.g. eval "$(scripts/services start)")')
-    name = f"bench_api_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    db = _with_db(server_url, name)
+    scratch = create_database(server_url, "bench_api")
+    db = scratch.url
     proc: subprocess.Popen[bytes] | None = None
     try:
-        migrate(db)
         seeded = seed(db, args.elevators)
         print(f"seeded {args.elevators} elevators: {seeded}", file=sys.stderr)
         port = free_port()
@@ -209,8 +200,7 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch.drop()
 
 
 if __name__ == "__main__":

@@ -24,12 +24,10 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -49,24 +47,15 @@ from simulators.hotline import Incident, day_of_entrapments
 from simulators.rescue import Answer, RescuerAgents
 from storage.alarms import raise_alarm, resolve_alarm
 from storage.fleet import save_fleet
-from storage.migrate import migrate
+from storage.scratch import create_database
 
 # Local midnight (UTC+8) of the simulated day.
 DAY = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
 
 
 def _database(server: str) -> tuple[str, Callable[[], None]]:
-    name = f"lw_bench_dispatch_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server)._replace(path="/" + name))
-    migrate(url, "off")
-
-    def drop() -> None:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return url, drop
+    db = create_database(server, "lw_bench_dispatch", "off")
+    return db.url, db.drop
 
 
 class SimClock:

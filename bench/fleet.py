@@ -19,10 +19,8 @@ import json
 import os
 import sys
 import time
-import uuid
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -33,17 +31,13 @@ from simulators.fleet import generate_fleet
 from simulators.risk import simulate_fault_history
 from simulators.scenario import ScenarioConfig, run_scenario
 from storage.fleet import save_fleet
-from storage.migrate import migrate
+from storage.scratch import create_database
 
 
 def _save(fleet: Fleet, url: str) -> tuple[float, float]:
-    name = f"bench_fleet_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    db = urlunsplit(urlsplit(url)._replace(path="/" + name))
+    scratch = create_database(url, "bench_fleet")
     try:
-        migrate(db)
-        with psycopg.connect(db) as conn:
+        with psycopg.connect(scratch.url) as conn:
             t = time.perf_counter()
             save_fleet(conn, fleet)
             conn.commit()
@@ -53,8 +47,7 @@ def _save(fleet: Fleet, url: str) -> tuple[float, float]:
             conn.commit()
             return save_s, time.perf_counter() - t
     finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch.drop()
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ import uuid
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -213,10 +212,6 @@ def _bare(mqtt_url: str, root: str, n: int, out: Connection) -> None:
 
 
 # -- orchestration ------------------------------------------------------------------------
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
 def _run_publisher(
     mqtt_url: str, root: str, n: int, m: int, window: int, raw: bool, rate: float = 0.0
 ) -> dict[str, float]:
@@ -290,20 +285,17 @@ def _run(
     the publisher paced at ``rate`` msgs/s (0 skips that phase), then the bare
     subscriber, unpaced."""
     from ingest.seed import seed_elevators
-    from storage.migrate import migrate
+    from storage.scratch import create_database
 
     db_server = os.environ.get("LIFTWATCH_DATABASE_URL")
     mqtt_url = os.environ.get("LIFTWATCH_MQTT_URL")
     if not db_server or not mqtt_url:
         raise SystemExit("set LIFTWATCH_DATABASE_URL and LIFTWATCH_MQTT_URL (scripts/services)")
-    name = f"lw_bench_ingest_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(db_server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db_url = _with_db(db_server, name)
+    scratch = create_database(db_server, "lw_bench_ingest")
+    db_url = scratch.url
     ctx = mp.get_context("spawn")
     raw = not paho_publisher
     try:
-        migrate(db_url, "auto")
         t0 = time.time()
         with psycopg.connect(db_url) as conn:
             # Each simulated terminal sends about one message per run, far less often than
@@ -357,8 +349,7 @@ def _run(
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         }
     finally:
-        with psycopg.connect(db_server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        scratch.drop()
     print(json.dumps(figures))
     return figures
 

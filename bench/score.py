@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,13 +36,7 @@ from maintenance.policy import to_day
 from simulators.fleet import generate_fleet
 from simulators.risk import simulate_fault_history
 from storage.fleet import save_fleet
-from storage.migrate import migrate
-
-
-def _with_db(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+from storage.scratch import create_database
 
 
 def seed(url: str, n: int, day0: datetime) -> dict[str, float]:
@@ -127,14 +120,11 @@ def main() -> None:
     server = os.environ.get("LIFTWATCH_DATABASE_URL")
     if not server:
         sys.exit('set LIFTWATCH_DATABASE_URL (e.g. eval "$(scripts/services start)")')
-    name = f"lw_bench_score_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_db(server, name)
+    scratch = create_database(server, "lw_bench_score")
+    url = scratch.url
     settings = ScoreSettings()
     day0 = datetime.now(UTC).replace(hour=2, minute=0, second=0, microsecond=0)
     try:
-        migrate(url)
         seeded = seed(url, args.elevators, day0)
         print(
             f"seeded {args.elevators} elevators (generate {seeded['generate_s']:.1f} s, save"
@@ -183,8 +173,7 @@ def main() -> None:
         print(json.dumps(out))
     finally:
         if not args.keep:
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            scratch.drop()
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ import pytest
 from liftwatch.embedded import EmbeddedPostgres
 from storage.errors import MigrationError
 from storage.migrate import Backend, migrate, timescale_available
+from storage.scratch import url_on
 from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
-from tests.fixtures.services import with_database
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def _check_idempotent(server_url: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute('DROP DATABASE IF EXISTS "lw_idem" WITH (FORCE)')
         conn.execute('CREATE DATABASE "lw_idem"')
-    url = with_database(server_url, "lw_idem")
+    url = url_on(server_url, "lw_idem")
     try:
         first = migrate(url)
         assert first.applied and first.already == 0

@@ -36,12 +36,20 @@ class UserOut(BaseModel):
     active: bool
 
 
-class UserIn(BaseModel):
-    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
-    password: SecretStr = Field(min_length=8, max_length=256)
+class ScopeIn(BaseModel):
+    """Whom a new account or key acts as (checked by :class:`storage.users.Scope`)."""
+
     role: Role
     company_id: int | None = Field(None, ge=1, le=2_147_483_647)
     rescuer_id: int | None = Field(None, ge=1, le=2_147_483_647)
+
+    def scope(self) -> Scope:
+        return Scope(self.role.value, self.company_id, self.rescuer_id)
+
+
+class UserIn(ScopeIn):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: SecretStr = Field(min_length=8, max_length=256)
 
 
 class UserPatch(BaseModel):
@@ -58,11 +66,8 @@ class ApiKeyOut(BaseModel):
     revoked: bool
 
 
-class ApiKeyIn(BaseModel):
+class ApiKeyIn(ScopeIn):
     name: str = Field(min_length=1, max_length=100)
-    role: Role
-    company_id: int | None = Field(None, ge=1, le=2_147_483_647)
-    rescuer_id: int | None = Field(None, ge=1, le=2_147_483_647)
 
 
 class NewApiKey(ApiKeyOut):
@@ -83,9 +88,8 @@ async def list_users(db: Db, _: Admin, paging: Paging) -> Page[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 async def create_user(db: Db, _: Admin, body: UserIn) -> UserOut:
     try:
-        scope = Scope(body.role.value, body.company_id, body.rescuer_id)
         created = await acreate_user(
-            db, body.username, hash_password(body.password.get_secret_value()), scope
+            db, body.username, hash_password(body.password.get_secret_value()), body.scope()
         )
     except InvalidAccount as exc:
         raise _invalid(exc) from None
@@ -121,8 +125,7 @@ async def list_api_keys(db: Db, _: Admin, paging: Paging) -> Page[ApiKeyOut]:
 async def create_api_key(db: Db, _: Admin, body: ApiKeyIn) -> NewApiKey:
     key = new_api_key()
     try:
-        scope = Scope(body.role.value, body.company_id, body.rescuer_id)
-        record = await acreate_api_key(db, body.name, hash_api_key(key), scope)
+        record = await acreate_api_key(db, body.name, hash_api_key(key), body.scope())
     except InvalidAccount as exc:
         raise _invalid(exc) from None
     return NewApiKey(**vars(record), key=key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -98,6 +99,16 @@ def _index(request: Request) -> MapIndex | None:
     return keeper.index if keeper is not None else None
 
 
+def _summary(r: Sequence[Any], index: MapIndex | None) -> dict[str, Any]:
+    """The summary fields of a row that starts id, code, district, address, company_id,
+    lon, lat."""
+    return {
+        "id": r[0], "code": r[1], "district": r[2], "address": r[3], "company_id": r[4],
+        "lon": r[5], "lat": r[6],
+        "map_status": index.status_of(r[0]) if index is not None else None,
+    }  # fmt: skip
+
+
 @router.get("", response_model=Page[ElevatorSummary])
 async def search_elevators(
     request: Request,
@@ -146,19 +157,7 @@ async def search_elevators(
             "offset": paging.offset,
         },
     )
-    items = [
-        ElevatorSummary(
-            id=r[0],
-            code=r[1],
-            district=r[2],
-            address=r[3],
-            company_id=r[4],
-            lon=r[5],
-            lat=r[6],
-            map_status=index.status_of(r[0]) if index is not None else None,
-        )
-        for r in await cur.fetchall()
-    ]
+    items = [ElevatorSummary(**_summary(r, index)) for r in await cur.fetchall()]
     return make_page(items, paging)
 
 
@@ -231,13 +230,7 @@ async def elevator_detail(
     scores = await _optional_rows(db, "elevator_scores", elevator_id)
     index = _index(request)
     return ElevatorDetail(
-        id=r[0],
-        code=r[1],
-        district=r[2],
-        address=r[3],
-        company_id=r[4],
-        lon=r[5],
-        lat=r[6],
+        **_summary(r, index),
         terminal_id=r[7],
         building_type=r[8],
         install_date=r[9].isoformat(),
@@ -247,7 +240,6 @@ async def elevator_detail(
         insurance_expiry=r[13].isoformat() if r[13] else None,
         inspection_valid_until=r[14].isoformat() if r[14] else None,
         in_service=r[15],
-        map_status=index.status_of(r[0]) if index is not None else None,
         status=current,
         alarms=alarms,
         score=scores[0] if scores else None,

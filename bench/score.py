@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.score import score
 from maintenance.config import ScoreSettings
-from maintenance.facts import assemble
+from maintenance.facts import assemble_facts
 from maintenance.jobs import read_facts, recompute
 from maintenance.plans import score_fleet
 from maintenance.policy import to_day
@@ -133,7 +133,7 @@ def main() -> None:
         )
         with psycopg.connect(url, autocommit=True) as conn:
             facts = read_facts(conn, day0)
-            inputs, _, _ = assemble(facts)
+            inputs = assemble_facts(facts).inputs
             best_score = best_all = float("inf")
             for _ in range(3):
                 t = time.perf_counter()

@@ -41,7 +41,7 @@ from domain.alarms import AlarmType
 from domain.fleet import Fleet
 from domain.table import Table
 from maintenance.config import ScoreSettings
-from maintenance.facts import FAULT_TYPES, FleetFacts, assemble
+from maintenance.facts import FAULT_TYPES, FleetFacts, assemble_facts
 from maintenance.plans import score_fleet
 from maintenance.policy import NO_DAY, SERIOUS_TYPES, to_day
 from simulators.demand import DAY_MS
@@ -292,7 +292,7 @@ def run_backtest(n: int, seed: int, settings: ScoreSettings) -> BacktestResult:
     fault_cols = [i for i, k in enumerate(FAULT_KINDS) if k in FAULT_TYPES]
     true_rate = np.zeros(ids.size)
     true_rate[pos_of] = fault_rates(fleet, DAY0)[:, fault_cols].sum(axis=1)
-    inputs, _, _ = assemble(facts)
+    inputs = assemble_facts(facts).inputs
     blind = ScoreInputs(**{**inputs.__dict__, "condition_index": np.full(ids.size, np.nan)})
     blind_total = score(blind, settings.weights, settings.grade_bands).total
 

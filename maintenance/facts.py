@@ -130,14 +130,10 @@ def column(rows: Table, name: str, dtype: Any) -> NDArray[Any]:
     return rows[name].astype(dtype, copy=False)
 
 
-def assemble(f: FleetFacts) -> tuple[ScoreInputs, PolicyInputs, Ints]:
-    """Score and policy inputs per elevator, and each elevator's company size. The
-    company on-time rate is left unknown (NaN): :func:`score_fleet` fills it in."""
-    a = assemble_facts(f)
-    return a.inputs, a.policy, a.company_elevators
-
-
 def assemble_facts(f: FleetFacts) -> Assembled:
+    """Score and policy inputs per elevator, each elevator's company size and position, the
+    fleet's id index. The company on-time rate is left unknown (NaN): ``score_fleet`` fills
+    it in from the maintenance visits."""
     e = f.elevators
     ids = e["elevator_id"]
     n = len(e)

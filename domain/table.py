@@ -8,7 +8,7 @@ all fields of every row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,18 +44,8 @@ class Table:
     def __setitem__(self, name: str, values: Any) -> None:
         self._columns[name][...] = values
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._columns
-
     def __len__(self) -> int:
         return self._rows
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._columns)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(self._columns)
 
     def take(self, index: NDArray[Any]) -> Table:
         """The rows at ``index`` (integer positions or a boolean mask), in that order."""

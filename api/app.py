@@ -20,8 +20,9 @@ from analytics.config import DetectionSettings
 from api import errors, routers
 from api.config import ApiSettings
 from api.live import EventHub, MapKeeper
-from maintenance.config import DispatchSettings, ScoreSettings
+from maintenance.config import ScoreSettings
 from messaging.client import Publisher
+from rescue.config import DispatchSettings
 
 log = logging.getLogger(__name__)
 

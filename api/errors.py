@@ -8,7 +8,7 @@ import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from storage.alarm_lifecycle import InvalidTransition
+from alarms.lifecycle_repository import InvalidTransition
 
 log = logging.getLogger(__name__)
 

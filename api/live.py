@@ -27,14 +27,14 @@ from api.config import ApiSettings
 from api.map_index import MapIndex, compute_status
 from api.security import Principal, Role
 from domain.geo import wgs84_to_gcj02_array
-from storage.events import CHANNEL
-from storage.map_index import (
+from fleet.map_repository import (
     FleetPositions,
     StatusFlags,
     fleet_fingerprint,
     load_flags,
     load_positions,
 )
+from storage.events import CHANNEL
 
 log = logging.getLogger(__name__)
 

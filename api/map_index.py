@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from storage.map_index import FleetPositions, StatusFlags
+from fleet.map_repository import FleetPositions, StatusFlags
 
 
 class MapStatus(IntEnum):

@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 
+from accounts.repository import Scope, create_user
 from api.security import hash_password
-from storage.users import Scope, create_user
 
 
 @dataclass(frozen=True)

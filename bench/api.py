@@ -43,8 +43,8 @@ VIEW_W, VIEW_H = 1280, 800
 
 
 def seed(db: str, n: int) -> dict[str, float]:
+    from fleet.repository import save_fleet
     from simulators.fleet import generate_fleet
-    from storage.fleet import save_fleet
 
     t = time.perf_counter()
     fleet = generate_fleet(n, seed=1)

@@ -34,19 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import psycopg
 
+from alarms.repository import raise_alarm, resolve_alarm
 from domain.alarms import AlarmType
 from domain.geo import haversine_m
-from maintenance.config import DispatchSettings
-from maintenance.notifications import Notifier
-from maintenance.rescue.engine import DispatchEngine, HotlineCall
-from maintenance.rescue.errors import RescueError
-from maintenance.rescue.policy import local_hour
-from maintenance.rescue.service import DispatchService
+from fleet.repository import save_fleet
+from rescue.config import DispatchSettings
+from rescue.engine import DispatchEngine, HotlineCall
+from rescue.errors import RescueError
+from rescue.notifications import Notifier
+from rescue.policy import local_hour
+from rescue.service import DispatchService
 from simulators.fleet import generate_fleet
 from simulators.hotline import Incident, day_of_entrapments
 from simulators.rescue import Answer, RescuerAgents
-from storage.alarms import raise_alarm, resolve_alarm
-from storage.fleet import save_fleet
 from storage.scratch import create_database
 
 # Local midnight (UTC+8) of the simulated day.

@@ -27,10 +27,10 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from domain.fleet import Fleet
+from fleet.repository import save_fleet
 from simulators.fleet import generate_fleet
 from simulators.risk import simulate_fault_history
 from simulators.scenario import ScenarioConfig, run_scenario
-from storage.fleet import save_fleet
 from storage.scratch import create_database
 
 

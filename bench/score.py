@@ -28,6 +28,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analytics.score import score
+from fleet.repository import save_fleet
 from maintenance.config import ScoreSettings
 from maintenance.facts import assemble_facts
 from maintenance.jobs import read_facts, recompute
@@ -35,7 +36,6 @@ from maintenance.plans import score_fleet
 from maintenance.policy import to_day
 from simulators.fleet import generate_fleet
 from simulators.risk import simulate_fault_history
-from storage.fleet import save_fleet
 from storage.scratch import create_database
 
 

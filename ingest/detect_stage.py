@@ -5,7 +5,7 @@ status columns sorted by (elevator, event time) and runs it through the fleet's
 detectors in one numpy pass; a ticker thread fires timers every ``tick_s`` (so an
 entrapment is noticed within a fraction of a second of T). Alarm events go to a writer
 thread with its own PostgreSQL connection, which drops those suppressed by a
-maintenance/inspection window, raises/resolves them (``storage.alarms``: one active
+maintenance/inspection window, raises/resolves them (``alarms.repository``: one active
 alarm per elevator and type; the NOTIFY it emits feeds SSE and rescue dispatch) and
 publishes each opened or resolved alarm at QoS 1 to
 ``<notify_root>/company-<company_id>/alarm``.
@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import psycopg
 
+from alarms.repository import AlarmChange, AppliedAlarm, apply_alarm_changes, current_suppressions
 from analytics.config import DetectionSettings
 from analytics.detectors import AlarmEvent, ElevatorSpec, FleetDetector
 from domain.alarms import SEVERITY, AlarmType
@@ -42,7 +43,6 @@ from domain.samples import StatusColumns
 from domain.telemetry import EventMessage, StatusMessage
 from ingest.batch import Batch
 from messaging.client import Publisher
-from storage.alarms import AlarmChange, AppliedAlarm, apply_alarm_changes, current_suppressions
 
 log = logging.getLogger(__name__)
 _DEFAULT_SPEC = ElevatorSpec()

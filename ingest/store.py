@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 import psycopg
 
+from alarms.repository import raise_alarm, resolve_alarm
 from domain.alarms import SEVERITY, AlarmType
 from domain.codes import (
     CAR_STATUS_IDS,
@@ -28,7 +29,6 @@ from domain.codes import (
 )
 from ingest.batch import PresenceChange
 from ingest.decode import Decoded
-from storage.alarms import raise_alarm, resolve_alarm
 from storage.events import CHANNEL, notify
 
 _STAGE = """
@@ -232,7 +232,7 @@ class BatchWriter:
 # More presence changes than this in one batch (a district's network down, ingest back
 # after a long stop) are written set-based: one statement each for the status rows, the
 # alarms raised, the alarms resolved and their live events, with the same effect and
-# event payloads as storage.alarms.raise_alarm / resolve_alarm one by one.
+# event payloads as alarms.repository.raise_alarm / resolve_alarm one by one.
 BULK_PRESENCE = 50
 
 _BULK_RAISE = """

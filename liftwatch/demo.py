@@ -18,22 +18,22 @@ from rich.console import Console
 from rich.table import Table
 
 from api.seed import seed_demo_users
+from fleet.repository import fleet_size, load_fleet, save_fleet
 from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from liftwatch import embedded
-from liftwatch.condition import ConditionJob
 from liftwatch.rescuers import LiveRescuers
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app
 from liftwatch.services import build_app
 from liftwatch.settings import Settings
+from maintenance.condition import ConditionJob
 from maintenance.jobs import ScoreJob
-from maintenance.rescue.service import DispatchService
 from messaging.client import Publisher
+from rescue.service import DispatchService
 from simulators.fleet import generate_fleet
 from simulators.publisher import SimulatorRunner
 from simulators.scenario import ScenarioConfig
-from storage.fleet import fleet_size, load_fleet, save_fleet
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)

@@ -20,15 +20,15 @@ from typing import Any
 
 import psycopg
 
+from alarms.repository import resolve_alarm
 from domain.alarms import RESCUE_TYPES
 from domain.geo import haversine_m
-from maintenance.config import DispatchSettings
-from maintenance.notifications import MqttPublisher, Notifier
-from maintenance.rescue.engine import DispatchEngine
-from maintenance.rescue.errors import RescueError
-from maintenance.rescue.policy import local_hour
+from rescue.config import DispatchSettings
+from rescue.engine import DispatchEngine
+from rescue.errors import RescueError
+from rescue.notifications import MqttPublisher, Notifier
+from rescue.policy import local_hour
 from simulators.rescue import Answer, RescuerAgents
-from storage.alarms import resolve_alarm
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from analytics.config import DetectionSettings
 from api.config import ApiSettings
 from ingest.config import IngestSettings
-from maintenance.config import DispatchSettings, ScoreSettings
+from maintenance.config import ScoreSettings
 from messaging.client import MqttEndpoint
+from rescue.config import DispatchSettings
 from simulators.config import SimulatorSettings
 
 

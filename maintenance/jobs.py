@@ -24,8 +24,8 @@ from maintenance.config import ScoreSettings
 from maintenance.facts import FAULT_TYPES, MISUSE_TYPES, FleetFacts
 from maintenance.plans import StoredState, changes, score_fleet
 from maintenance.policy import SERIOUS_TYPES, to_day
-from storage.maintenance import refresh_work_orders, update_overdue_alarms
-from storage.scores import (
+from maintenance.repository import refresh_work_orders, update_overdue_alarms
+from maintenance.score_repository import (
     RECORD_COLUMNS,
     VISIT_COLUMNS,
     WRITER_LOCK,
@@ -88,7 +88,7 @@ def read_facts(
 def read_history(
     conn: psycopg.Connection[Any], as_of: datetime, settings: ScoreSettings
 ) -> tuple[Table, Table]:
-    """Last-done days per elevator and the judged visits (storage.scores)."""
+    """Last-done days per elevator and the judged visits (maintenance.score_repository)."""
     return read_maintenance_history(
         conn, as_of, settings.on_time_window_days, settings.on_time_lookback_days
     )

@@ -153,7 +153,7 @@ NO_KEY = NO_DAY  # "no reason key" in the stored state
 
 @dataclass(frozen=True)
 class StoredState:
-    """What the previous runs wrote (storage.scores' *_STATE_COLUMNS), to compare with."""
+    """What the previous runs wrote (``maintenance.score_repository`` state columns)."""
 
     scores: Table  # SCORE_STATE_COLUMNS, sorted by elevator_id
     plans: Table  # PLAN_STATE_COLUMNS, sorted by elevator_id and level
@@ -162,7 +162,7 @@ class StoredState:
 
 @dataclass(frozen=True)
 class Changes:
-    """The rows to write (storage.scores' SCORE_STAGE_COLUMNS and PLAN_STAGE_COLUMNS)."""
+    """The rows to write (the score repository's score and plan stage columns)."""
 
     scores: dict[str, Any]
     plans: dict[str, Any]

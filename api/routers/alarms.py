@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 
+from alarms.lifecycle_repository import AlarmAction, AlarmState, allowed_actions, apply_action
 from api.deps import Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
 from domain.alarms import AlarmType
-from storage.alarm_lifecycle import AlarmAction, AlarmState, allowed_actions, apply_action
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from api.deps import Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
-from storage.map_index import table_exists
+from fleet.map_repository import table_exists
 
 router = APIRouter(prefix="/api/v1/board", tags=["case board"])
 

@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentPrincipal, Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
-from maintenance.notifications import Notifier
-from maintenance.rescue import errors
-from maintenance.rescue.engine import DispatchEngine, HotlineCall
-from maintenance.rescue.lifecycle import CaseState
+from rescue import errors
+from rescue.engine import DispatchEngine, HotlineCall
+from rescue.lifecycle import CaseState
+from rescue.notifications import Notifier
 
 router = APIRouter(prefix="/api/v1", tags=["rescue"])
 

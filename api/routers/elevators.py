@@ -14,7 +14,7 @@ from api.map_index import MapIndex, MapQueryError, parse_statuses
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
 from domain.codes import CarStatus, Direction, DoorState, PowerState, ServiceMode
-from storage.map_index import table_exists
+from fleet.map_repository import table_exists
 
 router = APIRouter(prefix="/api/v1/elevators", tags=["elevators"])
 

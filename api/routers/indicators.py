@@ -15,7 +15,7 @@ from api.deps import Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
 from domain.localtime import CITY_TZ_NAME, city_today
-from storage.map_index import NOT_FAULTS, table_exists
+from fleet.map_repository import NOT_FAULTS, table_exists
 
 router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
 

@@ -19,7 +19,7 @@ from api.deps import Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
 from domain.localtime import city_today
-from storage.maintenance import (
+from maintenance.repository import (
     InvalidRecord,
     WorkOrderClosed,
     WorkOrderNotFound,
@@ -252,7 +252,7 @@ async def complete(
         raise _not_found(f"work order {work_order_id}")
     scope = company_scope(principal)
     try:
-        # storage.alarms is synchronous: run the transaction on a connection of its own.
+        # alarms.repository is synchronous: run the transaction on a connection of its own.
         record_id = await asyncio.to_thread(
             _complete, request.app.state.config.database_url, work_order_id, scope, body
         )

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from api.deps import Db, company_scope, require_roles
 from api.security import Principal, Role
-from maintenance.rescue.indicators import QUERIES, GroupBy, Indicator, indicator_row
+from rescue.indicators import QUERIES, GroupBy, Indicator, indicator_row
 
 router = APIRouter(prefix="/api/v1/rescue", tags=["rescue"])
 

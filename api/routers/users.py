@@ -7,10 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from pydantic import BaseModel, Field, SecretStr
 
-from api.deps import Db, require_roles
-from api.pagination import Page, Paging, make_page
-from api.security import Principal, Role, hash_api_key, hash_password, new_api_key
-from storage.users import (
+from accounts.repository import (
     LIST_KEYS,
     LIST_USERS,
     InvalidAccount,
@@ -20,6 +17,9 @@ from storage.users import (
     acreate_user,
     key_record,
 )
+from api.deps import Db, require_roles
+from api.pagination import Page, Paging, make_page
+from api.security import Principal, Role, hash_api_key, hash_password, new_api_key
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -37,7 +37,7 @@ class UserOut(BaseModel):
 
 
 class ScopeIn(BaseModel):
-    """Whom a new account or key acts as (checked by :class:`storage.users.Scope`)."""
+    """Whom a new account or key acts as (checked by :class:`accounts.repository.Scope`)."""
 
     role: Role
     company_id: int | None = Field(None, ge=1, le=2_147_483_647)

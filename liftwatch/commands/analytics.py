@@ -1,5 +1,5 @@
 """`liftwatch analyze <csv>` (anomalous segments of any timestamped channels) and
-`liftwatch db condition` (the fleet's condition index now: :mod:`liftwatch.condition`)."""
+`liftwatch db condition` (the fleet's condition index now: :mod:`maintenance.condition`)."""
 
 from __future__ import annotations
 
@@ -170,8 +170,8 @@ def analyze_cmd(
 
 def condition_cmd() -> None:
     """Compute the fleet's condition indices now (writes elevator_condition)."""
-    from liftwatch.condition import compute_fleet_condition
     from liftwatch.settings import load_settings
+    from maintenance.condition import compute_fleet_condition
 
     n = compute_fleet_condition(load_settings().require_database_url())
     Console(stderr=True).print(f"condition index written for {n} elevators")

@@ -17,8 +17,8 @@ console = Console(stderr=True)
 
 def dispatch_cmd() -> None:
     """Run 96333 rescue dispatch: alarms -> cases -> tiered offers, SLA, webhooks."""
-    from maintenance.rescue.service import DispatchService
     from messaging.client import Publisher
+    from rescue.service import DispatchService
 
     settings = load_settings()
     publisher = Publisher(settings.mqtt_url, "") if settings.mqtt_url else None

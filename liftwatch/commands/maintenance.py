@@ -47,7 +47,7 @@ def eval_score_cmd(
     seed: int = typer.Option(7, help="random seed"),
 ) -> None:
     """Back-test: does the score rank elevators by their faults in the following 90 days?"""
-    from maintenance.backtest import run_backtest
+    from evaluation.backtest import run_backtest
 
     settings = load_settings()
     result = run_backtest(elevators, seed, settings.score)

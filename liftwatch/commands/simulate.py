@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.fleet import Fleet
+from fleet.repository import fleet_size, load_fleet, save_fleet
 from liftwatch.settings import Settings, load_settings
 from simulators.fleet import generate_fleet
 from simulators.fleetfile import write_fleet
 from simulators.publisher import PublishStats, ScenarioPublisher, clock_start_ms, paced_window_s
 from simulators.scenario import ScenarioConfig
-from storage.fleet import fleet_size, load_fleet, save_fleet
 
 console = Console(stderr=True)
 ACCELERATED_SPEED = 10.0  # from this speed on, the periodic status interval defaults to 60 s

@@ -8,9 +8,9 @@ import psycopg
 import typer
 from rich.console import Console
 
+from accounts.repository import InvalidAccount, Scope, create_api_key, create_user
 from api.security import Role, hash_api_key, hash_password, new_api_key
 from liftwatch.settings import load_settings
-from storage.users import InvalidAccount, Scope, create_api_key, create_user
 
 console = Console(stderr=True)
 users_app = typer.Typer(help="Users and API keys.", no_args_is_help=True)

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import psycopg
 
+from accounts.repository import Scope, create_user
 from api.app import AppConfig
 from api.config import ApiSettings
 from api.security import Principal, Role, create_token, hash_password
 from domain.districts import DISTRICTS
-from storage.users import Scope, create_user
 from tests.fixtures.api_server import ApiServer
 
 PASSWORD = "correct-horse-battery"

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
-from storage.alarms import raise_alarm
 from tests.browser.seed import (
     PASSWORD,
     SeededFleet,

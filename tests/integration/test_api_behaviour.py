@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from openapi_spec_validator import validate
 
+from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
-from storage.alarms import raise_alarm
 from tests.browser.seed import SeededFleet, api_server, seed_fleet, token
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ import httpx
 import psycopg
 import pytest
 
+from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
-from storage.alarms import raise_alarm
 from tests.browser.seed import (
     SeededFleet,
     api_server,

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 
+from fleet.repository import save_fleet
 from maintenance.config import ScoreSettings
 from maintenance.jobs import recompute
+from maintenance.repository import complete_work_order
 from simulators.fleet import generate_fleet
-from storage.fleet import save_fleet
-from storage.maintenance import complete_work_order
 
 pytestmark = pytest.mark.integration
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
+from fleet.repository import save_fleet
 from liftwatch.rescuers import LiveRescuers
-from maintenance.config import DispatchSettings
-from maintenance.rescue.service import DispatchService
+from rescue.config import DispatchSettings
+from rescue.service import DispatchService
 from simulators.fleet import generate_fleet
-from storage.alarms import raise_alarm
-from storage.fleet import save_fleet
 
 pytestmark = pytest.mark.integration
 

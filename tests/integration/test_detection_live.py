@@ -23,12 +23,12 @@ import pytest
 from analytics.config import DetectionSettings
 from domain.codes import CarStatus, Direction, DoorState, ServiceMode
 from domain.telemetry import StatusMessage, status_topic
+from fleet.repository import save_fleet
 from ingest.config import IngestSettings
 from ingest.detect_stage import DetectStage, alarm_topic
 from ingest.service import IngestService
 from messaging.client import Publisher, connect, new_client
 from simulators.fleet import generate_fleet
-from storage.fleet import save_fleet
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -10,16 +10,16 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from alarms.repository import add_suppression, raise_alarm
 from analytics.config import DetectionSettings
 from domain.alarms import AlarmType
 from domain.codes import CarStatus, Direction, DoorState, ServiceMode
 from domain.telemetry import StatusMessage
+from fleet.repository import save_fleet
 from ingest.batch import Batch
 from ingest.detect_stage import DetectStage
-from liftwatch.condition import compute_fleet_condition
+from maintenance.condition import compute_fleet_condition
 from simulators.fleet import generate_fleet
-from storage.alarms import add_suppression, raise_alarm
-from storage.fleet import save_fleet
 
 pytestmark = pytest.mark.integration
 

@@ -9,11 +9,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
-from maintenance.config import DispatchSettings
-from maintenance.rescue.engine import HotlineCall
-from maintenance.rescue.errors import InvalidCall, InvalidTransition, OfferClosed, RescuerBusy
-from storage.alarms import raise_alarm
+from rescue.config import DispatchSettings
+from rescue.engine import HotlineCall
+from rescue.errors import InvalidCall, InvalidTransition, OfferClosed, RescuerBusy
 from tests.fixtures.dispatch import (
     NOON,
     FakeClock,

@@ -12,12 +12,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
-from maintenance.config import DispatchSettings
-from maintenance.notifications import SIGNATURE_HEADER, deliver_due, verify
-from maintenance.rescue.service import DispatchService
 from messaging.client import Publisher, connect, new_client
-from storage.alarms import raise_alarm
+from rescue.config import DispatchSettings
+from rescue.notifications import SIGNATURE_HEADER, deliver_due, verify
+from rescue.service import DispatchService
 
 pytestmark = pytest.mark.integration
 

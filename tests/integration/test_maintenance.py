@@ -12,13 +12,13 @@ import httpx
 import psycopg
 import pytest
 
+from alarms.repository import raise_alarm
 from api.security import hash_password
 from domain.alarms import AlarmType
+from fleet.repository import save_fleet
 from maintenance.config import ScoreSettings
 from maintenance.jobs import ScoreJob, recompute
 from simulators.fleet import generate_fleet
-from storage.alarms import raise_alarm
-from storage.fleet import save_fleet
 from tests.fixtures.api_server import api_client
 
 pytestmark = pytest.mark.integration

@@ -9,14 +9,14 @@ import numpy as np
 import psycopg
 import pytest
 
+from alarms.repository import raise_alarms, resolve_alarms
 from domain.alarms import AlarmType
+from fleet.repository import save_fleet
 from maintenance.config import ScoreSettings
 from maintenance.jobs import read_facts, recompute
 from maintenance.plans import score_fleet
 from maintenance.policy import to_day
 from simulators.fleet import generate_fleet
-from storage.alarms import raise_alarms, resolve_alarms
-from storage.fleet import save_fleet
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,11 @@ import pytest
 from msgspec.structs import replace
 
 from domain.telemetry import OnlineMessage, parse_topic
+from fleet.repository import fleet_size, load_fleet, save_fleet
 from messaging.client import connect, new_client
 from simulators.fleet import generate_fleet
 from simulators.publisher import ScenarioPublisher, clock_start_ms
 from simulators.scenario import ScenarioConfig, message_stream
-from storage.fleet import fleet_size, load_fleet, save_fleet
 
 pytestmark = pytest.mark.integration
 

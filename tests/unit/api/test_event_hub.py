@@ -11,7 +11,7 @@ from api.config import ApiSettings
 from api.live import EventHub
 from api.map_index import MapIndex
 from api.security import Principal, Role
-from storage.map_index import FleetPositions, StatusFlags
+from fleet.map_repository import FleetPositions, StatusFlags
 
 
 class FakeKeeper:

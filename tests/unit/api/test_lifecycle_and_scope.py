@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.deps import NO_COMPANY, company_scope
-from api.live import visible_to
-from api.security import Principal, Role
-from storage.alarm_lifecycle import (
+from accounts.repository import InvalidAccount, check_scope
+from alarms.lifecycle_repository import (
     ACTIVE,
     AlarmAction,
     AlarmState,
@@ -15,7 +13,9 @@ from storage.alarm_lifecycle import (
     allowed_actions,
     next_state,
 )
-from storage.users import InvalidAccount, check_scope
+from api.deps import NO_COMPANY, company_scope
+from api.live import visible_to
+from api.security import Principal, Role
 
 
 def test_happy_path_through_the_lifecycle() -> None:

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from maintenance.backtest import Events, _missed, _visit_days, roc_auc, run_backtest
+from evaluation.backtest import Events, _missed, _visit_days, roc_auc, run_backtest
 from maintenance.config import ScoreSettings
 
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from maintenance.config import DispatchSettings
-from maintenance.rescue import policy
-from maintenance.rescue.errors import InvalidTransition
-from maintenance.rescue.lifecycle import CaseState, check_transition
-from maintenance.rescue.policy import Action, Candidate, decide, rank
+from rescue import policy
+from rescue.config import DispatchSettings
+from rescue.errors import InvalidTransition
+from rescue.lifecycle import CaseState, check_transition
+from rescue.policy import Action, Candidate, decide, rank
 
 NOON = datetime(2026, 3, 4, 4, 0, tzinfo=UTC)  # 12:00 Beijing
 PEAK = datetime(2026, 3, 4, 0, 30, tzinfo=UTC)  # 08:30 Beijing

@@ -44,16 +44,16 @@ from maintenance.config import ScoreSettings
 from maintenance.facts import FAULT_TYPES, FleetFacts, assemble_facts
 from maintenance.plans import score_fleet
 from maintenance.policy import NO_DAY, SERIOUS_TYPES, to_day
-from simulators.demand import DAY_MS
-from simulators.fleet import generate_fleet
-from simulators.risk import FAULT_KINDS, day_start_ms, fault_rates, simulate_fault_history
-from storage.scores import (
+from maintenance.score_repository import (
     ALARM_COLUMNS,
     COMPANY_COLUMNS,
     ELEVATOR_COLUMNS,
     RECORD_COLUMNS,
     numpy_schema,
 )
+from simulators.demand import DAY_MS
+from simulators.fleet import generate_fleet
+from simulators.risk import FAULT_KINDS, day_start_ms, fault_rates, simulate_fault_history
 
 WINDOW_DAYS = 90
 CONDITION_NOISE = 10.0  # sd of the observed condition index, points on 0..100

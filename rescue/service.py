@@ -18,10 +18,10 @@ from typing import Any
 import psycopg
 
 from domain.alarms import RESCUE_TYPES
-from maintenance.config import DispatchSettings
-from maintenance.notifications import MqttPublisher, Notifier, Post, deliver_due, http_post
-from maintenance.rescue.engine import Clock, DispatchEngine, utc_now
-from maintenance.rescue.errors import RescueError
+from rescue.config import DispatchSettings
+from rescue.engine import Clock, DispatchEngine, utc_now
+from rescue.errors import RescueError
+from rescue.notifications import MqttPublisher, Notifier, Post, deliver_due, http_post
 from storage.events import CHANNEL
 
 log = logging.getLogger(__name__)

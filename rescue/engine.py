@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.alarms import RESCUE_TYPES
-from maintenance.rescue import policy
-from maintenance.rescue.dispatching import (
+from rescue import policy
+from rescue import repository as repo
+from rescue.dispatching import (
     DISPATCHER,
     CaseRef,
     Clock,
@@ -19,9 +20,8 @@ from maintenance.rescue.dispatching import (
     HotlineCall,
     utc_now,
 )
-from maintenance.rescue.errors import InvalidCall, NotAssigned, NotFound, RescueError
-from maintenance.rescue.lifecycle import ACTIVE, UNDECIDED, CaseState, check_transition
-from storage import rescue as repo
+from rescue.errors import InvalidCall, NotAssigned, NotFound, RescueError
+from rescue.lifecycle import ACTIVE, UNDECIDED, CaseState, check_transition
 from storage.events import notify
 
 __all__ = ["CaseRef", "Clock", "DispatchEngine", "HotlineCall", "TickReport", "utc_now"]

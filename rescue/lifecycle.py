@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from maintenance.rescue.errors import InvalidTransition
+from rescue.errors import InvalidTransition
 
 
 class CaseState(StrEnum):

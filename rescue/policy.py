@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 from domain.geo import haversine_m
-from maintenance.config import DispatchSettings
+from rescue.config import DispatchSettings
 
 TIER_OWN_COMPANY = 1
 TIER_NEAREST = 2

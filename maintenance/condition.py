@@ -13,7 +13,7 @@ import numpy as np
 import psycopg
 
 from analytics.anomaly import condition_indices
-from storage.condition import load_daily_channels, write_conditions
+from maintenance.condition_repository import load_daily_channels, write_conditions
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import msgspec
 import psycopg
 
-from maintenance.config import DispatchSettings
-from storage import rescue_webhooks
+from rescue import webhook_repository as rescue_webhooks
+from rescue.config import DispatchSettings
 from storage.events import notify
 
 log = logging.getLogger(__name__)

@@ -20,18 +20,18 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from domain.alarms import RESCUE_TYPES
-from maintenance.config import DispatchSettings
-from maintenance.notifications import Notifier
-from maintenance.rescue import policy
-from maintenance.rescue.errors import (
+from rescue import policy
+from rescue import repository as repo
+from rescue.config import DispatchSettings
+from rescue.errors import (
     InvalidCall,
     NotFound,
     OfferClosed,
     RescueError,
     RescuerBusy,
 )
-from maintenance.rescue.lifecycle import UNDECIDED, CaseState
-from storage import rescue as repo
+from rescue.lifecycle import UNDECIDED, CaseState
+from rescue.notifications import Notifier
 
 Clock = Callable[[], datetime]
 

@@ -1,7 +1,7 @@
 """Maintenance plans, work orders, paperless completion records and overdue alarms.
 
 Sync functions serve the score job and the completion of a work order (they use
-:mod:`storage.alarms`); the ``fetch_*`` coroutines serve the API's reads.
+:mod:`alarms.repository`); the ``fetch_*`` coroutines serve the API's reads.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from alarms.repository import raise_alarms, resolve_alarm, resolve_alarms
 from domain.alarms import AlarmType
 from domain.localtime import CITY_TZ_NAME, city_date
-from storage.alarms import raise_alarms, resolve_alarm, resolve_alarms
 
 LEVELS = ("half_monthly", "quarterly", "half_yearly", "yearly")
 PENDING = ("open", "in_progress")

@@ -11,12 +11,13 @@ from typing import Any
 
 import psycopg
 
+from domain.errors import InvalidRequestError
 from storage.errors import StorageError
 
 ROLES = ("admin", "supervisor", "desk", "company", "rescuer")
 
 
-class InvalidAccount(StorageError):
+class InvalidAccount(StorageError, InvalidRequestError):
     """The role and its scope (company / rescuer) do not fit together."""
 
 

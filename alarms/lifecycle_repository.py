@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from domain.errors import ConflictError
 from storage.errors import StorageError
 from storage.events import anotify
 
@@ -62,7 +63,7 @@ _STAMP = {
 }
 
 
-class InvalidTransition(StorageError):
+class InvalidTransition(StorageError, ConflictError):
     """The action is not allowed from the alarm's current state."""
 
     def __init__(self, alarm_id: int, state: AlarmState, action: AlarmAction) -> None:

@@ -8,7 +8,14 @@ import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from alarms.lifecycle_repository import InvalidTransition
+from domain.errors import (
+    ConflictError,
+    InvalidRequestError,
+    LiftwatchError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +24,30 @@ def _error(code: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=code)
 
 
-async def _invalid_transition(request: Request, exc: Exception) -> JSONResponse:
-    return _error(status.HTTP_409_CONFLICT, str(exc))
+# The one mapping from the kinds of domain.errors to HTTP statuses (most specific first).
+STATUS_OF_KIND: tuple[tuple[type[LiftwatchError], int], ...] = (
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
+    (ConflictError, status.HTTP_409_CONFLICT),
+    (InvalidRequestError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (PermissionDeniedError, status.HTTP_403_FORBIDDEN),
+    (UnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
+)
+
+
+def status_of(exc: LiftwatchError) -> int:
+    """The HTTP status of a deliberate error; a kindless one is a bug (500)."""
+    for kind, code in STATUS_OF_KIND:
+        if isinstance(exc, kind):
+            return code
+    return status.HTTP_500_INTERNAL_SERVER_ERROR
+
+
+async def _liftwatch_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, LiftwatchError)
+    code = status_of(exc)
+    if code == status.HTTP_500_INTERNAL_SERVER_ERROR:
+        log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+    return _error(code, "internal error (logged)" if code == 500 else str(exc))
 
 
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
@@ -49,7 +78,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     from psycopg_pool import PoolTimeout
 
-    app.add_exception_handler(InvalidTransition, _invalid_transition)
+    app.add_exception_handler(LiftwatchError, _liftwatch_error)
     app.add_exception_handler(psycopg.errors.DataError, _data_error)
     app.add_exception_handler(psycopg.errors.IntegrityError, _integrity_error)
     app.add_exception_handler(PoolTimeout, _pool_timeout)

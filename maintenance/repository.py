@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from alarms.repository import raise_alarms, resolve_alarm, resolve_alarms
 from domain.alarms import AlarmType
+from domain.errors import ConflictError, InvalidRequestError, LiftwatchError, NotFoundError
 from domain.localtime import CITY_TZ_NAME, city_date
 
 LEVELS = ("half_monthly", "quarterly", "half_yearly", "yearly")
@@ -23,19 +24,19 @@ PENDING = ("open", "in_progress")
 SOURCE = "maintenance"
 
 
-class MaintenanceError(Exception):
-    """Base of this module's errors."""
+class MaintenanceError(LiftwatchError):
+    """Base error of maintenance plans, work orders and records."""
 
 
-class WorkOrderNotFound(MaintenanceError):
+class WorkOrderNotFound(MaintenanceError, NotFoundError):
     """No such work order (or not one of the caller's company)."""
 
 
-class WorkOrderClosed(MaintenanceError):
+class WorkOrderClosed(MaintenanceError, ConflictError):
     """The work order is already done or cancelled."""
 
 
-class InvalidRecord(MaintenanceError):
+class InvalidRecord(MaintenanceError, InvalidRequestError):
     """The completion record is inconsistent (times, items)."""
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from domain.errors import (
+    ConflictError,
+    InvalidRequestError,
+    LiftwatchError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
-class RescueError(Exception):
+
+class RescueError(LiftwatchError):
     """Base error of rescue cases and dispatch."""
 
 
-class NotFound(RescueError):
+class NotFound(RescueError, NotFoundError):
     """The case, offer, elevator or rescuer does not exist (or is not visible)."""
 
 
-class InvalidTransition(RescueError):
+class InvalidTransition(RescueError, ConflictError):
     """The case cannot go from its current state to the requested one."""
 
     def __init__(self, case_id: int, current: str, wanted: str) -> None:
@@ -21,17 +29,17 @@ class InvalidTransition(RescueError):
         self.wanted = wanted
 
 
-class OfferClosed(RescueError):
+class OfferClosed(RescueError, ConflictError):
     """The offer is no longer open: taken by someone else, expired, withdrawn or answered."""
 
 
-class RescuerBusy(RescueError):
+class RescuerBusy(RescueError, ConflictError):
     """The rescuer already holds an active case."""
 
 
-class NotAssigned(RescueError):
+class NotAssigned(RescueError, PermissionDeniedError):
     """The rescuer acts on a case that is not his."""
 
 
-class InvalidCall(RescueError):
+class InvalidCall(RescueError, InvalidRequestError):
     """A hotline call names no elevator, or an ambiguous one."""

@@ -1,7 +1,9 @@
 """Errors raised by the storage layer."""
 
+from domain.errors import LiftwatchError
 
-class StorageError(Exception):
+
+class StorageError(LiftwatchError):
     """Base error of the storage layer."""
 
 

@@ -1,1 +1,1 @@
-"""accounts"""
+"""accounts: users and API keys (who may call the product, as which role and scope)."""

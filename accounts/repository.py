@@ -1,103 +1,73 @@
-"""Users and API keys: creation with role/scope validation, listing, deactivation.
+"""Users and API keys in PostgreSQL: the only place with their SQL.
 
-Synchronous (CLI, demo seeding) and asynchronous (API) front ends share the SQL and the
-validation. Passwords arrive already hashed; API keys are stored as their sha256.
+Synchronous (CLI, demo seeding) and asynchronous (API) front ends share the SQL. Passwords
+arrive already hashed; API keys are stored as their sha256. Rows come back as the frozen
+dataclasses of :mod:`accounts.model`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
+from psycopg.rows import class_row
 
-from domain.errors import InvalidRequestError
-from storage.errors import StorageError
+from accounts.errors import AccountError, InvalidAccount
+from accounts.model import (
+    ROLES,
+    Account,
+    ApiKeyRecord,
+    Credentials,
+    Scope,
+    check_scope,
+)
 
-ROLES = ("admin", "supervisor", "desk", "company", "rescuer")
+# Names other packages import from here (kept stable).
+__all__ = [
+    "ROLES",
+    "Account",
+    "ApiKeyRecord",
+    "Credentials",
+    "InvalidAccount",
+    "Scope",
+    "acreate_api_key",
+    "acreate_user",
+    "check_scope",
+    "create_api_key",
+    "create_user",
+    "find_api_key",
+    "find_credentials",
+    "list_api_keys",
+    "list_users",
+    "revoke_api_key",
+    "update_user",
+]
 
-
-class InvalidAccount(StorageError, InvalidRequestError):
-    """The role and its scope (company / rescuer) do not fit together."""
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    username: str
-    role: str
-    company_id: int | None
-    rescuer_id: int | None
-    active: bool
-
-
-@dataclass(frozen=True)
-class ApiKeyRecord:
-    id: int
-    name: str
-    role: str
-    company_id: int | None
-    rescuer_id: int | None
-    revoked: bool
-
-
-def check_scope(role: str, company_id: int | None, rescuer_id: int | None) -> None:
-    if role not in ROLES:
-        raise InvalidAccount(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if role == "company" and company_id is None:
-        raise InvalidAccount("a company account needs a company id")
-    if role == "rescuer" and rescuer_id is None:
-        raise InvalidAccount("a rescuer account needs a rescuer id")
-    if role != "company" and company_id is not None:
-        raise InvalidAccount("only a company account has a company id")
-    if role != "rescuer" and rescuer_id is not None:
-        raise InvalidAccount("only a rescuer account has a rescuer id")
-
+T = TypeVar("T")
+AsyncConn = psycopg.AsyncConnection[Any]
 
 _INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
     VALUES (%s, %s, %s, %s, %s)
     RETURNING id, username, role, company_id, rescuer_id, active"""
-_UPSERT_USER = _INSERT_USER.replace(
-    "RETURNING",
-    """ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
+_UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
         role = EXCLUDED.role, company_id = EXCLUDED.company_id,
         rescuer_id = EXCLUDED.rescuer_id, active = true
-    RETURNING""",
-)
+    RETURNING id, username, role, company_id, rescuer_id, active"""
 _INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s) RETURNING id, name, role, company_id, rescuer_id,
-    revoked_at IS NOT NULL"""
-LIST_USERS = """SELECT id, username, role, company_id, rescuer_id, active FROM users
-    ORDER BY id LIMIT %s OFFSET %s"""
-LIST_KEYS = """SELECT id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL
-    FROM api_keys ORDER BY id LIMIT %s OFFSET %s"""
+    VALUES (%s, %s, %s, %s, %s)
+    RETURNING id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked"""
 
 
-def account(row: Any) -> Account:
-    return Account(int(row[0]), str(row[1]), str(row[2]), row[3], row[4], bool(row[5]))
-
-
-def key_record(row: Any) -> ApiKeyRecord:
-    return ApiKeyRecord(int(row[0]), str(row[1]), str(row[2]), row[3], row[4], bool(row[5]))
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whom an account or API key acts as: a role, and the company or rescuer it is tied to
-    (checked on creation: :func:`check_scope`)."""
-
-    role: str
-    company_id: int | None = None
-    rescuer_id: int | None = None
-
-    def __post_init__(self) -> None:
-        check_scope(self.role, self.company_id, self.rescuer_id)
-
-
-def _one(row: Any) -> Any:
+def _inserted(row: T | None) -> T:
     if row is None:
-        raise StorageError("INSERT … RETURNING returned no row")
+        raise AccountError("INSERT … RETURNING returned no row")
     return row
+
+
+def _scope_params(scope: Scope) -> tuple[str, int | None, int | None]:
+    return scope.role, scope.company_id, scope.rescuer_id
 
 
 def create_user(
@@ -105,26 +75,82 @@ def create_user(
     replace: bool = False,
 ) -> Account:  # fmt: skip
     """A new user (``replace``: or the existing one of that name, updated and reactivated)."""
-    params = (username, password_hash, scope.role, scope.company_id, scope.rescuer_id)
-    return account(_one(conn.execute(_UPSERT_USER if replace else _INSERT_USER, params).fetchone()))
+    with conn.cursor(row_factory=class_row(Account)) as cur:
+        cur.execute(
+            _UPSERT_USER if replace else _INSERT_USER,
+            (username, password_hash, *_scope_params(scope)),
+        )
+        return _inserted(cur.fetchone())
 
 
 def create_api_key(
     conn: psycopg.Connection[Any], name: str, key_hash: str, scope: Scope
 ) -> ApiKeyRecord:
-    params = (name, key_hash, scope.role, scope.company_id, scope.rescuer_id)
-    return key_record(_one(conn.execute(_INSERT_KEY, params).fetchone()))
+    with conn.cursor(row_factory=class_row(ApiKeyRecord)) as cur:
+        cur.execute(_INSERT_KEY, (name, key_hash, *_scope_params(scope)))
+        return _inserted(cur.fetchone())
 
 
-async def acreate_user(
-    conn: psycopg.AsyncConnection[Any], username: str, password_hash: str, scope: Scope
-) -> Account:
-    params = (username, password_hash, scope.role, scope.company_id, scope.rescuer_id)
-    return account(_one(await (await conn.execute(_INSERT_USER, params)).fetchone()))
+async def _fetch_one(conn: AsyncConn, row_type: type[T], query: str, params: Any) -> T | None:
+    async with conn.cursor(row_factory=class_row(row_type)) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchone()
 
 
-async def acreate_api_key(
-    conn: psycopg.AsyncConnection[Any], name: str, key_hash: str, scope: Scope
-) -> ApiKeyRecord:
-    params = (name, key_hash, scope.role, scope.company_id, scope.rescuer_id)
-    return key_record(_one(await (await conn.execute(_INSERT_KEY, params)).fetchone()))
+async def _fetch_all(conn: AsyncConn, row_type: type[T], query: str, params: Any) -> list[T]:
+    async with conn.cursor(row_factory=class_row(row_type)) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()
+
+
+async def acreate_user(conn: AsyncConn, username: str, password_hash: str, scope: Scope) -> Account:
+    params = (username, password_hash, *_scope_params(scope))
+    return _inserted(await _fetch_one(conn, Account, _INSERT_USER, params))
+
+
+async def acreate_api_key(conn: AsyncConn, name: str, key_hash: str, scope: Scope) -> ApiKeyRecord:
+    params = (name, key_hash, *_scope_params(scope))
+    return _inserted(await _fetch_one(conn, ApiKeyRecord, _INSERT_KEY, params))
+
+
+async def list_users(conn: AsyncConn, limit: int, offset: int) -> list[Account]:
+    query = """SELECT id, username, role, company_id, rescuer_id, active FROM users
+               ORDER BY id LIMIT %s OFFSET %s"""
+    return await _fetch_all(conn, Account, query, (limit, offset))
+
+
+async def list_api_keys(conn: AsyncConn, limit: int, offset: int) -> list[ApiKeyRecord]:
+    query = """SELECT id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked
+               FROM api_keys ORDER BY id LIMIT %s OFFSET %s"""
+    return await _fetch_all(conn, ApiKeyRecord, query, (limit, offset))
+
+
+async def update_user(
+    conn: AsyncConn, user_id: int, active: bool | None, password_hash: str | None
+) -> Account | None:
+    """Change what is given (``None``: keep); None when there is no such user."""
+    query = """UPDATE users SET active = COALESCE(%s, active),
+                  password_hash = COALESCE(%s, password_hash)
+           WHERE id = %s RETURNING id, username, role, company_id, rescuer_id, active"""
+    return await _fetch_one(conn, Account, query, (active, password_hash, user_id))
+
+
+async def revoke_api_key(conn: AsyncConn, key_id: int) -> ApiKeyRecord | None:
+    """Revoke the key (once: a second revocation keeps the first time); None if unknown."""
+    query = """UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = %s
+           RETURNING id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked"""
+    return await _fetch_one(conn, ApiKeyRecord, query, (key_id,))
+
+
+async def find_credentials(conn: AsyncConn, username: str) -> Credentials | None:
+    """The password hash and scope of an active user of that name."""
+    query = """SELECT password_hash, role, company_id, rescuer_id FROM users
+               WHERE username = %s AND active"""
+    return await _fetch_one(conn, Credentials, query, (username,))
+
+
+async def find_api_key(conn: AsyncConn, key_hash: str) -> ApiKeyRecord | None:
+    """The unrevoked key with this hash."""
+    query = """SELECT id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked
+               FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"""
+    return await _fetch_one(conn, ApiKeyRecord, query, (key_hash,))

@@ -1,4 +1,8 @@
-"""The FastAPI application factory and its lifespan (pool, MQTT publisher, live map)."""
+"""The FastAPI application factory and its lifespan (pool, MQTT publisher, live map).
+
+The MQTT publisher is :class:`messaging.async_publisher.AsyncPublisher` (aiomqtt, on the
+event loop); it is ``app.state.publisher`` for the health check and the dispatch routes.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from api import errors, routers
 from api.config import ApiSettings
 from api.live import EventHub, MapKeeper
 from maintenance.config import ScoreSettings
-from messaging.client import Publisher
+from messaging.async_publisher import AsyncPublisher
 from rescue.config import DispatchSettings
 
 log = logging.getLogger(__name__)
@@ -54,31 +58,34 @@ def leaflet_dir() -> Path | None:
     return Path(leaflet.BASE_DIR)
 
 
-def create_app(config: AppConfig) -> FastAPI:
+async def _load_map(keeper: MapKeeper) -> None:
+    try:
+        async with asyncio.timeout(INITIAL_LOAD_TIMEOUT_S):
+            await keeper.reload()
+    except (TimeoutError, psycopg.Error, OSError) as exc:
+        log.warning("map index not loaded at startup (%s); the periodic reload retries", exc)
+
+
+def _lifespan(config: AppConfig) -> Lifespan:
+    """Open the pool, the MQTT publisher and the live map for the app's lifetime."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = AsyncConnectionPool(
-            config.database_url,
-            min_size=1,
-            max_size=10,
-            open=False,
+            config.database_url, min_size=1, max_size=10, open=False,
             kwargs={"autocommit": True},
-        )
+        )  # fmt: skip
         await pool.open(wait=False)
-        publisher = Publisher(config.mqtt_url, "") if config.mqtt_url else None
+        publisher = AsyncPublisher(config.mqtt_url) if config.mqtt_url else None
         if publisher is not None:
-            publisher.start(wait_s=0)
+            await publisher.start()
         keeper = MapKeeper(pool, config.api)
         hub = EventHub(config.database_url, keeper, config.api)
         app.state.pool = pool
         app.state.publisher = publisher
         app.state.map_keeper = keeper
         app.state.event_hub = hub
-        try:
-            async with asyncio.timeout(INITIAL_LOAD_TIMEOUT_S):
-                await keeper.reload()
-        except (TimeoutError, psycopg.Error, OSError) as exc:
-            log.warning("map index not loaded at startup (%s); the periodic reload retries", exc)
+        await _load_map(keeper)
         await hub.start()
         # Everything allocated so far lives as long as the process: keep it out of the
         # cyclic collector's full passes (they cost ~50 ms with a large heap, a latency
@@ -90,9 +97,13 @@ def create_app(config: AppConfig) -> FastAPI:
         finally:
             await hub.stop()
             if publisher is not None:
-                publisher.stop()
+                await publisher.stop()
             await pool.close()
 
+    return lifespan
+
+
+def create_app(config: AppConfig) -> FastAPI:
     app = FastAPI(
         title="liftwatch",
         version="0.1.0",
@@ -101,7 +112,7 @@ def create_app(config: AppConfig) -> FastAPI:
             " Authenticate with a bearer token (POST /api/v1/auth/token) or an X-API-Key"
             " header."
         ),
-        lifespan=lifespan,
+        lifespan=_lifespan(config),
     )
     app.state.config = config
     app.state.jwt_secret = config.jwt_secret

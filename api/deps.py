@@ -1,7 +1,13 @@
-"""Typed FastAPI dependencies: settings, database connection, the calling principal."""
+"""Typed FastAPI dependencies: settings, database connection, the calling principal.
+
+A request takes at most one connection from the pool, on first use (the route's ``Db``
+or an API-key lookup, whichever comes first) and gives it back when the request ends; a
+request authenticated by a token that touches no table takes none.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
@@ -10,7 +16,8 @@ from fastapi.security import OAuth2PasswordBearer
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from api.security import InvalidToken, Principal, Role, decode_token, hash_api_key
+from accounts import service as accounts
+from api.security import InvalidToken, Principal, Role, decode_token
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -20,9 +27,30 @@ def get_pool(request: Request) -> AsyncConnectionPool:
     return pool
 
 
-async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with get_pool(request).connection() as conn:
-        yield conn
+class RequestConnection:
+    """The request's one pooled connection, taken from the pool on first use."""
+
+    def __init__(self, pool: AsyncConnectionPool, stack: contextlib.AsyncExitStack) -> None:
+        self._pool = pool
+        self._stack = stack
+        self._conn: AsyncConnection | None = None
+
+    async def get(self) -> AsyncConnection:
+        if self._conn is None:
+            self._conn = await self._stack.enter_async_context(self._pool.connection())
+        return self._conn
+
+
+async def request_connection(request: Request) -> AsyncIterator[RequestConnection]:
+    async with contextlib.AsyncExitStack() as stack:
+        yield RequestConnection(get_pool(request), stack)
+
+
+RequestDb = Annotated[RequestConnection, Depends(request_connection)]
+
+
+async def get_conn(connection: RequestDb) -> AsyncConnection:
+    return await connection.get()
 
 
 Db = Annotated[AsyncConnection, Depends(get_conn)]
@@ -34,31 +62,30 @@ _UNAUTHORIZED = HTTPException(
 )
 
 
+def _from_token(request: Request, token: str) -> Principal:
+    try:
+        return decode_token(request.app.state.jwt_secret, token)
+    except InvalidToken:
+        raise _UNAUTHORIZED from None
+
+
+async def _from_api_key(conn: AsyncConnection, key: str) -> Principal:
+    principal = await accounts.principal_of_api_key(conn, key)
+    if principal is None:
+        raise _UNAUTHORIZED
+    return principal
+
+
 async def get_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
+    connection: RequestDb,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Principal:
     if token:
-        try:
-            return decode_token(request.app.state.jwt_secret, token)
-        except InvalidToken:
-            raise _UNAUTHORIZED from None
+        return _from_token(request, token)
     if x_api_key:
-        async with get_pool(request).connection() as conn:
-            cur = await conn.execute(
-                "SELECT id, name, role, company_id, rescuer_id FROM api_keys"
-                " WHERE key_hash = %s AND revoked_at IS NULL",
-                (hash_api_key(x_api_key),),
-            )
-            row = await cur.fetchone()
-        if row is not None:
-            return Principal(
-                subject=f"api-key:{row[1]}",
-                role=Role(row[2]),
-                company_id=row[3],
-                rescuer_id=row[4],
-            )
+        return await _from_api_key(await connection.get(), x_api_key)
     raise _UNAUTHORIZED
 
 
@@ -101,10 +128,18 @@ async def principal_from_query(
     ] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """Like :func:`get_principal`, also accepting ``?access_token=`` (SSE only)."""
+    """Like :func:`get_principal`, also accepting ``?access_token=`` (SSE only).
+
+    A stream lasts minutes: an API key is checked on a connection given back at once
+    rather than on the request's, which would be held until the stream ends."""
     if access_token and not token:
         token = access_token
-    return await get_principal(request, token, x_api_key)
+    if token:
+        return _from_token(request, token)
+    if x_api_key:
+        async with get_pool(request).connection() as conn:
+            return await _from_api_key(conn, x_api_key)
+    raise _UNAUTHORIZED
 
 
 StreamPrincipal = Annotated[Principal, Depends(principal_from_query)]

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from fleet.errors import MapQueryError
 from fleet.map_repository import FleetPositions, StatusFlags
 
 
@@ -37,10 +38,6 @@ MAX_CELLS = 20_000  # clusters per response; a larger view is clustered at a low
 
 def _breakdown(row: npt.NDArray[np.int64]) -> dict[str, int]:
     return {STATUS_NAMES[i]: int(n) for i, n in enumerate(row.tolist()) if n}
-
-
-class MapQueryError(ValueError):
-    """The map request cannot be answered as asked (bad bbox, unknown status)."""
 
 
 def parse_statuses(text: str | None) -> list[MapStatus] | None:
@@ -240,17 +237,30 @@ class MapIndex:
     ) -> list[dict[str, Any]]:
         if len(sel) == 0:
             return []
-        bx0, by1 = mercator(np.array([bbox[0]]), np.array([bbox[1]]))
-        bx1, by0 = mercator(np.array([bbox[2]]), np.array([bbox[3]]))
-        span = max(float(bx1[0] - bx0[0]), 1e-12) * max(float(by1[0] - by0[0]), 1e-12)
-        # Coarsen the grid when the view would hold more than MAX_CELLS cells.
-        while zoom > 0 and span * (256.0 * 2.0**zoom / cell_px) ** 2 > MAX_CELLS:
-            zoom -= 1
+        stats = _cell_stats(self._grid(sel, _cluster_zoom(bbox, zoom, cell_px), cell_px))
+        features: list[dict[str, Any]] = []
+        for k, (c, count, lon, lat, worst) in enumerate(
+            zip(
+                stats.cells.tolist(),
+                stats.counts.tolist(),
+                stats.mean_lon.tolist(),
+                stats.mean_lat.tolist(),
+                stats.worst.tolist(),
+                strict=True,
+            )
+        ):
+            if count == 1:
+                features.append(self._lone_feature(stats.single[c]))
+            else:
+                features.append(_cluster_feature(count, lon, lat, worst, stats.by_status[k]))
+        return features
+
+    def _grid(self, sel: npt.NDArray[np.intp], zoom: int, cell_px: int) -> _Grid:
+        """Dense cell numbers of the elevators ``sel`` on the grid at ``zoom``."""
         # Most of the fleet in view (the city at low zoom): work on the whole arrays and
         # park the unselected elevators in an extra bin, rather than gathering.
-        whole = len(sel) * 2 > len(self.ids)
-        cx, cy = self._cells(None if whole else sel, zoom, cell_px)
-        if whole:
+        if len(sel) * 2 > len(self.ids):
+            cx, cy = self._cells(None, zoom, cell_px)
             chosen = np.zeros(len(self.ids), dtype=bool)
             chosen[sel] = True
             x0, y0 = int(cx[sel].min()), int(cy[sel].min())
@@ -258,73 +268,93 @@ class MapIndex:
             cell = (cx - x0) * ny + (cy - y0)
             n_cells = int(cell[sel].max()) + 1
             cell = np.where(chosen, cell, n_cells)  # the parking bin
-            lon, lat, status, index = self.lon, self.lat, self.status, None
-        else:
-            cx -= cx.min()
-            cy -= cy.min()
-            cell = cx * (int(cy.max()) + 1) + cy
-            n_cells = int(cell.max()) + 1
-            lon, lat, status, index = self.lon[sel], self.lat[sel], self.status[sel], sel
-        # Dense cell numbers: one O(n) bincount per aggregate, no sort.
-        by_status_all = np.bincount(
-            cell * N_STATUS + status, minlength=(n_cells + 1) * N_STATUS
-        ).reshape(-1, N_STATUS)[:n_cells]
-        all_counts = by_status_all.sum(axis=1)
-        cells = np.flatnonzero(all_counts)
-        counts = all_counts[cells]
-        by_status = by_status_all[cells]
-        mean_lon = np.bincount(cell, weights=lon, minlength=n_cells + 1)[cells] / counts
-        mean_lat = np.bincount(cell, weights=lat, minlength=n_cells + 1)[cells] / counts
-        # The member of each single-elevator cell, by cell number.
-        padded = np.append(all_counts, 0)
-        lone = np.flatnonzero(padded[cell] == 1)
-        members = lone if index is None else index[lone]
-        single = dict(zip(cell[lone].tolist(), members.tolist(), strict=True))
-        worst = N_STATUS - 1 - np.argmax(by_status[:, ::-1] > 0, axis=1)
-        features: list[dict[str, Any]] = []
-        for k, (c, cnt, lo, la, w) in enumerate(
-            zip(
-                cells.tolist(),
-                counts.tolist(),
-                mean_lon.tolist(),
-                mean_lat.tolist(),
-                worst.tolist(),
-                strict=True,
-            )
-        ):
-            if cnt == 1:
-                p = single[c]
-                features.append(
-                    {
-                        "type": "Feature",
-                        "geometry": {
-                            "type": "Point",
-                            "coordinates": [
-                                round(float(self.lon[p]), 6),
-                                round(float(self.lat[p]), 6),
-                            ],
-                        },
-                        "properties": {
-                            "id": int(self.ids[p]),
-                            "status": STATUS_NAMES[int(self.status[p])],
-                            "company_id": int(self.company[p]),
-                        },
-                    }
-                )
-                continue
-            row = by_status[k]
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [round(lo, 5), round(la, 5)]},
-                    "properties": {
-                        "cluster": True,
-                        "count": cnt,
-                        "worst": STATUS_NAMES[w],
-                        "statuses": {
-                            STATUS_NAMES[i]: int(row[i]) for i in range(N_STATUS) if row[i]
-                        },
-                    },
-                }
-            )
-        return features
+            return _Grid(cell, n_cells, self.lon, self.lat, self.status, None)
+        cx, cy = self._cells(sel, zoom, cell_px)
+        cx -= cx.min()
+        cy -= cy.min()
+        cell = cx * (int(cy.max()) + 1) + cy
+        n_cells = int(cell.max()) + 1
+        return _Grid(cell, n_cells, self.lon[sel], self.lat[sel], self.status[sel], sel)
+
+    def _lone_feature(self, p: int) -> dict[str, Any]:
+        """The feature of a cell holding the single elevator at position ``p``."""
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": self._coord(p)},
+            "properties": {
+                "id": int(self.ids[p]),
+                "status": STATUS_NAMES[int(self.status[p])],
+                "company_id": int(self.company[p]),
+            },
+        }
+
+
+def _cluster_zoom(bbox: tuple[float, float, float, float], zoom: int, cell_px: int) -> int:
+    """``zoom``, lowered until the view holds at most MAX_CELLS grid cells."""
+    bx0, by1 = mercator(np.array([bbox[0]]), np.array([bbox[1]]))
+    bx1, by0 = mercator(np.array([bbox[2]]), np.array([bbox[3]]))
+    span = max(float(bx1[0] - bx0[0]), 1e-12) * max(float(by1[0] - by0[0]), 1e-12)
+    while zoom > 0 and span * (256.0 * 2.0**zoom / cell_px) ** 2 > MAX_CELLS:
+        zoom -= 1
+    return zoom
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Elevators on a clustering grid: each one's dense cell number (``n_cells``: the
+    parking bin of unselected ones), with its position and status."""
+
+    cell: npt.NDArray[np.int64]
+    n_cells: int
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    status: npt.NDArray[np.uint8]
+    index: npt.NDArray[np.intp] | None  # index positions of those elevators (None: all)
+
+
+@dataclass(frozen=True)
+class _CellStats:
+    """Aggregates of the non-empty cells (dense numbers ``cells``, ascending)."""
+
+    cells: npt.NDArray[np.intp]
+    counts: npt.NDArray[np.int64]
+    by_status: npt.NDArray[np.int64]  # cells x N_STATUS
+    mean_lon: npt.NDArray[np.float64]
+    mean_lat: npt.NDArray[np.float64]
+    worst: npt.NDArray[np.int64]
+    single: dict[int, int]  # cell number -> index position of its one elevator
+
+
+def _cell_stats(grid: _Grid) -> _CellStats:
+    # Dense cell numbers: one O(n) bincount per aggregate, no sort.
+    n_cells, cell = grid.n_cells, grid.cell
+    by_status_all = np.bincount(
+        cell * N_STATUS + grid.status, minlength=(n_cells + 1) * N_STATUS
+    ).reshape(-1, N_STATUS)[:n_cells]
+    all_counts = by_status_all.sum(axis=1)
+    cells = np.flatnonzero(all_counts)
+    counts = all_counts[cells]
+    by_status = by_status_all[cells]
+    mean_lon = np.bincount(cell, weights=grid.lon, minlength=n_cells + 1)[cells] / counts
+    mean_lat = np.bincount(cell, weights=grid.lat, minlength=n_cells + 1)[cells] / counts
+    # The member of each single-elevator cell, by cell number.
+    lone = np.flatnonzero(np.append(all_counts, 0)[cell] == 1)
+    members = lone if grid.index is None else grid.index[lone]
+    single = dict(zip(cell[lone].tolist(), members.tolist(), strict=True))
+    worst = N_STATUS - 1 - np.argmax(by_status[:, ::-1] > 0, axis=1)
+    return _CellStats(cells, counts, by_status, mean_lon, mean_lat, worst, single)
+
+
+def _cluster_feature(
+    count: int, lon: float, lat: float, worst: int, row: npt.NDArray[np.int64]
+) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
+        "properties": {
+            "cluster": True,
+            "count": count,
+            "worst": STATUS_NAMES[worst],
+            "statuses": {STATUS_NAMES[i]: int(row[i]) for i in range(N_STATUS) if row[i]},
+        },
+    }

@@ -1,58 +1,34 @@
-"""Password hashing (argon2), JWT access tokens and API keys."""
+"""JWT access tokens of the API; roles, principals and credential hashing come from
+:mod:`accounts` and are re-exported here for the routers."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
-from dataclasses import dataclass
-from enum import StrEnum
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+from accounts.credentials import hash_api_key, hash_password, new_api_key, verify_password
+from accounts.errors import InvalidCredentials
+from accounts.model import Principal, Role
+
+__all__ = [
+    "ALGORITHM",
+    "InvalidToken",
+    "Principal",
+    "Role",
+    "create_token",
+    "decode_token",
+    "hash_api_key",
+    "hash_password",
+    "new_api_key",
+    "verify_password",
+]
+
 ALGORITHM = "HS256"
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    SUPERVISOR = "supervisor"
-    DESK = "desk"
-    COMPANY = "company"
-    RESCUER = "rescuer"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a user (JWT) or a machine client (API key)."""
-
-    subject: str
-    role: Role
-    company_id: int | None = None
-    rescuer_id: int | None = None
-
-    def sees_company(self, company_id: int) -> bool:
-        """Whether this caller may see data of ``company_id``'s elevators."""
-        if self.role is Role.COMPANY:
-            return self.company_id == company_id
-        return self.role in (Role.ADMIN, Role.SUPERVISOR, Role.DESK)
-
-
-class InvalidToken(Exception):
+class InvalidToken(InvalidCredentials):
     """The token is malformed, expired or not signed by us."""
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def create_token(secret: str, principal: Principal, minutes: int) -> str:
@@ -79,11 +55,3 @@ def decode_token(secret: str, token: str) -> Principal:
         )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc
-
-
-def new_api_key() -> str:
-    return "lw_" + secrets.token_urlsafe(32)
-
-
-def hash_api_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg.rows import scalar_row
 
 from domain.alarms import AlarmType
 from domain.localtime import city_today
@@ -50,10 +51,15 @@ class StatusFlags:
     maintenance_due: IntArray
 
 
+async def _scalars(conn: psycopg.AsyncConnection[Any], query: str, params: Any = None) -> list[Any]:
+    """The first column of every row of ``query``."""
+    async with conn.cursor(row_factory=scalar_row) as cur:
+        await cur.execute(query, params)
+        return await cur.fetchall()
+
+
 async def table_exists(conn: psycopg.AsyncConnection[Any], name: str) -> bool:
-    cur = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,))
-    row = await cur.fetchone()
-    return bool(row and row[0])
+    return await _scalars(conn, "SELECT to_regclass(%s) IS NOT NULL", (name,)) == [True]
 
 
 async def fleet_fingerprint(conn: psycopg.AsyncConnection[Any]) -> tuple[int, ...]:
@@ -72,8 +78,8 @@ async def fleet_fingerprint(conn: psycopg.AsyncConnection[Any]) -> tuple[int, ..
 
 
 async def load_positions(conn: psycopg.AsyncConnection[Any]) -> FleetPositions:
-    cur = await conn.execute("SELECT DISTINCT district FROM elevators ORDER BY district")
-    districts = [str(r[0]) for r in await cur.fetchall()]
+    query = "SELECT DISTINCT district FROM elevators ORDER BY district"
+    districts = [str(d) for d in await _scalars(conn, query)]
     number = {d: i for i, d in enumerate(districts)}
     ids: list[int] = []
     lon: list[float] = []
@@ -84,12 +90,12 @@ async def load_positions(conn: psycopg.AsyncConnection[Any]) -> FleetPositions:
     async with cur.copy(
         "COPY (SELECT id, lon, lat, company_id, district FROM elevators ORDER BY id) TO STDOUT"
     ) as copy:
-        async for row in copy.rows():
-            ids.append(int(row[0]))
-            lon.append(float(row[1]))
-            lat.append(float(row[2]))
-            company.append(int(row[3]))
-            district.append(number[row[4]])
+        async for elevator_id, x, y, company_id, district_name in copy.rows():
+            ids.append(int(elevator_id))
+            lon.append(float(x))
+            lat.append(float(y))
+            company.append(int(company_id))
+            district.append(number[district_name])
     return FleetPositions(
         ids=np.asarray(ids, dtype=np.int32),
         lon=np.asarray(lon, dtype=np.float64),
@@ -118,8 +124,7 @@ async def load_flags(
     active = "state IN ('open', 'acknowledged', 'in_progress')"
 
     async def ids(sql: str) -> IntArray:
-        cur = await conn.execute(sql, params)
-        return np.unique(np.asarray([r[0] for r in await cur.fetchall()], dtype=np.int64))
+        return np.unique(np.asarray(await _scalars(conn, sql, params), dtype=np.int64))
 
     entrapment = await ids(
         f"SELECT elevator_id FROM alarms WHERE {active} AND type = ANY(%(rescue)s){scope}"  # noqa: S608

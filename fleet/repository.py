@@ -14,12 +14,13 @@ The simulator's hidden ``condition`` goes to ``sim_elevator_condition`` (migrati
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import namedtuple_row, scalar_row
 
 from domain.fleet import (
     BuildingType,
@@ -105,8 +106,22 @@ def _rescuer_row(r: Rescuer) -> Row:
 
 def fleet_size(conn: psycopg.Connection[Any]) -> int:
     """Number of elevators registered."""
-    row = conn.execute("SELECT count(*) FROM elevators").fetchone()
-    return int(row[0]) if row else 0
+    with conn.cursor(row_factory=scalar_row) as cur:
+        count = cur.execute("SELECT count(*) FROM elevators").fetchone()
+    return int(count) if count is not None else 0
+
+
+def registered_company_ids(conn: psycopg.Connection[Any], company_ids: list[int]) -> set[int]:
+    """Those of ``company_ids`` that are registered maintenance companies."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        cur.execute("SELECT id FROM maintenance_companies WHERE id = ANY(%s)", (company_ids,))
+        return {int(company_id) for company_id in cur.fetchall()}
+
+
+def lowest_rescuer_id(conn: psycopg.Connection[Any]) -> int | None:
+    with conn.cursor(row_factory=scalar_row) as cur:
+        lowest = cur.execute("SELECT min(id) FROM rescuers").fetchone()
+    return int(lowest) if lowest is not None else None
 
 
 def save_fleet(conn: psycopg.Connection[Any], fleet: Fleet) -> None:
@@ -124,13 +139,16 @@ def save_fleet(conn: psycopg.Connection[Any], fleet: Fleet) -> None:
         # fast path and collide on primary keys.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('liftwatch.save_fleet'))")
         for table, rows in plan:
-            existing = conn.execute(
-                sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table.name))
-            ).fetchone()
-            if existing and existing[0]:
+            if _has_rows(conn, table):
                 _upsert(conn, table, rows)
             else:
                 _copy(conn, table, table.name, rows)
+
+
+def _has_rows(conn: psycopg.Connection[Any], table: _Table) -> bool:
+    with conn.cursor(row_factory=scalar_row) as cur:
+        stmt = sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table.name))
+        return bool(cur.execute(stmt).fetchone())
 
 
 def _copy(conn: psycopg.Connection[Any], table: _Table, target: str, rows: Iterable[Row]) -> None:
@@ -182,57 +200,54 @@ def _upsert(conn: psycopg.Connection[Any], table: _Table, rows: Iterable[Row]) -
     )
 
 
-def _select(conn: psycopg.Connection[Any], table: _Table) -> list[tuple[Any, ...]]:
+def _select(conn: psycopg.Connection[Any], table: _Table) -> list[Any]:
+    """Every row of ``table`` by its key, as named tuples (fields: the table's columns)."""
     stmt = sql.SQL("SELECT {} FROM {} ORDER BY {}").format(
         sql.SQL(", ").join(map(sql.Identifier, table.columns)),
         sql.Identifier(table.name),
         sql.Identifier(table.columns[0]),
     )
-    with conn.cursor() as cur:
+    with conn.cursor(row_factory=namedtuple_row) as cur:
         cur.execute(stmt)
         return cur.fetchall()
 
 
-def _build(rows: list[tuple[Any, ...]], make: Callable[..., Any]) -> list[Any]:
-    return [make(*r) for r in rows]
+def _company(r: Any) -> MaintenanceCompany:
+    return MaintenanceCompany(
+        id=r.id, name=r.name, tech_level=r.tech_level, credit_grade=CreditGrade(r.credit_grade),
+        credit_score=round(float(r.credit_score), 2), certified_staff=r.certified_staff,
+        licensed=r.licensed, paperless=r.paperless, duty_phone=r.duty_phone,
+    )  # fmt: skip
+
+
+def _elevator(r: Any, condition: float) -> Elevator:
+    return Elevator(
+        id=r.id, code=r.code, terminal_id=r.terminal_id, lon=r.lon, lat=r.lat,
+        district=r.district, address=r.address, building_type=BuildingType(r.building_type),
+        install_date=r.install_date, rated_speed=round(float(r.rated_speed), 3),
+        floors=r.floors, lowest_floor=r.lowest_floor, company_id=r.company_id,
+        user_unit_id=r.user_unit_id, insurance_expiry=r.insurance_expiry,
+        last_inspection=r.last_inspection, inspection_valid_until=r.inspection_valid_until,
+        report_interval_s=round(float(r.report_interval_s), 3),
+        condition=round(float(condition), 4),
+    )  # fmt: skip
+
+
+def _rescuer(r: Any) -> Rescuer:
+    return Rescuer(
+        id=r.id, name=r.name, company_id=r.company_id, station_id=r.station_id,
+        home_lon=r.home_lon, home_lat=r.home_lat, shift_start=r.shift_start,
+        shift_end=r.shift_end, phone=r.phone,
+    )  # fmt: skip
 
 
 def load_fleet(conn: psycopg.Connection[Any]) -> Fleet:
     """The registered fleet (ordered by id); ``condition`` is 0 where none is stored."""
-    conditions = dict(_select(conn, CONDITIONS))
-    companies = [
-        MaintenanceCompany(
-            id=r[0], name=r[1], tech_level=r[2], credit_grade=CreditGrade(r[3]),
-            credit_score=round(float(r[4]), 2), certified_staff=r[5], licensed=r[6],
-            paperless=r[7], duty_phone=r[8],
-        )
-        for r in _select(conn, COMPANIES)
-    ]  # fmt: skip
-    units = _build(_select(conn, UNITS), UserUnit)
-    elevators = [
-        Elevator(
-            id=r[0], code=r[1], terminal_id=r[2], lon=r[3], lat=r[4], district=r[5],
-            address=r[6], building_type=BuildingType(r[7]), install_date=r[8],
-            rated_speed=round(float(r[9]), 3), floors=r[10], lowest_floor=r[11],
-            company_id=r[12], user_unit_id=r[13], insurance_expiry=r[14],
-            last_inspection=r[15], inspection_valid_until=r[16],
-            report_interval_s=round(float(r[17]), 3),
-            condition=round(float(conditions.get(r[0], 0.0)), 4),
-        )
-        for r in _select(conn, ELEVATORS)
-    ]  # fmt: skip
-    stations = _build(_select(conn, STATIONS), RescueStation)
-    rescuers = [
-        Rescuer(
-            id=r[0], name=r[1], company_id=r[2], station_id=r[3], home_lon=r[4],
-            home_lat=r[5], shift_start=r[8], shift_end=r[9], phone=r[10],
-        )
-        for r in _select(conn, RESCUERS)
-    ]  # fmt: skip
+    conditions = {r.elevator_id: r.condition for r in _select(conn, CONDITIONS)}
     return Fleet(
-        companies=companies,
-        user_units=units,
-        elevators=elevators,
-        stations=stations,
-        rescuers=rescuers,
+        companies=[_company(r) for r in _select(conn, COMPANIES)],
+        user_units=[UserUnit(**r._asdict()) for r in _select(conn, UNITS)],
+        elevators=[_elevator(r, conditions.get(r.id, 0.0)) for r in _select(conn, ELEVATORS)],
+        stations=[RescueStation(**r._asdict()) for r in _select(conn, STATIONS)],
+        rescuers=[_rescuer(r) for r in _select(conn, RESCUERS)],
     )

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from accounts import service as accounts
 from api.deps import CurrentPrincipal, Db
-from api.security import Principal, Role, create_token, verify_password
+from api.security import Role, create_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -31,17 +32,9 @@ class Me(BaseModel):
 async def login(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], db: Db
 ) -> Token:
-    cur = await db.execute(
-        "SELECT password_hash, role, company_id, rescuer_id FROM users"
-        " WHERE username = %s AND active",
-        (form.username,),
-    )
-    row = await cur.fetchone()
-    if row is None or not verify_password(row[0], form.password):
+    principal = await accounts.authenticate(db, form.username, form.password)
+    if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
-    principal = Principal(
-        subject=form.username, role=Role(row[1]), company_id=row[2], rescuer_id=row[3]
-    )
     minutes = request.app.state.config.api.token_minutes
     return Token(
         access_token=create_token(request.app.state.jwt_secret, principal, minutes),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
+
+from messaging.async_publisher import AsyncPublisher
+from storage.health import database_state
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 
@@ -18,13 +19,8 @@ class Health(BaseModel):
 
 @router.get("/health", response_model=Health)
 async def health(request: Request, response: Response) -> Health:
-    database = "connected"
-    try:
-        async with asyncio.timeout(2.0), request.app.state.pool.connection() as conn:
-            await conn.execute("SELECT 1")
-    except Exception as exc:
-        database = f"unavailable: {type(exc).__name__}"
-    publisher = request.app.state.publisher
+    database = await database_state(request.app.state.pool)
+    publisher: AsyncPublisher | None = request.app.state.publisher
     broker = "connected" if publisher is not None and publisher.connected else "disconnected"
     ok = database == "connected" and broker == "connected"
     if not ok:

@@ -7,38 +7,36 @@ from typing import Annotated, Any
 
 import msgspec
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal, company_scope, require_roles
-from api.map_index import STATUS_NAMES, MapFilter, MapIndex, MapQueryError, parse_statuses
+from api.map_index import STATUS_NAMES, MapFilter, MapIndex, parse_statuses
 from api.security import Principal, Role
 from domain.geo import wgs84_to_gcj02_array
+from fleet.errors import MapIndexLoading, MapQueryError
+from fleet.policy import company_filter
 
 router = APIRouter(prefix="/api/v1", tags=["map"])
 
 Viewer = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))]
 
 
+_BBOX_FORMAT = "bbox must be four numbers: minlon,minlat,maxlon,maxlat"
+
+
 def _bbox(text: str) -> tuple[float, float, float, float]:
     try:
         parts = [float(p) for p in text.split(",")]
     except ValueError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "bbox must be four numbers: minlon,minlat,maxlon,maxlat",
-        ) from None
+        raise MapQueryError(_BBOX_FORMAT) from None
     if len(parts) != 4 or not all(np.isfinite(parts)):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "bbox must be four numbers: minlon,minlat,maxlon,maxlat",
-        )
+        raise MapQueryError(_BBOX_FORMAT)
     minlon, minlat, maxlon, maxlat = parts
     if not (-180 <= minlon < maxlon <= 180 and -90 <= minlat < maxlat <= 90):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
+        raise MapQueryError(
             "bbox out of range: need -180 <= minlon < maxlon <= 180"
-            " and -90 <= minlat < maxlat <= 90",
+            " and -90 <= minlat < maxlat <= 90"
         )
     return minlon, minlat, maxlon, maxlat
 
@@ -46,7 +44,7 @@ def _bbox(text: str) -> tuple[float, float, float, float]:
 def _index(request: Request) -> MapIndex:
     index: MapIndex | None = request.app.state.map_keeper.index
     if index is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "map index is loading; retry")
+        raise MapIndexLoading("map index is loading; retry")
     return index
 
 
@@ -75,20 +73,13 @@ async def fleet_map(
 
     A company user sees only its own elevators."""
     box = _bbox(bbox)
-    try:
-        statuses = parse_statuses(status_)
-    except MapQueryError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    scope = company_scope(principal)
-    if scope is not None and company is not None and company != scope:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a company sees only its own elevators")
+    statuses = parse_statuses(status_)
+    company = company_filter(company_scope(principal), company)
     settings = request.app.state.config.api
     result = _index(request).query(
         box,
         zoom,
-        MapFilter(
-            statuses=statuses, district=district, company_id=scope if scope is not None else company
-        ),
+        MapFilter(statuses=statuses, district=district, company_id=company),
         cell_px=settings.map_cell_px,
         points_zoom=settings.map_points_zoom,
         points_max=settings.map_points_max,

@@ -8,8 +8,9 @@ import psycopg
 import typer
 from rich.console import Console
 
-from accounts.repository import InvalidAccount, Scope, create_api_key, create_user
-from api.security import Role, hash_api_key, hash_password, new_api_key
+from accounts import service as accounts
+from accounts.errors import InvalidAccount
+from accounts.model import Role, Scope
 from liftwatch.settings import load_settings
 
 console = Console(stderr=True)
@@ -43,7 +44,7 @@ def create_cmd(
     with psycopg.connect(settings.require_database_url(), autocommit=True) as conn:
         try:
             scope = Scope(_role(role), company_id, rescuer_id)
-            user = create_user(conn, username, hash_password(password), scope)
+            user = accounts.create_user(conn, username, password, scope)
         except InvalidAccount as exc:
             raise typer.BadParameter(str(exc)) from None
         except psycopg.errors.UniqueViolation:
@@ -63,21 +64,19 @@ def api_key_cmd(
     rescuer_id: int | None = typer.Option(None, help="The rescuer of a rescuer key."),
 ) -> None:
     """Create an API key; it is printed once on stdout (send it as X-API-Key)."""
-    key = new_api_key()
     settings = load_settings()
     with psycopg.connect(settings.require_database_url(), autocommit=True) as conn:
         try:
-            record = create_api_key(
-                conn, name, hash_api_key(key), Scope(_role(role), company_id, rescuer_id)
-            )
+            issued = accounts.create_api_key(conn, name, Scope(_role(role), company_id, rescuer_id))
         except InvalidAccount as exc:
             raise typer.BadParameter(str(exc)) from None
         except psycopg.errors.ForeignKeyViolation as exc:
             raise typer.BadParameter(
                 f"unknown company or rescuer: {exc.diag.message_detail}"
             ) from None
+    record = issued.record
     console.print(f"created API key [bold]{record.name}[/] ({record.role}), id {record.id}")
-    print(key)
+    print(issued.key)
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

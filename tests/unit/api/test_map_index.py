@@ -8,9 +8,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from api.map_index import MAX_CELLS, MapFilter, MapIndex, MapQueryError, MapStatus, parse_statuses
+from api.map_index import MAX_CELLS, MapFilter, MapIndex, MapStatus, parse_statuses
 from domain.geo import wgs84_to_gcj02
 from domain.geo import wgs84_to_gcj02_array as gcj_vec
+from fleet.errors import MapQueryError
 from fleet.map_repository import FleetPositions, StatusFlags
 
 CITY = (112.9, 22.5, 114.1, 23.95)

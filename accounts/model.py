@@ -1,0 +1,91 @@
+"""Who may call the product: roles, the calling principal, accounts and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from accounts.errors import InvalidAccount
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    DESK = "desk"
+    COMPANY = "company"
+    RESCUER = "rescuer"
+
+
+ROLES = tuple(role.value for role in Role)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user (JWT) or a machine client (API key)."""
+
+    subject: str
+    role: Role
+    company_id: int | None = None
+    rescuer_id: int | None = None
+
+    def sees_company(self, company_id: int) -> bool:
+        """Whether this caller may see data of ``company_id``'s elevators."""
+        if self.role is Role.COMPANY:
+            return self.company_id == company_id
+        return self.role in (Role.ADMIN, Role.SUPERVISOR, Role.DESK)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    role: str
+    company_id: int | None
+    rescuer_id: int | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: int
+    name: str
+    role: str
+    company_id: int | None
+    rescuer_id: int | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a login is checked against: the stored hash and whom the user acts as."""
+
+    password_hash: str
+    role: str
+    company_id: int | None
+    rescuer_id: int | None
+
+
+def check_scope(role: str, company_id: int | None, rescuer_id: int | None) -> None:
+    if role not in ROLES:
+        raise InvalidAccount(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if role == "company" and company_id is None:
+        raise InvalidAccount("a company account needs a company id")
+    if role == "rescuer" and rescuer_id is None:
+        raise InvalidAccount("a rescuer account needs a rescuer id")
+    if role != "company" and company_id is not None:
+        raise InvalidAccount("only a company account has a company id")
+    if role != "rescuer" and rescuer_id is not None:
+        raise InvalidAccount("only a rescuer account has a rescuer id")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whom an account or API key acts as: a role, and the company or rescuer it is tied to
+    (checked on creation: :func:`check_scope`)."""
+
+    role: str
+    company_id: int | None = None
+    rescuer_id: int | None = None
+
+    def __post_init__(self) -> None:
+        check_scope(self.role, self.company_id, self.rescuer_id)

@@ -1,0 +1,38 @@
+"""Errors of the fleet package: a base error and its specific kinds."""
+
+from __future__ import annotations
+
+from domain.errors import (
+    InvalidRequestError,
+    LiftwatchError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnavailableError,
+)
+
+
+class FleetError(LiftwatchError):
+    """Base of the errors about the registry (elevators, companies, rescuers) and the map."""
+
+
+class ElevatorNotFound(FleetError, NotFoundError):
+    """No such elevator, or one of another company (its existence is not revealed)."""
+
+    def __init__(self, elevator_id: int) -> None:
+        super().__init__(f"elevator {elevator_id} not found")
+        self.elevator_id = elevator_id
+
+
+class OtherCompany(FleetError, PermissionDeniedError):
+    """A company asked for another company's elevators."""
+
+    def __init__(self) -> None:
+        super().__init__("a company sees only its own elevators")
+
+
+class MapQueryError(FleetError, InvalidRequestError):
+    """The map request cannot be answered as asked (bad bbox, unknown status)."""
+
+
+class MapIndexLoading(FleetError, UnavailableError):
+    """The in-memory map index is not loaded yet; retrying shortly works."""

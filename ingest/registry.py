@@ -22,8 +22,8 @@ from ingest.repository.elevators import TerminalRow
 class ElevatorRef(NamedTuple):
     elevator_id: int
     slot: int  # dense index into the presence arrays
-    floor_lo: int
-    floor_hi: int
+    lowest_floor: int
+    highest_floor: int
 
 
 class ElevatorRegistry:
@@ -54,8 +54,8 @@ class ElevatorRegistry:
             ref = by_terminal.get(terminal)
             lowest, highest = floor_range(row.lowest_floor, row.floors)
             if ref is not None and ref.elevator_id == elevator_id:
-                if (ref.floor_lo, ref.floor_hi) != (lowest, highest):
-                    by_terminal[terminal] = ref._replace(floor_lo=lowest, floor_hi=highest)
+                if (ref.lowest_floor, ref.highest_floor) != (lowest, highest):
+                    by_terminal[terminal] = ref._replace(lowest_floor=lowest, highest_floor=highest)
                 continue
             index = by_id.get(elevator_id)
             if index is None:

@@ -1,27 +1,44 @@
-"""Alarm repository: raise (idempotently, one active alarm per elevator and type) and
-resolve. Every change is announced on the live-event channel in the same transaction.
+"""Alarm repository: raise (idempotently, one active alarm per elevator and type),
+resolve, suppression windows. Every change is announced on the live-event channel in
+the same transaction. The life-cycle steps and the desk's reads are in
+:mod:`alarms.lifecycle_repository`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row, scalar_row
 from psycopg.types.json import Jsonb
 
+from alarms.model import RaisedAlarm, RaisedAlarmOf, ResolvedAlarm, SuppressionWindow
 from domain.alarms import SEVERITY, AlarmType
 from storage.events import CHANNEL, encode_event, notify
 
 ACTIVE_STATES = ("open", "acknowledged", "in_progress")
 
-
-@dataclass(frozen=True)
-class RaisedAlarm:
-    id: int
-    created: bool  # False: an active alarm of this type existed and was updated
+_RAISE_ONE = """
+INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at, detail)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
+DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
+              occurrences = alarms.occurrences + 1,
+              detail = alarms.detail || EXCLUDED.detail
+RETURNING id, (xmax = 0) AS created
+"""
+_RAISE_MANY = """
+INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at, detail)
+SELECT v.elevator_id, %(type)s, %(severity)s, %(source)s, %(at)s, %(at)s, v.detail
+FROM unnest(%(ids)s::int[], %(details)s::jsonb[]) AS v(elevator_id, detail)
+ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
+DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
+              occurrences = alarms.occurrences + 1,
+              detail = alarms.detail || EXCLUDED.detail
+RETURNING id, elevator_id, (xmax = 0) AS created
+"""
 
 
 def raise_alarm(
@@ -37,27 +54,13 @@ def raise_alarm(
     Safe under concurrent workers: the partial unique index ``alarms_one_active`` makes
     the insert-or-update atomic.
     """
-    row = conn.execute(
-        """INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at,
-                               detail)
-           VALUES (%s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
-           DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
-                         occurrences = alarms.occurrences + 1,
-                         detail = alarms.detail || EXCLUDED.detail
-           RETURNING id, (xmax = 0)""",
-        (
-            elevator_id,
-            alarm_type.value,
-            int(SEVERITY[alarm_type]),
-            source,
-            at,
-            at,
-            Jsonb(detail or {}),
-        ),
-    ).fetchone()
-    assert row is not None
-    raised = RaisedAlarm(id=int(row[0]), created=bool(row[1]))
+    severity = int(SEVERITY[alarm_type])
+    with conn.cursor(row_factory=class_row(RaisedAlarm)) as cursor:
+        raised = cursor.execute(
+            _RAISE_ONE,
+            (elevator_id, alarm_type.value, severity, source, at, at, Jsonb(detail or {})),
+        ).fetchone()
+    assert raised is not None
     if raised.created:
         notify(
             conn,
@@ -67,7 +70,7 @@ def raise_alarm(
                 "elevator_id": elevator_id,
                 "type": alarm_type.value,
                 "state": "open",
-                "severity": int(SEVERITY[alarm_type]),
+                "severity": severity,
                 "at": at.isoformat(),
                 "source": source,
                 "detail": detail or {},
@@ -80,27 +83,28 @@ def resolve_alarm(
     conn: psycopg.Connection[Any], elevator_id: int, alarm_type: AlarmType, at: datetime
 ) -> int | None:
     """Resolve the active alarm of this elevator and type (the condition has cleared)."""
-    row = conn.execute(
-        """UPDATE alarms SET state = 'resolved', resolved_at = %s, last_seen_at = %s
-           WHERE elevator_id = %s AND type = %s
-             AND state IN ('open', 'acknowledged', 'in_progress')
-           RETURNING id""",
-        (at, at, elevator_id, alarm_type.value),
-    ).fetchone()
-    if row is None:
+    with conn.cursor(row_factory=scalar_row) as cursor:
+        alarm_id: int | None = cursor.execute(
+            """UPDATE alarms SET state = 'resolved', resolved_at = %s, last_seen_at = %s
+               WHERE elevator_id = %s AND type = %s
+                 AND state IN ('open', 'acknowledged', 'in_progress')
+               RETURNING id""",
+            (at, at, elevator_id, alarm_type.value),
+        ).fetchone()
+    if alarm_id is None:
         return None
     notify(
         conn,
         "alarm",
         {
-            "id": int(row[0]),
+            "id": alarm_id,
             "elevator_id": elevator_id,
             "type": alarm_type.value,
             "state": "resolved",
             "at": at.isoformat(),
         },
     )
-    return int(row[0])
+    return alarm_id
 
 
 def raise_alarms(
@@ -121,48 +125,41 @@ def raise_alarms(
     if len(set(elevator_ids)) != len(elevator_ids):
         raise ValueError("elevator_ids must be distinct")
     severity = int(SEVERITY[alarm_type])
-    rows = conn.execute(
-        """INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at,
-                               detail)
-           SELECT v.elevator_id, %(type)s, %(severity)s, %(source)s, %(at)s, %(at)s, v.detail
-           FROM unnest(%(ids)s::int[], %(details)s::jsonb[]) AS v(elevator_id, detail)
-           ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
-           DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
-                         occurrences = alarms.occurrences + 1,
-                         detail = alarms.detail || EXCLUDED.detail
-           RETURNING id, elevator_id, (xmax = 0)""",
-        {
-            "type": alarm_type.value,
-            "severity": severity,
-            "source": source,
-            "at": at,
-            "ids": list(elevator_ids),
-            "details": [Jsonb(d) for d in (details or [{}] * len(elevator_ids))],
-        },
-    ).fetchall()
-    detail_of = dict(zip(elevator_ids, details or [{}] * len(elevator_ids), strict=True))
-    raised = [RaisedAlarm(id=int(r[0]), created=bool(r[2])) for r in rows]
+    all_details = list(details or [{}] * len(elevator_ids))
+    with conn.cursor(row_factory=class_row(RaisedAlarmOf)) as cursor:
+        rows = cursor.execute(
+            _RAISE_MANY,
+            {
+                "type": alarm_type.value,
+                "severity": severity,
+                "source": source,
+                "at": at,
+                "ids": list(elevator_ids),
+                "details": [Jsonb(detail) for detail in all_details],
+            },
+        ).fetchall()
+    detail_of = dict(zip(elevator_ids, all_details, strict=True))
+    opened = {
+        "type": alarm_type.value, "state": "open", "severity": severity, "at": at.isoformat(),
+        "source": source,
+    }  # fmt: skip
     _notify_all(
         conn,
         [
             encode_event(
                 "alarm",
                 {
-                    "id": int(r[0]),
-                    "elevator_id": int(r[1]),
-                    "type": alarm_type.value,
-                    "state": "open",
-                    "severity": severity,
-                    "at": at.isoformat(),
-                    "source": source,
-                    "detail": detail_of[int(r[1])],
+                    "id": row.id,
+                    "elevator_id": row.elevator_id,
+                    **opened,
+                    "detail": detail_of[row.elevator_id],
                 },
             )
-            for r in rows
-            if r[2]
+            for row in rows
+            if row.created
         ],
     )
-    return raised
+    return [RaisedAlarm(id=row.id, created=row.created) for row in rows]
 
 
 def resolve_alarms(
@@ -175,31 +172,24 @@ def resolve_alarms(
     elevator id) of each alarm resolved, with a live event each."""
     if not elevator_ids:
         return []
-    rows = conn.execute(
-        """UPDATE alarms SET state = 'resolved', resolved_at = %(at)s, last_seen_at = %(at)s
-           WHERE elevator_id = ANY(%(ids)s::int[]) AND type = %(type)s
-             AND state IN ('open', 'acknowledged', 'in_progress')
-           RETURNING id, elevator_id""",
-        {"at": at, "ids": list(elevator_ids), "type": alarm_type.value},
-    ).fetchall()
-    resolved = [(int(r[0]), int(r[1])) for r in rows]
+    with conn.cursor(row_factory=class_row(ResolvedAlarm)) as cursor:
+        rows = cursor.execute(
+            """UPDATE alarms SET state = 'resolved', resolved_at = %(at)s,
+                                 last_seen_at = %(at)s
+               WHERE elevator_id = ANY(%(ids)s::int[]) AND type = %(type)s
+                 AND state IN ('open', 'acknowledged', 'in_progress')
+               RETURNING id, elevator_id""",
+            {"at": at, "ids": list(elevator_ids), "type": alarm_type.value},
+        ).fetchall()
+    resolved = {"type": alarm_type.value, "state": "resolved", "at": at.isoformat()}
     _notify_all(
         conn,
         [
-            encode_event(
-                "alarm",
-                {
-                    "id": alarm_id,
-                    "elevator_id": elevator_id,
-                    "type": alarm_type.value,
-                    "state": "resolved",
-                    "at": at.isoformat(),
-                },
-            )
-            for alarm_id, elevator_id in resolved
+            encode_event("alarm", {"id": row.id, "elevator_id": row.elevator_id, **resolved})
+            for row in rows
         ],
     )
-    return resolved
+    return [(row.id, row.elevator_id) for row in rows]
 
 
 def _notify_all(conn: psycopg.Connection[Any], payloads: list[str]) -> None:
@@ -210,46 +200,81 @@ def _notify_all(conn: psycopg.Connection[Any], payloads: list[str]) -> None:
         )
 
 
-@dataclass(frozen=True)
-class AlarmChange:
-    """A raise or clear to apply (what a detector emitted)."""
+# Set-based raise/resolve with a moment per elevator (ingest's presence changes when
+# many terminals change at once): one statement each for the alarms and their events.
+_RAISE_AT = """
+WITH c (elevator_id, at) AS (SELECT * FROM unnest(%(ids)s::int[], %(ats)s::timestamptz[])),
+up AS (
+    INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at, detail)
+    SELECT elevator_id, %(type)s, %(severity)s, %(source)s, at, at, %(detail)s::jsonb
+    FROM c
+    ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
+    DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
+                  occurrences = alarms.occurrences + 1,
+                  detail = alarms.detail || EXCLUDED.detail
+    RETURNING id, elevator_id, opened_at, (xmax = 0) AS created
+)
+SELECT count(pg_notify(%(channel)s, json_build_object(
+    'kind', 'alarm', 'id', id, 'elevator_id', elevator_id, 'type', %(type)s, 'state', 'open',
+    'severity', %(severity)s, 'at', opened_at)::text))
+FROM up WHERE created
+"""
+_RESOLVE_AT = """
+WITH c (elevator_id, at) AS (SELECT * FROM unnest(%(ids)s::int[], %(ats)s::timestamptz[])),
+r AS (
+    UPDATE alarms a SET state = 'resolved', resolved_at = c.at, last_seen_at = c.at
+    FROM c
+    WHERE a.elevator_id = c.elevator_id AND a.type = %(type)s
+      AND a.state IN ('open', 'acknowledged', 'in_progress')
+    RETURNING a.id, a.elevator_id, c.at
+)
+SELECT count(pg_notify(%(channel)s, json_build_object(
+    'kind', 'alarm', 'id', id, 'elevator_id', elevator_id, 'type', %(type)s,
+    'state', 'resolved', 'at', at)::text))
+FROM r
+"""
 
-    elevator_id: int
-    alarm_type: AlarmType
-    raised: bool
-    at: datetime
-    source: str
-    detail: dict[str, Any]
+
+def raise_alarms_at(
+    cursor: psycopg.Cursor[Any],
+    alarm_type: AlarmType,
+    source: str,
+    detail_json: str,
+    elevator_ids: Sequence[int],
+    moments: Sequence[datetime],
+) -> None:
+    """Raise (or update) one alarm per elevator, each at its own moment, with a live
+    event for each alarm opened; ``detail_json`` is the same JSON object for all."""
+    cursor.execute(
+        _RAISE_AT,
+        {
+            "type": alarm_type.value,
+            "severity": int(SEVERITY[alarm_type]),
+            "source": source,
+            "channel": CHANNEL,
+            "ids": list(elevator_ids),
+            "ats": list(moments),
+            "detail": detail_json,
+        },
+    )
 
 
-@dataclass(frozen=True)
-class AppliedAlarm:
-    change: AlarmChange
-    alarm_id: int | None  # None: a clear with no active alarm to resolve
-    created: bool  # a new alarm was opened (False: updated or resolved)
-
-
-def apply_alarm_changes(
-    conn: psycopg.Connection[Any], changes: Sequence[AlarmChange]
-) -> list[AppliedAlarm]:
-    """Raise and resolve several alarms in the caller's transaction, in order."""
-    applied: list[AppliedAlarm] = []
-    for c in changes:
-        if c.raised:
-            r = raise_alarm(conn, c.elevator_id, c.alarm_type, c.at, c.source, c.detail)
-            applied.append(AppliedAlarm(c, r.id, r.created))
-        else:
-            rid = resolve_alarm(conn, c.elevator_id, c.alarm_type, c.at)
-            applied.append(AppliedAlarm(c, rid, False))
-    return applied
-
-
-@dataclass(frozen=True)
-class SuppressionWindow:
-    elevator_id: int
-    starts_at: datetime
-    ends_at: datetime
-    reason: str
+def resolve_alarms_at(
+    cursor: psycopg.Cursor[Any],
+    alarm_type: AlarmType,
+    elevator_ids: Sequence[int],
+    moments: Sequence[datetime],
+) -> None:
+    """Resolve the active alarm of each elevator at its own moment, with live events."""
+    cursor.execute(
+        _RESOLVE_AT,
+        {
+            "type": alarm_type.value,
+            "channel": CHANNEL,
+            "ids": list(elevator_ids),
+            "ats": list(moments),
+        },
+    )
 
 
 def add_suppression(
@@ -261,20 +286,22 @@ def add_suppression(
     created_by: str = "",
 ) -> int:
     """Record a maintenance/inspection window during which alarms are suppressed."""
-    row = conn.execute(
-        """INSERT INTO suppression_windows (elevator_id, starts_at, ends_at, reason, created_by)
-           VALUES (%s, %s, %s, %s, %s) RETURNING id""",
-        (elevator_id, starts_at, ends_at, reason, created_by),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    with conn.cursor(row_factory=scalar_row) as cursor:
+        window_id: int | None = cursor.execute(
+            """INSERT INTO suppression_windows (elevator_id, starts_at, ends_at, reason,
+                                                created_by)
+               VALUES (%s, %s, %s, %s, %s) RETURNING id""",
+            (elevator_id, starts_at, ends_at, reason, created_by),
+        ).fetchone()
+    assert window_id is not None
+    return window_id
 
 
 def current_suppressions(conn: psycopg.Connection[Any], since: datetime) -> list[SuppressionWindow]:
     """Windows that end after ``since`` (current and upcoming)."""
-    rows = conn.execute(
-        """SELECT elevator_id, starts_at, ends_at, reason FROM suppression_windows
-           WHERE ends_at > %s ORDER BY elevator_id, starts_at""",
-        (since,),
-    ).fetchall()
-    return [SuppressionWindow(int(r[0]), r[1], r[2], str(r[3])) for r in rows]
+    with conn.cursor(row_factory=class_row(SuppressionWindow)) as cursor:
+        return cursor.execute(
+            """SELECT elevator_id, starts_at, ends_at, reason FROM suppression_windows
+               WHERE ends_at > %s ORDER BY elevator_id, starts_at""",
+            (since,),
+        ).fetchall()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.codes import ALL_CODES
-from domain.telemetry import SCHEMA_VERSION, EventMessage, OnlineMessage, StatusMessage
+from domain.telemetry import SCHEMA_VERSION, Counters, EventMessage, OnlineMessage, StatusMessage
 
 SUPPORTED_VERSIONS: frozenset[int] = frozenset({SCHEMA_VERSION})
 
@@ -22,6 +22,8 @@ FLOOR_BOUND = 300  # sane bound when the elevator's own range is unknown
 MAX_LOAD_KG = 100_000.0
 MAX_LEVELING_MM = 10_000.0
 MAX_SEQ = 2**63 - 1
+MAX_COUNTER = 2**31 - 1  # runs and door cycles are stored as integer
+MAX_RUN_HOURS = 3.4e38  # stored as real
 MAX_ANALOG_CHANNELS = 64
 MAX_CHANNEL_NAME = 64
 MAX_ANALOG_VALUE = 1e12
@@ -114,15 +116,22 @@ def check_status(
         return Rejection(DeadLetterReason.OUT_OF_RANGE, f"load {load}")
     if not -MAX_LEVELING_MM <= lev <= MAX_LEVELING_MM:
         return Rejection(DeadLetterReason.OUT_OF_RANGE, f"leveling_mm {lev}")
-    c = msg.counters
-    if not _finite(c.run_hours):
-        return Rejection(DeadLetterReason.NOT_FINITE, "counters.run_hours")
-    if c.run_hours < 0 or c.runs < 0 or c.door_cycles < 0:
-        return Rejection(DeadLetterReason.OUT_OF_RANGE, "negative counter")
-    if c.runs > 2**31 - 1 or c.door_cycles > 2**31 - 1 or c.run_hours > 3.4e38:
-        return Rejection(DeadLetterReason.OUT_OF_RANGE, "counter too large")
+    bad = _check_counters(msg.counters)
+    if bad is not None:
+        return bad
     if msg.analog:
         return _check_analog(msg.analog)
+    return None
+
+
+def _check_counters(counters: Counters) -> Rejection | None:
+    run_hours, runs, door_cycles = counters.run_hours, counters.runs, counters.door_cycles
+    if not _finite(run_hours):
+        return Rejection(DeadLetterReason.NOT_FINITE, "counters.run_hours")
+    if run_hours < 0 or runs < 0 or door_cycles < 0:
+        return Rejection(DeadLetterReason.OUT_OF_RANGE, "negative counter")
+    if runs > MAX_COUNTER or door_cycles > MAX_COUNTER or run_hours > MAX_RUN_HOURS:
+        return Rejection(DeadLetterReason.OUT_OF_RANGE, "counter too large")
     return None
 
 

@@ -30,6 +30,7 @@ Incoming = tuple[Buffer, Buffer, int, int, int, int]
 
 STATUS, EVENT, ONLINE = 0, 1, 2
 _KINDS = {"status": STATUS, "event": EVENT, "online": ONLINE}
+_WANT_TOPIC = "want <root>/<terminal>/<kind>"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Decoded:
     events: list[tuple[ElevatorRef, EventMessage, int, str]] = field(default_factory=list)
     online: list[tuple[ElevatorRef, OnlineMessage, int, str]] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
-    # Messages from a terminal id not (yet) in the registry: (incoming, terminal, kind, msg)
+    # Messages from a terminal id not (yet) in the registry: (incoming, terminal, kind, message)
     unknown: list[tuple[Incoming, str, str, int, object]] = field(default_factory=list)
 
 
@@ -105,7 +106,7 @@ class MessageDecoder:
     def _decode_from(self, items: list[Incoming], start: int, now_ms: int, out: Decoded) -> None:
         limits = self.limits(now_ms)
         prefix = self._prefix
-        plen = len(prefix)
+        prefix_length = len(prefix)
         kinds = _KINDS
         decoders = self._decoders
         by_terminal = self.registry.by_terminal
@@ -123,44 +124,38 @@ class MessageDecoder:
                 out.dead.append(self.dead(item, topic, DeadLetterReason.BAD_TOPIC, "not UTF-8"))
                 continue
             if len(payload) > max_payload:
-                out.dead.append(
-                    self.dead(
-                        item, topic, DeadLetterReason.OVERSIZED, f"{len(payload)} > {max_payload}"
-                    )
-                )
+                detail = f"{len(payload)} > {max_payload}"
+                out.dead.append(self.dead(item, topic, DeadLetterReason.OVERSIZED, detail))
                 continue
-            parts = topic[plen:].split("/") if topic.startswith(prefix) else []
+            parts = topic[prefix_length:].split("/") if topic.startswith(prefix) else []
             kind = kinds.get(parts[1]) if len(parts) == 2 and parts[0] else None
             if kind is None:
-                out.dead.append(
-                    self.dead(
-                        item,
-                        topic,
-                        DeadLetterReason.BAD_TOPIC,
-                        "want <root>/<terminal>/<kind>",
-                    )
-                )
+                out.dead.append(self.dead(item, topic, DeadLetterReason.BAD_TOPIC, _WANT_TOPIC))
                 continue
             if kind == ONLINE and not payload:
                 continue  # a retained online message being cleared: nothing to store
             try:
-                msg = status_decode(payload) if kind == STATUS else decoders[kind].decode(payload)
+                message: object
+                if kind == STATUS:
+                    message = status_decode(payload)
+                else:
+                    message = decoders[kind].decode(payload)
             except msgspec.DecodeError as exc:
                 bad = classify_decode_error(str(exc), payload)
                 out.dead.append(self.dead(item, topic, bad.reason, bad.detail))
                 continue
             ref = by_terminal.get(parts[0])
             if ref is None:
-                out.unknown.append((item, topic, parts[0], kind, msg))
+                out.unknown.append((item, topic, parts[0], kind, message))
             elif kind == STATUS:  # the common case, inline
-                assert isinstance(msg, StatusMessage)
-                rejected = check_status(msg, limits, ref.floor_lo, ref.floor_hi)
+                assert isinstance(message, StatusMessage)
+                rejected = check_status(message, limits, ref.lowest_floor, ref.highest_floor)
                 if rejected is None:
-                    append_status((ref, msg, item[5], topic))
+                    append_status((ref, message, item[5], topic))
                 else:
                     out.dead.append(self.dead(item, topic, rejected.reason, rejected.detail))
             else:
-                self._check(item, topic, ref, kind, msg, limits, out)
+                self._check(item, topic, ref, kind, message, limits, out)
 
     def _check(
         self,
@@ -168,27 +163,27 @@ class MessageDecoder:
         topic: str,
         ref: ElevatorRef,
         kind: int,
-        msg: object,
+        message: object,
         limits: Limits,
         out: Decoded,
     ) -> None:
         if kind == STATUS:
-            assert isinstance(msg, StatusMessage)
-            bad = check_status(msg, limits, ref.floor_lo, ref.floor_hi)
+            assert isinstance(message, StatusMessage)
+            bad = check_status(message, limits, ref.lowest_floor, ref.highest_floor)
             if bad is None:
-                out.statuses.append((ref, msg, item[5], topic))
+                out.statuses.append((ref, message, item[5], topic))
                 return
         elif kind == EVENT:
-            assert isinstance(msg, EventMessage)
-            bad = check_event(msg, limits, ref.floor_lo, ref.floor_hi)
+            assert isinstance(message, EventMessage)
+            bad = check_event(message, limits, ref.lowest_floor, ref.highest_floor)
             if bad is None:
-                out.events.append((ref, msg, item[5], topic))
+                out.events.append((ref, message, item[5], topic))
                 return
         else:
-            assert isinstance(msg, OnlineMessage)
-            bad = check_online(msg, limits)
+            assert isinstance(message, OnlineMessage)
+            bad = check_online(message, limits)
             if bad is None:
-                out.online.append((ref, msg, item[5], topic))
+                out.online.append((ref, message, item[5], topic))
                 return
         out.dead.append(self.dead(item, topic, bad.reason, bad.detail))
 
@@ -198,7 +193,7 @@ class MessageDecoder:
         pending, out.unknown = out.unknown, []
         limits = self.limits(now_ms)
         by_terminal = self.registry.by_terminal
-        for item, topic, terminal, kind, msg in pending:
+        for item, topic, terminal, kind, message in pending:
             ref = by_terminal.get(terminal)
             if ref is None:
                 out.dead.append(
@@ -207,4 +202,4 @@ class MessageDecoder:
                     )
                 )
             else:
-                self._check(item, topic, ref, kind, msg, limits, out)
+                self._check(item, topic, ref, kind, message, limits, out)

@@ -3,11 +3,18 @@ live in one process, as in tests)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
+import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from domain.validation import DeadLetterReason
+
+if TYPE_CHECKING:
+    from ingest.batch import PresenceChange
+    from ingest.decode import Decoded
+    from ingest.store import WriteResult
 
 
 class IngestMetrics:
@@ -63,3 +70,40 @@ class IngestMetrics:
     def serve(self, port: int, addr: str = "0.0.0.0") -> WSGIServer:
         server, _thread = start_http_server(port, addr=addr, registry=self.registry)
         return server
+
+    def count_batch(
+        self,
+        messages: int,
+        decoded: Decoded,
+        result: WriteResult,
+        presence: list[PresenceChange],
+        elapsed: float,
+        commit_ms: int,
+    ) -> float:
+        """Count a committed batch; returns its median event-time lag (s)."""
+        self.received.labels("status").inc(len(decoded.statuses))
+        self.received.labels("event").inc(len(decoded.events))
+        self.received.labels("online").inc(len(decoded.online))
+        self.received.labels("invalid").inc(len(decoded.dead))
+        self.stored.labels("telemetry").inc(result.stored)
+        self.stored.labels("terminal_events").inc(result.events_stored)
+        self.duplicates.inc(result.duplicates)
+        for letter in decoded.dead:
+            self.dead_letters.labels(letter.reason.value).inc()
+        for change in presence:
+            self.presence.labels("online" if change.online else "offline").inc()
+        self.batch_size.observe(messages)
+        self.commit_seconds.observe(elapsed)
+        return self._observe_lags(decoded, commit_ms)
+
+    def _observe_lags(self, decoded: Decoded, commit_ms: int) -> float:
+        observe = self.lag_seconds.observe
+        median = 0.0
+        for rows in (decoded.statuses, decoded.events):
+            if rows:
+                ts = np.fromiter((row[1].ts for row in rows), dtype=np.int64, count=len(rows))
+                lags = np.percentile(commit_ms - ts, (50, 90, 99, 100)) / 1000.0
+                for lag in lags:
+                    observe(float(lag))
+                median = max(median, float(lags[0]))
+        return median

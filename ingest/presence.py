@@ -29,9 +29,9 @@ class PresenceTracker:
         self.quiet_since_ms = 0
 
     def resize(self, ids: npt.NDArray[np.int64], report_interval_ms: npt.NDArray[np.int64]) -> None:
-        n_old, n = len(self.state), len(ids)
-        if n > n_old:
-            grow = n - n_old
+        known, count = len(self.state), len(ids)
+        if count > known:
+            grow = count - known
             self.state = np.concatenate([self.state, np.zeros(grow, dtype=np.int8)])
             self.last_seen_ms = np.concatenate([self.last_seen_ms, np.zeros(grow, dtype=np.int64)])
         self.ids = ids

@@ -102,7 +102,7 @@ class BufferedClient(mqtt.Client):
 
 def _buffered_client(url: str, client_id: str) -> BufferedClient:
     """Like :func:`messaging.client.new_client` (persistent session, manual acks)."""
-    ep = MqttEndpoint.parse(url)
+    endpoint = MqttEndpoint.parse(url)
     client = BufferedClient(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
@@ -110,8 +110,8 @@ def _buffered_client(url: str, client_id: str) -> BufferedClient:
         protocol=mqtt.MQTTv311,
         manual_ack=True,
     )
-    if ep.username:
-        client.username_pw_set(ep.username, ep.password)
+    if endpoint.username:
+        client.username_pw_set(endpoint.username, endpoint.password)
     return client
 
 
@@ -144,8 +144,8 @@ class Receiver:
         self.client._sink = self._on_publish
 
     def start(self) -> None:
-        ep = MqttEndpoint.parse(self.url)
-        self.client.connect_async(ep.host, ep.port, keepalive=self._keepalive)
+        endpoint = MqttEndpoint.parse(self.url)
+        self.client.connect_async(endpoint.host, endpoint.port, keepalive=self._keepalive)
         self.client.loop_start()
 
     def stop(self) -> None:
@@ -187,27 +187,27 @@ class Receiver:
         self._on_publish(msg._topic, msg.payload, msg.mid, msg.qos)
 
     def _on_publish(self, topic: Buffer, payload: Buffer, mid: int, qos: int) -> None:
-        buf = self.buffer
-        if len(buf) >= self._max_buffer:
-            while len(buf) >= self._max_buffer and not self._stopping:
+        pending = self.buffer
+        if len(pending) >= self._max_buffer:
+            while len(pending) >= self._max_buffer and not self._stopping:
                 time.sleep(0.01)
-        buf.append((topic, payload, mid, qos, self.generation, int(time.time() * 1000)))
-        if len(buf) == 1:
+        pending.append((topic, payload, mid, qos, self.generation, int(time.time() * 1000)))
+        if len(pending) == 1:
             self.wakeup.set()
 
     # -- worker side -------------------------------------------------------------------
     def take(self, limit: int) -> list[Incoming]:
-        buf = self.buffer
-        n = min(limit, len(buf))
-        popleft = buf.popleft
-        return [popleft() for _ in range(n)]
+        pending = self.buffer
+        count = min(limit, len(pending))
+        popleft = pending.popleft
+        return [popleft() for _ in range(count)]
 
     def ack(self, items: list[Incoming]) -> int:
         """Acknowledge committed messages of the current connection, in order."""
         client = self.client
         with self._ack_lock:
-            gen = self.generation
-            mids = [item[2] for item in items if item[3] == 1 and item[4] == gen]
+            generation = self.generation
+            mids = [item[2] for item in items if item[3] == 1 and item[4] == generation]
             if not mids:
                 return 0
             queue = getattr(client, "_packet_queue", None)

@@ -9,20 +9,21 @@ moves existing ones.
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import psycopg
 
 from domain.validation import floor_range
+from ingest.repository.elevators import TerminalRow
 
 
 class ElevatorRef(NamedTuple):
     elevator_id: int
     slot: int  # dense index into the presence arrays
-    floor_lo: int
-    floor_hi: int
+    lowest_floor: int
+    highest_floor: int
 
 
 class ElevatorRegistry:
@@ -40,31 +41,30 @@ class ElevatorRegistry:
     def index_of(self, elevator_id: int) -> int | None:
         return self._by_id.get(elevator_id)
 
-    def load(self, conn: psycopg.Connection[Any]) -> int:
-        """(Re)load the registry; returns how many elevators are new."""
+    def load(self, rows: Iterable[TerminalRow]) -> int:
+        """(Re)load the registry from the elevators' terminal rows; returns how many
+        elevators are new."""
         self._last_load = time.monotonic()
-        rows = conn.execute(
-            "SELECT id, terminal_id, lowest_floor, floors, report_interval_s FROM elevators"
-        ).fetchall()
         added = 0
         intervals: list[int] = []
         by_terminal = self.by_terminal
         by_id = self._by_id
-        for eid, terminal, lowest, floors, interval_s in rows:
+        for row in rows:
+            elevator_id, terminal = row.id, row.terminal_id
             ref = by_terminal.get(terminal)
-            lo, hi = floor_range(int(lowest), int(floors))
-            if ref is not None and ref.elevator_id == eid:
-                if (ref.floor_lo, ref.floor_hi) != (lo, hi):
-                    by_terminal[terminal] = ref._replace(floor_lo=lo, floor_hi=hi)
+            lowest, highest = floor_range(row.lowest_floor, row.floors)
+            if ref is not None and ref.elevator_id == elevator_id:
+                if (ref.lowest_floor, ref.highest_floor) != (lowest, highest):
+                    by_terminal[terminal] = ref._replace(lowest_floor=lowest, highest_floor=highest)
                 continue
-            index = by_id.get(eid)
+            index = by_id.get(elevator_id)
             if index is None:
                 index = len(self.ids)
-                self.ids.append(int(eid))
-                by_id[int(eid)] = index
-                intervals.append(int(float(interval_s) * 1000))
+                self.ids.append(elevator_id)
+                by_id[elevator_id] = index
+                intervals.append(int(float(row.report_interval_s) * 1000))
                 added += 1
-            by_terminal[terminal] = ElevatorRef(int(eid), index, lo, hi)
+            by_terminal[terminal] = ElevatorRef(elevator_id, index, lowest, highest)
         if intervals:
             self.report_interval_ms = np.concatenate(
                 [self.report_interval_ms, np.asarray(intervals, dtype=np.int64)]

@@ -7,13 +7,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from alarms.lifecycle_repository import AlarmAction, AlarmState, allowed_actions, apply_action
+from alarms import service
+from alarms.model import AlarmFilter, AlarmRecord
 from api.deps import Db, company_scope, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
+from domain.alarm_lifecycle import AlarmAction, AlarmState
 from domain.alarms import AlarmType
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
@@ -60,31 +62,8 @@ class ActionRequest(BaseModel):
     note: str = Field("", max_length=2000)
 
 
-_COLUMNS = """a.id, a.elevator_id, e.code, e.district, e.company_id, a.type, a.severity,
-    a.state, a.source, a.opened_at, a.last_seen_at, a.occurrences, a.acknowledged_at,
-    a.resolved_at, a.closed_at, a.detail"""
-
-
-def _alarm(r: Any) -> Alarm:
-    return Alarm(
-        id=r[0],
-        elevator_id=r[1],
-        elevator_code=r[2],
-        district=r[3],
-        company_id=r[4],
-        type=r[5],
-        severity=r[6],
-        state=r[7],
-        source=r[8],
-        opened_at=r[9],
-        last_seen_at=r[10],
-        occurrences=r[11],
-        acknowledged_at=r[12],
-        resolved_at=r[13],
-        closed_at=r[14],
-        detail=r[15],
-        allowed_actions=[a.value for a in allowed_actions(AlarmState(r[7]))],
-    )
+def _alarm(record: AlarmRecord) -> Alarm:
+    return Alarm.model_validate(record, from_attributes=True)
 
 
 @router.get("", response_model=Page[Alarm])
@@ -103,71 +82,36 @@ async def list_alarms(
     min_severity: Annotated[int | None, Query(ge=1, le=4)] = None,
     since: Annotated[datetime | None, Query(description="opened at or after")] = None,
 ) -> Page[Alarm]:
-    scope = company_scope(principal)
-    if scope is not None and company is not None and company != scope:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a company sees only its own alarms")
-    company = scope if scope is not None else company
-    states = [s.value for s in state] if state else None
-    if active:
-        states = [
-            s
-            for s in (states or ["open", "acknowledged", "in_progress"])
-            if s in ("open", "acknowledged", "in_progress")
-        ]
-    cur = await db.execute(
-        f"""SELECT {_COLUMNS} FROM alarms a JOIN elevators e ON e.id = a.elevator_id
-           WHERE (%(states)s::text[] IS NULL OR a.state = ANY(%(states)s))
-             AND (%(types)s::text[] IS NULL OR a.type = ANY(%(types)s))
-             AND (%(elevator)s::integer IS NULL OR a.elevator_id = %(elevator)s)
-             AND (%(district)s::text IS NULL OR e.district = %(district)s)
-             AND (%(company)s::integer IS NULL OR e.company_id = %(company)s)
-             AND (%(sev)s::smallint IS NULL OR a.severity >= %(sev)s)
-             AND (%(since)s::timestamptz IS NULL OR a.opened_at >= %(since)s)
-           ORDER BY a.opened_at DESC, a.id DESC LIMIT %(limit)s OFFSET %(offset)s""",  # noqa: S608
-        {
-            "states": states,
-            "types": [t.value for t in type_] if type_ else None,
-            "elevator": elevator_id,
-            "district": district,
-            "company": company,
-            "sev": min_severity,
-            "since": since,
-            "limit": paging.limit + 1,
-            "offset": paging.offset,
-        },
-    )
-    return make_page([_alarm(r) for r in await cur.fetchall()], paging)
+    where = service.scoped_filter(
+        AlarmFilter(
+            states=[s.value for s in state] if state else None,
+            types=[t.value for t in type_] if type_ else None,
+            elevator_id=elevator_id, district=district, company_id=company,
+            min_severity=min_severity, since=since,
+        ),
+        company_scope(principal),
+        active,
+    )  # fmt: skip
+    records = await service.list_alarms(db, where, paging.limit + 1, paging.offset)
+    return make_page([_alarm(record) for record in records], paging)
 
 
 @router.get("/{alarm_id}", response_model=AlarmWithHistory)
 async def get_alarm(db: Db, principal: Reader, alarm_id: AlarmId) -> AlarmWithHistory:
-    scope = company_scope(principal)
-    cur = await db.execute(
-        f"""SELECT {_COLUMNS} FROM alarms a JOIN elevators e ON e.id = a.elevator_id
-            WHERE a.id = %s AND (%s::integer IS NULL OR e.company_id = %s)""",  # noqa: S608
-        (alarm_id, scope, scope),
+    detail = await service.alarm_detail(db, alarm_id, company_scope(principal))
+    return AlarmWithHistory(
+        **_alarm(detail.alarm).model_dump(),
+        history=[
+            AlarmActionRecord.model_validate(entry, from_attributes=True)
+            for entry in detail.history
+        ],
     )
-    row = await cur.fetchone()
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"alarm {alarm_id} not found")
-    cur = await db.execute(
-        "SELECT at, action, from_state, to_state, actor, note FROM alarm_actions"
-        " WHERE alarm_id = %s ORDER BY at, id",
-        (alarm_id,),
-    )
-    history = [
-        AlarmActionRecord(
-            at=h[0], action=h[1], from_state=h[2], to_state=h[3], actor=h[4], note=h[5]
-        )
-        for h in await cur.fetchall()
-    ]
-    return AlarmWithHistory(**_alarm(row).model_dump(), history=history)
 
 
 async def _act(
     db: Db, principal: Principal, alarm_id: int, action: AlarmAction, body: ActionRequest | None
 ) -> AlarmWithHistory:
-    done = await apply_action(
+    await service.apply_action(
         db,
         alarm_id,
         action,
@@ -175,8 +119,6 @@ async def _act(
         note=body.note if body else "",
         company_id=company_scope(principal),
     )
-    if done is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"alarm {alarm_id} not found")
     return await get_alarm(db, principal, alarm_id)
 
 

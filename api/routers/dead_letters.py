@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from api.deps import Db, require_roles
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
+from ingest import service as ingest
 
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"])
 
@@ -27,6 +28,13 @@ class DeadLetter(BaseModel):
     payload_size: int
     payload_preview: str  # the first bytes, decoded leniently
 
+    @field_validator("payload_preview", mode="before")
+    @classmethod
+    def _decode_leniently(cls, value: object) -> object:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value).decode("utf-8", errors="replace")
+        return value
+
 
 @router.get("", response_model=Page[DeadLetter])
 async def list_dead_letters(
@@ -36,31 +44,9 @@ async def list_dead_letters(
     reason: Annotated[str | None, Query(max_length=100)] = None,
     since: Annotated[datetime | None, Query()] = None,
 ) -> Page[DeadLetter]:
-    cur = await db.execute(
-        """SELECT id, received_at, topic, reason, detail, payload_size,
-                  substring(payload FROM 1 FOR %(preview)s)
-           FROM dead_letters
-           WHERE (%(reason)s::text IS NULL OR reason = %(reason)s)
-             AND (%(since)s::timestamptz IS NULL OR received_at >= %(since)s)
-           ORDER BY received_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s""",
-        {
-            "preview": PREVIEW_BYTES,
-            "reason": reason,
-            "since": since,
-            "limit": paging.limit + 1,
-            "offset": paging.offset,
-        },
+    letters = await ingest.list_dead_letters(
+        db, reason, since, PREVIEW_BYTES, paging.limit + 1, paging.offset
     )
-    items = [
-        DeadLetter(
-            id=r[0],
-            received_at=r[1],
-            topic=r[2],
-            reason=r[3],
-            detail=r[4],
-            payload_size=r[5],
-            payload_preview=bytes(r[6]).decode("utf-8", errors="replace"),
-        )
-        for r in await cur.fetchall()
-    ]
-    return make_page(items, paging)
+    return make_page(
+        [DeadLetter.model_validate(letter, from_attributes=True) for letter in letters], paging
+    )

@@ -24,7 +24,7 @@ def test_batch_columns_sorted_by_elevator_then_event_time() -> None:
 
 def test_suppression_windows_spare_the_alarm_button() -> None:
     stage = DetectStage(DetectionSettings(), "postgresql://unused/db")
-    stage._suppressed = {7: [(1000, 2000)]}
+    stage.alarm_writer.suppression.spans = {7: [(1000, 2000)]}
     ent = AlarmEvent(7, AlarmType.ENTRAPMENT, True, 1500)
     assert stage.is_suppressed(ent)
     assert not stage.is_suppressed(AlarmEvent(7, AlarmType.ENTRAPMENT, True, 2000))

@@ -5,17 +5,11 @@ from __future__ import annotations
 import pytest
 
 from accounts.repository import InvalidAccount, check_scope
-from alarms.lifecycle_repository import (
-    ACTIVE,
-    AlarmAction,
-    AlarmState,
-    InvalidTransition,
-    allowed_actions,
-    next_state,
-)
+from alarms.errors import AlarmTransitionRefused
 from api.deps import NO_COMPANY, company_scope
 from api.live import visible_to
 from api.security import Principal, Role
+from domain.alarm_lifecycle import ACTIVE, AlarmAction, AlarmState, allowed_actions, next_state
 
 
 def test_happy_path_through_the_lifecycle() -> None:
@@ -43,7 +37,7 @@ def test_every_state_allows_exactly_its_actions(state: AlarmState) -> None:
 
 
 def test_invalid_transition_message_names_state_and_alternatives() -> None:
-    exc = InvalidTransition(7, AlarmState.RESOLVED, AlarmAction.ACKNOWLEDGE)
+    exc = AlarmTransitionRefused(7, AlarmState.RESOLVED, AlarmAction.ACKNOWLEDGE)
     assert str(exc) == "alarm 7 is resolved: cannot acknowledge (allowed: close)"
 
 

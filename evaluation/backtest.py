@@ -44,12 +44,12 @@ from maintenance.config import ScoreSettings
 from maintenance.facts import FAULT_TYPES, FleetFacts, assemble_facts
 from maintenance.plans import score_fleet
 from maintenance.policy import NO_DAY, SERIOUS_TYPES, to_day
-from maintenance.score_repository import (
+from maintenance.repository.columns import numpy_schema
+from maintenance.repository.fleet_facts import (
     ALARM_COLUMNS,
     COMPANY_COLUMNS,
     ELEVATOR_COLUMNS,
     RECORD_COLUMNS,
-    numpy_schema,
 )
 from simulators.demand import DAY_MS
 from simulators.fleet import generate_fleet

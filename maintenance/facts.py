@@ -1,4 +1,4 @@
-"""Fleet facts (column tables as :mod:`maintenance.score_repository` reads them) placed at
+"""Fleet facts (column tables as :mod:`maintenance.repository.fleet_facts` reads them) placed at
 positions and assembled into the score's and the policy's per-elevator inputs. No I/O
 here: the score job and the back-test feed the same tables through the same code.
 """
@@ -40,7 +40,7 @@ MONTH_S = 30 * 86400.0
 
 @dataclass(frozen=True)
 class FleetFacts:
-    """Column tables with the columns of maintenance.score_repository' *_COLUMNS."""
+    """Column tables with the columns of maintenance.repository.fleet_facts' *_COLUMNS."""
 
     elevators: Table  # ELEVATOR_COLUMNS, sorted by elevator_id
     alarms: Table  # ALARM_COLUMNS, sorted by elevator_id (only those with alarms)

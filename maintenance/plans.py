@@ -153,7 +153,7 @@ NO_KEY = NO_DAY  # "no reason key" in the stored state
 
 @dataclass(frozen=True)
 class StoredState:
-    """What the previous runs wrote (``maintenance.score_repository`` state columns)."""
+    """What the previous runs wrote (``maintenance.repository.score_state`` columns)."""
 
     scores: Table  # SCORE_STATE_COLUMNS, sorted by elevator_id
     plans: Table  # PLAN_STATE_COLUMNS, sorted by elevator_id and level

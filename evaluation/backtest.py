@@ -116,47 +116,49 @@ def _facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> FleetFacts:
 def _elevator_facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> Table:
     """The registry columns (ELEVATOR_COLUMNS) in fleet order, with an observed
     condition index and the online flag at the end of the window."""
-    es = fleet.elevators
-    n = len(es)
+    registry = fleet.elevators
+    n = len(registry)
     company = {c.id: c for c in fleet.companies}
     units = {u.id: u for u in fleet.user_units}
     types = [b.value for b in BUILDING_TYPES]
-    el = Table.zeros(numpy_schema(ELEVATOR_COLUMNS), n)
-    el["elevator_id"] = [e.id for e in es]
-    el["company_id"] = [e.company_id for e in es]
-    el["user_unit_id"] = [e.user_unit_id if e.user_unit_id else -1 for e in es]
-    el["age_years"] = [(DAY0 - e.install_date).days / 365.25 for e in es]
-    el["building_type"] = [types.index(e.building_type.value) for e in es]
-    el["insurance_valid"] = [
-        e.insurance_expiry is not None and e.insurance_expiry >= DAY0 for e in es
+    elevators = Table.zeros(numpy_schema(ELEVATOR_COLUMNS), n)
+    elevators["elevator_id"] = [e.id for e in registry]
+    elevators["company_id"] = [e.company_id for e in registry]
+    elevators["user_unit_id"] = [e.user_unit_id if e.user_unit_id else -1 for e in registry]
+    elevators["age_years"] = [(DAY0 - e.install_date).days / 365.25 for e in registry]
+    elevators["building_type"] = [types.index(e.building_type.value) for e in registry]
+    elevators["insurance_valid"] = [
+        e.insurance_expiry is not None and e.insurance_expiry >= DAY0 for e in registry
     ]
-    el["inspection_valid"] = [
-        e.inspection_valid_until is not None and e.inspection_valid_until >= DAY0 for e in es
+    elevators["inspection_valid"] = [
+        e.inspection_valid_until is not None and e.inspection_valid_until >= DAY0 for e in registry
     ]
-    el["in_service"] = True
-    el["tech_level"] = [company[e.company_id].tech_level for e in es]
-    el["certified_staff"] = [company[e.company_id].certified_staff for e in es]
-    el["licensed"] = [company[e.company_id].licensed for e in es]
-    el["credit_grade"] = ["ABC".index(company[e.company_id].credit_grade.value) for e in es]
-    el["credit_score"] = [company[e.company_id].credit_score for e in es]
-    el["paperless"] = [company[e.company_id].paperless for e in es]
-    unit = [units.get(e.user_unit_id) if e.user_unit_id else None for e in es]
-    el["management_level"] = [u.management_level if u else np.nan for u in unit]
-    el["safety_manager"] = [bool(u and u.safety_manager) for u in unit]
-    el["complaints"] = [u.complaints if u else 0 for u in unit]
-    el["has_status"] = True
-    condition = np.array([e.condition for e in es])
+    elevators["in_service"] = True
+    elevators["tech_level"] = [company[e.company_id].tech_level for e in registry]
+    elevators["certified_staff"] = [company[e.company_id].certified_staff for e in registry]
+    elevators["licensed"] = [company[e.company_id].licensed for e in registry]
+    elevators["credit_grade"] = [
+        "ABC".index(company[e.company_id].credit_grade.value) for e in registry
+    ]
+    elevators["credit_score"] = [company[e.company_id].credit_score for e in registry]
+    elevators["paperless"] = [company[e.company_id].paperless for e in registry]
+    unit = [units.get(e.user_unit_id) if e.user_unit_id else None for e in registry]
+    elevators["management_level"] = [u.management_level if u else np.nan for u in unit]
+    elevators["safety_manager"] = [bool(u and u.safety_manager) for u in unit]
+    elevators["complaints"] = [u.complaints if u else 0 for u in unit]
+    elevators["has_status"] = True
+    condition = np.array([e.condition for e in registry])
     observed = 100.0 * (1.0 - condition) + rng.normal(0.0, CONDITION_NOISE, n)
-    el["condition_index"] = np.clip(observed, 0.0, 100.0)
-    el["anomalies_30d"] = np.nan
-    el["anomalies_90d"] = np.nan
+    elevators["condition_index"] = np.clip(observed, 0.0, 100.0)
+    elevators["anomalies_30d"] = np.nan
+    elevators["anomalies_90d"] = np.nan
     # Online now unless a terminal outage spans the end of the window.
     offline = past.kind == AlarmType.TERMINAL_OFFLINE.value
     end_s = (past.day + 1) * 86400.0 + past.duration_s
-    el["online"] = (
+    elevators["online"] = (
         np.bincount(past.elevator[offline & (end_s > WINDOW_DAYS * 86400.0)], minlength=n) == 0
     )
-    return el
+    return elevators
 
 
 def _alarm_facts(past: Events, ids: NDArray[Any]) -> Table:
@@ -172,32 +174,32 @@ def _alarm_facts(past: Events, ids: NDArray[Any]) -> Table:
         w = None if weights is None else weights[mask]
         return np.bincount(past.elevator[mask], weights=w, minlength=n).astype(np.float64)
 
-    al = Table.zeros(numpy_schema(ALARM_COLUMNS), n)
-    al["elevator_id"] = ids
-    al["faults_30d"] = count(is_fault & recent)
-    al["faults_90d"] = count(is_fault)
-    al["entrapments_30d"] = count(entrapment & recent)
-    al["entrapments_90d"] = count(entrapment)
-    al["offline_s_30d"] = count(offline & recent, past.duration_s)
+    alarms = Table.zeros(numpy_schema(ALARM_COLUMNS), n)
+    alarms["elevator_id"] = ids
+    alarms["faults_30d"] = count(is_fault & recent)
+    alarms["faults_90d"] = count(is_fault)
+    alarms["entrapments_30d"] = count(entrapment & recent)
+    alarms["entrapments_90d"] = count(entrapment)
+    alarms["offline_s_30d"] = count(offline & recent, past.duration_s)
     last_serious = np.full(n, NO_DAY, dtype=np.int64)
     np.maximum.at(
         last_serious, past.elevator[serious], to_day(DAY0) - WINDOW_DAYS + past.day[serious]
     )
-    al["serious_day"] = last_serious
-    return al
+    alarms["serious_day"] = last_serious
+    return alarms
 
 
 def _record_facts(ids: NDArray[Any], rng: np.random.Generator) -> Table:
     """Last-done days (RECORD_COLUMNS): everyone on the 15-day schedule so far."""
     n = ids.shape[0]
-    rec = Table.zeros(numpy_schema(RECORD_COLUMNS), n)
-    rec["elevator_id"] = ids
+    records = Table.zeros(numpy_schema(RECORD_COLUMNS), n)
+    records["elevator_id"] = ids
     last = to_day(DAY0) - rng.integers(1, 15, n)
     for level in ("half_monthly", "last_visit"):
-        rec[level] = last
+        records[level] = last
     for level in ("quarterly", "half_yearly", "yearly"):
-        rec[level] = to_day(DAY0) - rng.integers(1, 90, n)
-    return rec
+        records[level] = to_day(DAY0) - rng.integers(1, 90, n)
+    return records
 
 
 def _visit_days(
@@ -301,7 +303,7 @@ def run_backtest(n: int, seed: int, settings: ScoreSettings) -> BacktestResult:
     future = _events(fleet, DAY0, WINDOW_DAYS, seed + 2)
     facts = _facts(fleet, past, rng)
     t = time.perf_counter()
-    fs = score_fleet(facts, settings, to_day(DAY0))
+    fleet_score = score_fleet(facts, settings, to_day(DAY0))
     compute_s = time.perf_counter() - t
     ids = facts.elevators["elevator_id"]
     pos_of = np.searchsorted(ids, [e.id for e in fleet.elevators])  # fleet index -> row
@@ -316,20 +318,20 @@ def run_backtest(n: int, seed: int, settings: ScoreSettings) -> BacktestResult:
     inputs = assemble_facts(facts).inputs
     blind = ScoreInputs(**{**inputs.__dict__, "condition_index": np.full(ids.size, np.nan)})
     blind_total = score(blind, settings.weights, settings.grade_bands).total
-    visits = _schedules(facts, fs, rows, serious, settings)
-    low = fs.result.grade[rows.elevator] <= 1
+    visits = _schedules(facts, fleet_score, rows, serious, settings)
+    low = fleet_score.result.grade[rows.elevator] <= 1
     missed = {k: _missed(v, visits.before, rows, is_fault, serious) for k, v in visits.days.items()}
     per_year = 365.0 / WINDOW_DAYS / ids.size
-    counts = np.bincount(fs.result.grade, minlength=4)
+    counts = np.bincount(fleet_score.result.grade, minlength=4)
     return BacktestResult(
         elevators=int(ids.size),
-        auc=roc_auc(-fs.result.total, positive),
+        auc=roc_auc(-fleet_score.result.total, positive),
         auc_age=roc_auc(facts.elevators["age_years"].astype(np.float64), positive),
         auc_no_condition=roc_auc(-blind_total, positive),
         auc_oracle=roc_auc(true_rate, positive),
         positives=int(positive.sum()),
         grades={g: int(c) for g, c in zip("ABCD", counts, strict=True)},
-        eligible=int(fs.decision.eligible.sum()),
+        eligible=int(fleet_score.decision.eligible.sum()),
         visits_policy=sum(len(v) for v in visits.days["policy"]) * per_year,
         visits_fixed=sum(len(v) for v in visits.days["fixed"]) * per_year,
         missed_low_policy=int((missed["policy"][0] & low & is_fault).sum()),
@@ -349,17 +351,17 @@ class _Schedules:
 
 def _schedules(
     facts: FleetFacts,
-    fs: FleetScore,
+    fleet_score: FleetScore,
     rows: Events,
     serious: NDArray[np.bool_],
     settings: ScoreSettings,
 ) -> _Schedules:
     """Visits over the future window per fleet row: the policy's (its interval and an
     urgent visit after each serious fault) and the fixed 15-day schedule's."""
-    size = fs.elevator_id.size
+    size = fleet_score.elevator_id.size
     phase = facts.records["half_monthly"].astype(np.int64) - to_day(DAY0)
     phase_fixed = phase + settings.statutory_interval_days
-    phase_policy = np.maximum(fs.due["half_monthly"] - to_day(DAY0), 0)
+    phase_policy = np.maximum(fleet_score.due["half_monthly"] - to_day(DAY0), 0)
     urgent: list[list[int]] = [[] for _ in range(size)]
     for e, d in zip(rows.elevator[serious].tolist(), rows.day[serious].tolist(), strict=True):
         urgent[e].append(d + settings.urgent_visit_days)
@@ -367,7 +369,9 @@ def _schedules(
     interval_fixed = np.full(size, settings.statutory_interval_days, dtype=np.int64)
     return _Schedules(
         days={
-            "policy": _visit_days(phase_policy, fs.decision.interval_days, urgent, WINDOW_DAYS),
+            "policy": _visit_days(
+                phase_policy, fleet_score.decision.interval_days, urgent, WINDOW_DAYS
+            ),
             "fixed": _visit_days(phase_fixed, interval_fixed, no_urgent, WINDOW_DAYS),
         },
         before=phase,

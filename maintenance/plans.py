@@ -56,103 +56,109 @@ class FleetScore:
     index: IdIndex | None = None  # positions of elevator ids (built on demand when None)
 
 
-def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
+def score_fleet(facts: FleetFacts, settings: ScoreSettings, as_of_day: int) -> FleetScore:
     """Score, decide and date the plans of every elevator."""
-    a = assemble_facts(f)
-    inputs, policy = a.inputs, a.policy
+    assembled = assemble_facts(facts)
+    inputs, policy = assembled.inputs, assembled.policy
     # The allowed interval the visits are judged against: the policy's interval from a
     # first grading without the on-time sub-score (which it then feeds).
-    weights = normalise_weights(s.weights)
+    weights = normalise_weights(settings.weights)
     factors = factor_matrix(inputs)
-    base = eligibility(policy, s)
-    allowed = decide(policy, grades(factors @ weights, s.grade_bands), s, base).interval_days
-    rates = _company_on_time_rates(f, a, allowed, s, as_of_day)
-    inputs = replace(inputs, on_time_rate=rates[a.company])
+    base = eligibility(policy, settings)
+    allowed = decide(
+        policy, grades(factors @ weights, settings.grade_bands), settings, base
+    ).interval_days
+    rates = _company_on_time_rates(facts, assembled, allowed, settings, as_of_day)
+    inputs = replace(inputs, on_time_rate=rates[assembled.company])
     set_company_factor(factors, inputs)
-    result = scored(factors, weights, s.grade_bands)
-    if s.guangzhou_company_rules:  # the on-time rate is one of the eligibility rules
-        policy = replace(policy, company_on_time_rate=rates[a.company])
-        base = eligibility(policy, s)
-    decision = decide(policy, result.grade, s, base)
-    due, last, urgent = _plan_dates(f, a, decision, s, as_of_day)
+    result = scored(factors, weights, settings.grade_bands)
+    if settings.guangzhou_company_rules:  # the on-time rate is one of the eligibility rules
+        policy = replace(policy, company_on_time_rate=rates[assembled.company])
+        base = eligibility(policy, settings)
+    decision = decide(policy, result.grade, settings, base)
+    due, last, urgent = _plan_dates(facts, assembled, decision, settings, as_of_day)
     return FleetScore(
-        elevator_id=a.index.ids.astype(np.int64),
-        company_id=column(f.elevators, "company_id", np.int64),
+        elevator_id=assembled.index.ids.astype(np.int64),
+        company_id=column(facts.elevators, "company_id", np.int64),
         inputs=inputs,
         result=result,
         decision=decision,
         due=due,
         last=last,
         urgent=urgent,
-        company_elevators=a.company_elevators,
-        index=a.index,
+        company_elevators=assembled.company_elevators,
+        index=assembled.index,
     )
 
 
-def _last_done(f: FleetFacts, a: Assembled, level: str) -> Ints:
+def _last_done(facts: FleetFacts, assembled: Assembled, level: str) -> Ints:
     """The day ``level`` (or ``last_visit``) was last done per elevator (NO_DAY: never)."""
-    return a.aligned(f.records, level, NO_DAY).astype(np.int64)
+    return assembled.aligned(facts.records, level, NO_DAY).astype(np.int64)
 
 
 def _company_on_time_rates(
-    f: FleetFacts, a: Assembled, allowed: Ints, s: ScoreSettings, as_of_day: int
+    facts: FleetFacts, assembled: Assembled, allowed: Ints, settings: ScoreSettings, as_of_day: int
 ) -> Floats:
     """Each company's share of maintenance visits within the ``allowed`` interval."""
-    visit_position, known = a.index.find(f.visits["elevator_id"])
-    gap = f.visits["gap"]
+    visit_position, known = assembled.index.find(facts.visits["elevator_id"])
+    gap = facts.visits["gap"]
     if not known.all():  # visits of elevators no longer in the fleet
         visit_position, gap = visit_position[known], gap[known]
     return on_time_rates(
-        a.company,
-        len(f.companies),
+        assembled.company,
+        len(facts.companies),
         allowed,
         visit_position,
         gap,
-        _last_done(f, a, "half_monthly"),
-        a.policy.in_service,
-        a.inputs.age_years * 365.25,
+        _last_done(facts, assembled, "half_monthly"),
+        assembled.policy.in_service,
+        assembled.inputs.age_years * 365.25,
         as_of_day,
-        s.on_time_grace_days,
+        settings.on_time_grace_days,
     )
 
 
 def _plan_dates(
-    f: FleetFacts, a: Assembled, decision: PolicyDecision, s: ScoreSettings, as_of_day: int
+    facts: FleetFacts,
+    assembled: Assembled,
+    decision: PolicyDecision,
+    settings: ScoreSettings,
+    as_of_day: int,
 ) -> tuple[dict[str, Ints], dict[str, Ints], NDArray[np.bool_]]:
     """Next due and last done day per level, and whether an urgent visit is due."""
-    serious = a.aligned(f.alarms, "serious_day", NO_DAY).astype(np.int64)
-    last = {"half_monthly": _last_done(f, a, "half_monthly")}
+    serious = assembled.aligned(facts.alarms, "serious_day", NO_DAY).astype(np.int64)
+    last = {"half_monthly": _last_done(facts, assembled, "half_monthly")}
     due_half_monthly, urgent = due_days(
         last["half_monthly"],
         decision.interval_days,
         as_of_day,
         serious,
-        s.urgent_visit_days,
-        _last_done(f, a, "last_visit"),
+        settings.urgent_visit_days,
+        _last_done(facts, assembled, "last_visit"),
     )
     due = {"half_monthly": due_half_monthly}
-    for level, period in level_periods(s).items():
+    for level, period in level_periods(settings).items():
         # due_days without events: last done + period, never done: due today.
-        last[level] = _last_done(f, a, level)
+        last[level] = _last_done(facts, assembled, level)
         due[level] = np.where(last[level] != NO_DAY, last[level] + period, as_of_day)
     return due, last, urgent
 
 
-def reason_keys(fs: FleetScore) -> tuple[Ints, Ints]:
+def reason_keys(fleet_score: FleetScore) -> tuple[Ints, Ints]:
     """Keys of the score's and the half-monthly plan's reason lists (mask * 4 + grade)."""
-    base = fs.decision.reasons * 4 + fs.result.grade
+    base = fleet_score.decision.reasons * 4 + fleet_score.result.grade
     plan = (
-        fs.decision.reasons | np.where(fs.urgent, int(Reason.URGENT_VISIT), 0)
-    ) * 4 + fs.result.grade
+        fleet_score.decision.reasons | np.where(fleet_score.urgent, int(Reason.URGENT_VISIT), 0)
+    ) * 4 + fleet_score.result.grade
     return base, plan
 
 
-def reason_lists(keys: Ints, s: ScoreSettings) -> dict[int, list[dict[str, str]]]:
+def reason_lists(keys: Ints, settings: ScoreSettings) -> dict[int, list[dict[str, str]]]:
     """The reason list of every distinct key, plus those of the fixed-period levels."""
     out: dict[int, list[dict[str, str]]] = {}
     for key in np.unique(keys).tolist():
-        out[int(key)] = explain(int(key) // 4, "ABCD"[int(key) % 4], s)
-    for level, period in level_periods(s).items():
+        out[int(key)] = explain(int(key) // 4, "ABCD"[int(key) % 4], settings)
+    for level, period in level_periods(settings).items():
         label = level.replace("_", "-")
         out[FIXED_LEVEL_KEYS[level]] = [
             {"code": "tsg_period", "text": f"TSG T5002 {label} items every {period} days"}
@@ -191,9 +197,9 @@ class Changes:
 
 
 def changes(
-    fs: FleetScore,
+    fleet_score: FleetScore,
     stored: StoredState,
-    s: ScoreSettings,
+    settings: ScoreSettings,
     at_s: float,
     as_of_day: int,
     min_change: float = 0.05,
@@ -209,17 +215,19 @@ def changes(
     or any of its values changed. A never-maintained plan stays due since it was first
     made (not "today" every day).
     """
-    base_key, plan_key = reason_keys(fs)
-    reasons = reason_lists(np.concatenate([base_key, plan_key]), s)
+    base_key, plan_key = reason_keys(fleet_score)
+    reasons = reason_lists(np.concatenate([base_key, plan_key]), settings)
     stale = np.asarray(
         [k for k, v in reasons.items() if stored.reason_sets.get(k) != v], dtype=np.int64
     )
-    index = fs.index if fs.index is not None else IdIndex(fs.elevator_id)
+    index = fleet_score.index if fleet_score.index is not None else IdIndex(fleet_score.elevator_id)
     refresh = _Refresh(at_s, as_of_day, min_change, refresh_days)
-    scores = _score_changes(fs, stored.scores, index, base_key, stale, refresh)
-    new_plans = _plan_matrices(fs, s, plan_key)
-    old_plans, present = _stored_plan_matrices(stored.plans, index, fs.elevator_id.shape[0])
-    plans = _plan_changes(fs.elevator_id, new_plans, old_plans, present, stale)
+    scores = _score_changes(fleet_score, stored.scores, index, base_key, stale, refresh)
+    new_plans = _plan_matrices(fleet_score, settings, plan_key)
+    old_plans, present = _stored_plan_matrices(
+        stored.plans, index, fleet_score.elevator_id.shape[0]
+    )
+    plans = _plan_changes(fleet_score.elevator_id, new_plans, old_plans, present, stale)
     return Changes(scores=scores, plans=plans, reasons=reasons)
 
 
@@ -234,7 +242,7 @@ class _Refresh:
 
 
 def _score_changes(
-    fs: FleetScore,
+    fleet_score: FleetScore,
     stored: Table,
     index: IdIndex,
     base_key: Ints,
@@ -242,9 +250,9 @@ def _score_changes(
     refresh: _Refresh,
 ) -> dict[str, Any]:
     """The score rows to write (the score stage columns)."""
-    ids = fs.elevator_id
+    ids = fleet_score.elevator_id
     n = ids.shape[0]
-    result = fs.result
+    result = fleet_score.result
     # Each stored row placed at its elevator's position (stored rows are unique by id).
     stored_position, stored_found = index.find(stored["elevator_id"])
     found = np.zeros(n, dtype=bool)
@@ -260,8 +268,8 @@ def _score_changes(
         changed |= (
             (np.abs(previous["total"] - result.total) >= refresh.min_change)
             | (previous["grade"] != result.grade)
-            | (previous["eligible"] != fs.decision.eligible)
-            | (previous["interval_days"] != fs.decision.interval_days)
+            | (previous["eligible"] != fleet_score.decision.eligible)
+            | (previous["interval_days"] != fleet_score.decision.interval_days)
             | (previous["reason_key"] != base_key)
             | np.isin(base_key, stale)
             | due_refresh
@@ -272,8 +280,8 @@ def _score_changes(
         "total": result.total[rows],
         "grade": result.grade[rows],
         "baseline": np.full(rows.shape[0], result.baseline),
-        "eligible": fs.decision.eligible[rows],
-        "interval_days": fs.decision.interval_days[rows],
+        "eligible": fleet_score.decision.eligible[rows],
+        "interval_days": fleet_score.decision.interval_days[rows],
         "reason_key": base_key[rows],
         "is_new": ~found[rows],
     }
@@ -293,19 +301,21 @@ class _PlanMatrices:
     key: Ints
 
 
-def _plan_matrices(fs: FleetScore, s: ScoreSettings, plan_key: Ints) -> _PlanMatrices:
+def _plan_matrices(
+    fleet_score: FleetScore, settings: ScoreSettings, plan_key: Ints
+) -> _PlanMatrices:
     """This run's plans."""
-    n = fs.elevator_id.shape[0]
-    periods = level_periods(s)
+    n = fleet_score.elevator_id.shape[0]
+    periods = level_periods(settings)
     interval = np.empty((n, 4), dtype=np.int64)
-    interval[:, 0] = fs.decision.interval_days
+    interval[:, 0] = fleet_score.decision.interval_days
     key = np.empty((n, 4), dtype=np.int64)
     key[:, 0] = plan_key
     for j, (level, _) in enumerate(LEVEL_SHORT[1:], start=1):
         interval[:, j] = periods[level]
         key[:, j] = FIXED_LEVEL_KEYS[level]
-    last = np.stack([fs.last[level] for level, _ in LEVEL_SHORT], axis=1)
-    due = np.stack([fs.due[level] for level, _ in LEVEL_SHORT], axis=1)
+    last = np.stack([fleet_score.last[level] for level, _ in LEVEL_SHORT], axis=1)
+    due = np.stack([fleet_score.due[level] for level, _ in LEVEL_SHORT], axis=1)
     return _PlanMatrices(interval, last, due, key)
 
 

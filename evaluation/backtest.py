@@ -42,14 +42,14 @@ from domain.fleet import Fleet
 from domain.table import Table
 from maintenance.config import ScoreSettings
 from maintenance.facts import FAULT_TYPES, FleetFacts, assemble_facts
-from maintenance.plans import score_fleet
+from maintenance.plans import FleetScore, score_fleet
 from maintenance.policy import NO_DAY, SERIOUS_TYPES, to_day
-from maintenance.score_repository import (
+from maintenance.repository.columns import numpy_schema
+from maintenance.repository.fleet_facts import (
     ALARM_COLUMNS,
     COMPANY_COLUMNS,
     ELEVATOR_COLUMNS,
     RECORD_COLUMNS,
-    numpy_schema,
 )
 from simulators.demand import DAY_MS
 from simulators.fleet import generate_fleet
@@ -97,85 +97,109 @@ def _events(fleet: Fleet, start: date, days: int, seed: int) -> Events:
 
 def _facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> FleetFacts:
     """The score job's inputs, as the database would hold them on day 0."""
-    es = fleet.elevators
-    n = len(es)
-    comp = {c.id: c for c in fleet.companies}
-    units = {u.id: u for u in fleet.user_units}
-    types = [b.value for b in BUILDING_TYPES]
-    el = Table.zeros(numpy_schema(ELEVATOR_COLUMNS), n)
-    el["elevator_id"] = [e.id for e in es]
-    el["company_id"] = [e.company_id for e in es]
-    el["user_unit_id"] = [e.user_unit_id if e.user_unit_id else -1 for e in es]
-    el["age_years"] = [(DAY0 - e.install_date).days / 365.25 for e in es]
-    el["building_type"] = [types.index(e.building_type.value) for e in es]
-    el["insurance_valid"] = [
-        e.insurance_expiry is not None and e.insurance_expiry >= DAY0 for e in es
-    ]
-    el["inspection_valid"] = [
-        e.inspection_valid_until is not None and e.inspection_valid_until >= DAY0 for e in es
-    ]
-    el["in_service"] = True
-    el["tech_level"] = [comp[e.company_id].tech_level for e in es]
-    el["certified_staff"] = [comp[e.company_id].certified_staff for e in es]
-    el["licensed"] = [comp[e.company_id].licensed for e in es]
-    el["credit_grade"] = ["ABC".index(comp[e.company_id].credit_grade.value) for e in es]
-    el["credit_score"] = [comp[e.company_id].credit_score for e in es]
-    el["paperless"] = [comp[e.company_id].paperless for e in es]
-    unit = [units.get(e.user_unit_id) if e.user_unit_id else None for e in es]
-    el["management_level"] = [u.management_level if u else np.nan for u in unit]
-    el["safety_manager"] = [bool(u and u.safety_manager) for u in unit]
-    el["complaints"] = [u.complaints if u else 0 for u in unit]
-    el["has_status"] = True
-    condition = np.array([e.condition for e in es])
-    observed = 100.0 * (1.0 - condition) + rng.normal(0.0, CONDITION_NOISE, n)
-    el["condition_index"] = np.clip(observed, 0.0, 100.0)
-    el["anomalies_30d"] = np.nan
-    el["anomalies_90d"] = np.nan
-
-    recent = past.day >= WINDOW_DAYS - 30
-    is_fault = np.isin(past.kind, sorted(t.value for t in FAULT_TYPES))
-    entrap = past.kind == AlarmType.ENTRAPMENT.value
-    serious = np.isin(past.kind, sorted(t.value for t in SERIOUS_TYPES))
-    offline = past.kind == AlarmType.TERMINAL_OFFLINE.value
-    # Online now unless a terminal outage spans the end of the window.
-    end_s = (past.day + 1) * 86400.0 + past.duration_s
-    el["online"] = (
-        np.bincount(past.elevator[offline & (end_s > WINDOW_DAYS * 86400.0)], minlength=n) == 0
+    elevators = _elevator_facts(fleet, past, rng)
+    ids = elevators["elevator_id"]
+    alarms = _alarm_facts(past, ids)
+    records = _record_facts(ids, rng)
+    companies = Table.zeros(numpy_schema(COMPANY_COLUMNS), len(fleet.companies))
+    companies["company_id"] = sorted(c.id for c in fleet.companies)
+    companies["mean_arrival_min"] = np.nan  # no rescue history in this back-test
+    order = np.argsort(ids)
+    return FleetFacts(
+        elevators=elevators.take(order),
+        alarms=alarms.take(order),
+        records=records.take(order),
+        companies=companies,
     )
 
-    al = Table.zeros(numpy_schema(ALARM_COLUMNS), n)
-    al["elevator_id"] = el["elevator_id"]
+
+def _elevator_facts(fleet: Fleet, past: Events, rng: np.random.Generator) -> Table:
+    """The registry columns (ELEVATOR_COLUMNS) in fleet order, with an observed
+    condition index and the online flag at the end of the window."""
+    registry = fleet.elevators
+    n = len(registry)
+    company = {c.id: c for c in fleet.companies}
+    units = {u.id: u for u in fleet.user_units}
+    types = [b.value for b in BUILDING_TYPES]
+    elevators = Table.zeros(numpy_schema(ELEVATOR_COLUMNS), n)
+    elevators["elevator_id"] = [e.id for e in registry]
+    elevators["company_id"] = [e.company_id for e in registry]
+    elevators["user_unit_id"] = [e.user_unit_id if e.user_unit_id else -1 for e in registry]
+    elevators["age_years"] = [(DAY0 - e.install_date).days / 365.25 for e in registry]
+    elevators["building_type"] = [types.index(e.building_type.value) for e in registry]
+    elevators["insurance_valid"] = [
+        e.insurance_expiry is not None and e.insurance_expiry >= DAY0 for e in registry
+    ]
+    elevators["inspection_valid"] = [
+        e.inspection_valid_until is not None and e.inspection_valid_until >= DAY0 for e in registry
+    ]
+    elevators["in_service"] = True
+    elevators["tech_level"] = [company[e.company_id].tech_level for e in registry]
+    elevators["certified_staff"] = [company[e.company_id].certified_staff for e in registry]
+    elevators["licensed"] = [company[e.company_id].licensed for e in registry]
+    elevators["credit_grade"] = [
+        "ABC".index(company[e.company_id].credit_grade.value) for e in registry
+    ]
+    elevators["credit_score"] = [company[e.company_id].credit_score for e in registry]
+    elevators["paperless"] = [company[e.company_id].paperless for e in registry]
+    unit = [units.get(e.user_unit_id) if e.user_unit_id else None for e in registry]
+    elevators["management_level"] = [u.management_level if u else np.nan for u in unit]
+    elevators["safety_manager"] = [bool(u and u.safety_manager) for u in unit]
+    elevators["complaints"] = [u.complaints if u else 0 for u in unit]
+    elevators["has_status"] = True
+    condition = np.array([e.condition for e in registry])
+    observed = 100.0 * (1.0 - condition) + rng.normal(0.0, CONDITION_NOISE, n)
+    elevators["condition_index"] = np.clip(observed, 0.0, 100.0)
+    elevators["anomalies_30d"] = np.nan
+    elevators["anomalies_90d"] = np.nan
+    # Online now unless a terminal outage spans the end of the window.
+    offline = past.kind == AlarmType.TERMINAL_OFFLINE.value
+    end_s = (past.day + 1) * 86400.0 + past.duration_s
+    elevators["online"] = (
+        np.bincount(past.elevator[offline & (end_s > WINDOW_DAYS * 86400.0)], minlength=n) == 0
+    )
+    return elevators
+
+
+def _alarm_facts(past: Events, ids: NDArray[Any]) -> Table:
+    """The alarm counts (ALARM_COLUMNS) of the window, in fleet order."""
+    n = ids.shape[0]
+    recent = past.day >= WINDOW_DAYS - 30
+    is_fault = np.isin(past.kind, sorted(t.value for t in FAULT_TYPES))
+    entrapment = past.kind == AlarmType.ENTRAPMENT.value
+    serious = np.isin(past.kind, sorted(t.value for t in SERIOUS_TYPES))
+    offline = past.kind == AlarmType.TERMINAL_OFFLINE.value
 
     def count(mask: NDArray[np.bool_], weights: Floats | None = None) -> Floats:
         w = None if weights is None else weights[mask]
         return np.bincount(past.elevator[mask], weights=w, minlength=n).astype(np.float64)
 
-    al["faults_30d"] = count(is_fault & recent)
-    al["faults_90d"] = count(is_fault)
-    al["entrapments_30d"] = count(entrap & recent)
-    al["entrapments_90d"] = count(entrap)
-    al["offline_s_30d"] = count(offline & recent, past.duration_s)
+    alarms = Table.zeros(numpy_schema(ALARM_COLUMNS), n)
+    alarms["elevator_id"] = ids
+    alarms["faults_30d"] = count(is_fault & recent)
+    alarms["faults_90d"] = count(is_fault)
+    alarms["entrapments_30d"] = count(entrapment & recent)
+    alarms["entrapments_90d"] = count(entrapment)
+    alarms["offline_s_30d"] = count(offline & recent, past.duration_s)
     last_serious = np.full(n, NO_DAY, dtype=np.int64)
     np.maximum.at(
         last_serious, past.elevator[serious], to_day(DAY0) - WINDOW_DAYS + past.day[serious]
     )
-    al["serious_day"] = last_serious
+    alarms["serious_day"] = last_serious
+    return alarms
 
-    rec = Table.zeros(numpy_schema(RECORD_COLUMNS), n)
-    rec["elevator_id"] = el["elevator_id"]
-    last = to_day(DAY0) - rng.integers(1, 15, n)  # everyone on the 15-day schedule so far
+
+def _record_facts(ids: NDArray[Any], rng: np.random.Generator) -> Table:
+    """Last-done days (RECORD_COLUMNS): everyone on the 15-day schedule so far."""
+    n = ids.shape[0]
+    records = Table.zeros(numpy_schema(RECORD_COLUMNS), n)
+    records["elevator_id"] = ids
+    last = to_day(DAY0) - rng.integers(1, 15, n)
     for level in ("half_monthly", "last_visit"):
-        rec[level] = last
+        records[level] = last
     for level in ("quarterly", "half_yearly", "yearly"):
-        rec[level] = to_day(DAY0) - rng.integers(1, 90, n)
-
-    co = Table.zeros(numpy_schema(COMPANY_COLUMNS), len(fleet.companies))
-    co["company_id"] = sorted(comp)
-    co["mean_arrival_min"] = np.nan  # no rescue history in this back-test
-    order = np.argsort(el["elevator_id"])
-    return FleetFacts(
-        elevators=el.take(order), alarms=al.take(order), records=rec.take(order), companies=co
-    )
+        records[level] = to_day(DAY0) - rng.integers(1, 90, n)
+    return records
 
 
 def _visit_days(
@@ -279,58 +303,76 @@ def run_backtest(n: int, seed: int, settings: ScoreSettings) -> BacktestResult:
     future = _events(fleet, DAY0, WINDOW_DAYS, seed + 2)
     facts = _facts(fleet, past, rng)
     t = time.perf_counter()
-    fs = score_fleet(facts, settings, to_day(DAY0))
+    fleet_score = score_fleet(facts, settings, to_day(DAY0))
     compute_s = time.perf_counter() - t
     ids = facts.elevators["elevator_id"]
     pos_of = np.searchsorted(ids, [e.id for e in fleet.elevators])  # fleet index -> row
-
-    f_fault = np.isin(future.kind, sorted(t.value for t in FAULT_TYPES))
-    f_serious = np.isin(future.kind, sorted(t.value for t in SERIOUS_TYPES))
-    fault_count = np.bincount(pos_of[future.elevator[f_fault]], minlength=ids.size)
-    positive = fault_count > 0
-    risk = -fs.result.total
-    fault_cols = [i for i, k in enumerate(FAULT_KINDS) if k in FAULT_TYPES]
+    # The future faults per fleet row.
+    rows = Events(pos_of[future.elevator], future.day, future.kind, future.duration_s)
+    is_fault = np.isin(future.kind, sorted(t.value for t in FAULT_TYPES))
+    serious = np.isin(future.kind, sorted(t.value for t in SERIOUS_TYPES))
+    positive = np.bincount(rows.elevator[is_fault], minlength=ids.size) > 0
+    fault_columns = [i for i, k in enumerate(FAULT_KINDS) if k in FAULT_TYPES]
     true_rate = np.zeros(ids.size)
-    true_rate[pos_of] = fault_rates(fleet, DAY0)[:, fault_cols].sum(axis=1)
+    true_rate[pos_of] = fault_rates(fleet, DAY0)[:, fault_columns].sum(axis=1)
     inputs = assemble_facts(facts).inputs
     blind = ScoreInputs(**{**inputs.__dict__, "condition_index": np.full(ids.size, np.nan)})
     blind_total = score(blind, settings.weights, settings.grade_bands).total
-
-    # Schedules over the future window, per fleet row.
-    phase = facts.records["half_monthly"].astype(np.int64) - to_day(DAY0)
-    phase_fixed = phase + settings.statutory_interval_days
-    phase_policy = np.maximum(fs.due["half_monthly"] - to_day(DAY0), 0)
-    urgent: list[list[int]] = [[] for _ in range(ids.size)]
-    for e, d in zip(
-        pos_of[future.elevator[f_serious]].tolist(), future.day[f_serious].tolist(), strict=True
-    ):
-        urgent[e].append(d + settings.urgent_visit_days)
-    no_urgent: list[list[int]] = [[] for _ in range(ids.size)]
-    interval_fixed = np.full(ids.size, settings.statutory_interval_days, dtype=np.int64)
-    v_policy = _visit_days(phase_policy, fs.decision.interval_days, urgent, WINDOW_DAYS)
-    v_fixed = _visit_days(phase_fixed, interval_fixed, no_urgent, WINDOW_DAYS)
-    row_events = Events(pos_of[future.elevator], future.day, future.kind, future.duration_s)
-    before = phase  # the last visit before day 0 (negative day)
-    m_pol, u_pol = _missed(v_policy, before, row_events, f_fault, f_serious)
-    m_fix, u_fix = _missed(v_fixed, before, row_events, f_fault, f_serious)
-    low = fs.result.grade[row_events.elevator] <= 1
+    visits = _schedules(facts, fleet_score, rows, serious, settings)
+    low = fleet_score.result.grade[rows.elevator] <= 1
+    missed = {k: _missed(v, visits.before, rows, is_fault, serious) for k, v in visits.days.items()}
     per_year = 365.0 / WINDOW_DAYS / ids.size
-    counts = np.bincount(fs.result.grade, minlength=4)
+    counts = np.bincount(fleet_score.result.grade, minlength=4)
     return BacktestResult(
         elevators=int(ids.size),
-        auc=roc_auc(risk, positive),
+        auc=roc_auc(-fleet_score.result.total, positive),
         auc_age=roc_auc(facts.elevators["age_years"].astype(np.float64), positive),
         auc_no_condition=roc_auc(-blind_total, positive),
         auc_oracle=roc_auc(true_rate, positive),
         positives=int(positive.sum()),
         grades={g: int(c) for g, c in zip("ABCD", counts, strict=True)},
-        eligible=int(fs.decision.eligible.sum()),
-        visits_policy=sum(len(v) for v in v_policy) * per_year,
-        visits_fixed=sum(len(v) for v in v_fixed) * per_year,
-        missed_low_policy=int((m_pol & low & f_fault).sum()),
-        missed_low_fixed=int((m_fix & low & f_fault).sum()),
-        uncovered_low_policy=int((u_pol & low & f_fault).sum()),
-        uncovered_low_fixed=int((u_fix & low & f_fault).sum()),
-        faults_low=int((low & f_fault).sum()),
+        eligible=int(fleet_score.decision.eligible.sum()),
+        visits_policy=sum(len(v) for v in visits.days["policy"]) * per_year,
+        visits_fixed=sum(len(v) for v in visits.days["fixed"]) * per_year,
+        missed_low_policy=int((missed["policy"][0] & low & is_fault).sum()),
+        missed_low_fixed=int((missed["fixed"][0] & low & is_fault).sum()),
+        uncovered_low_policy=int((missed["policy"][1] & low & is_fault).sum()),
+        uncovered_low_fixed=int((missed["fixed"][1] & low & is_fault).sum()),
+        faults_low=int((low & is_fault).sum()),
         compute_s=compute_s,
+    )
+
+
+@dataclass(frozen=True)
+class _Schedules:
+    days: dict[str, list[list[int]]]  # "policy", "fixed": visit days per fleet row
+    before: Ints  # the last visit before day 0 (a negative day)
+
+
+def _schedules(
+    facts: FleetFacts,
+    fleet_score: FleetScore,
+    rows: Events,
+    serious: NDArray[np.bool_],
+    settings: ScoreSettings,
+) -> _Schedules:
+    """Visits over the future window per fleet row: the policy's (its interval and an
+    urgent visit after each serious fault) and the fixed 15-day schedule's."""
+    size = fleet_score.elevator_id.size
+    phase = facts.records["half_monthly"].astype(np.int64) - to_day(DAY0)
+    phase_fixed = phase + settings.statutory_interval_days
+    phase_policy = np.maximum(fleet_score.due["half_monthly"] - to_day(DAY0), 0)
+    urgent: list[list[int]] = [[] for _ in range(size)]
+    for e, d in zip(rows.elevator[serious].tolist(), rows.day[serious].tolist(), strict=True):
+        urgent[e].append(d + settings.urgent_visit_days)
+    no_urgent: list[list[int]] = [[] for _ in range(size)]
+    interval_fixed = np.full(size, settings.statutory_interval_days, dtype=np.int64)
+    return _Schedules(
+        days={
+            "policy": _visit_days(
+                phase_policy, fleet_score.decision.interval_days, urgent, WINDOW_DAYS
+            ),
+            "fixed": _visit_days(phase_fixed, interval_fixed, no_urgent, WINDOW_DAYS),
+        },
+        before=phase,
     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import psycopg
+from psycopg.rows import scalar_row
 from psycopg.types.json import Jsonb
 
 DAILY_CHANNELS = {"vibration": "mean_vibration", "leveling_mm": "mean_abs_leveling_mm"}
@@ -29,22 +30,21 @@ class DailyChannels:
 
 
 def _daily_view_populated(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute(
-        "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'telemetry_daily'"
-    ).fetchone()
-    if row is None:  # TimescaleDB: a continuous aggregate, always readable
-        return conn.execute("SELECT to_regclass('telemetry_daily')").fetchone() is not None
-    return bool(row[0])
+    with conn.cursor(row_factory=scalar_row) as cur:
+        populated = cur.execute(
+            "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'telemetry_daily'"
+        ).fetchone()
+        if populated is None:  # TimescaleDB: a continuous aggregate, always readable
+            return cur.execute("SELECT to_regclass('telemetry_daily')").fetchone() is not None
+    return bool(populated)
 
 
 def load_daily_channels(
     conn: psycopg.Connection[Any], today: date, days: int = 90, analog_days: int = 14
 ) -> DailyChannels:
     first = today - timedelta(days=days - 1)
-    ids = np.array(
-        [r[0] for r in conn.execute("SELECT id FROM elevators ORDER BY id").fetchall()],
-        dtype=np.int64,
-    )
+    with conn.cursor(row_factory=scalar_row) as cur:
+        ids = np.array(cur.execute("SELECT id FROM elevators ORDER BY id").fetchall(), np.int64)
     slot = {int(e): i for i, e in enumerate(ids.tolist())}
     channels: dict[str, npt.NDArray[np.float64]] = {}
 
@@ -67,9 +67,9 @@ def load_daily_channels(
             f"SELECT elevator_id, day, {cols} FROM telemetry_daily WHERE day >= %s",  # noqa: S608
             (start,),
         ).fetchall()
-        for r in rows:
-            for k, name in enumerate(DAILY_CHANNELS):
-                put(name, r[0], r[1].astimezone(UTC).date(), r[2 + k])
+        for elevator_id, day, *values in rows:
+            for name, value in zip(DAILY_CHANNELS, values, strict=True):
+                put(name, elevator_id, day.astimezone(UTC).date(), value)
     analog_start = datetime.combine(
         today - timedelta(days=analog_days - 1), datetime.min.time(), UTC
     )

@@ -1,10 +1,11 @@
-"""Fleet facts (column tables as :mod:`maintenance.score_repository` reads them) placed at
+"""Fleet facts (column tables as :mod:`maintenance.repository.fleet_facts` reads them) placed at
 positions and assembled into the score's and the policy's per-elevator inputs. No I/O
 here: the score job and the back-test feed the same tables through the same code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ MONTH_S = 30 * 86400.0
 
 @dataclass(frozen=True)
 class FleetFacts:
-    """Column tables with the columns of maintenance.score_repository' *_COLUMNS."""
+    """Column tables with the columns of maintenance.repository.fleet_facts' *_COLUMNS."""
 
     elevators: Table  # ELEVATOR_COLUMNS, sorted by elevator_id
     alarms: Table  # ALARM_COLUMNS, sorted by elevator_id (only those with alarms)
@@ -130,88 +131,115 @@ def column(rows: Table, name: str, dtype: Any) -> NDArray[Any]:
     return rows[name].astype(dtype, copy=False)
 
 
-def assemble_facts(f: FleetFacts) -> Assembled:
+def assemble_facts(facts: FleetFacts) -> Assembled:
     """Score and policy inputs per elevator, each elevator's company size and position, the
     fleet's id index. The company on-time rate is left unknown (NaN): ``score_fleet`` fills
     it in from the maintenance visits."""
-    e = f.elevators
-    ids = e["elevator_id"]
-    n = len(e)
-    index = IdIndex(ids)
+    elevators = facts.elevators
+    index = IdIndex(elevators["elevator_id"])
     aligned = _Aligner(index)
+    company, known = IdIndex(facts.companies["company_id"]).find(elevators["company_id"])
+    if len(elevators) and not known.all():
+        raise ValueError("an elevator refers to a company missing from the company facts")
+
+    alarms: dict[str, Floats] = {}
 
     def alarm(field: str) -> Floats:
-        return aligned(f.alarms, field, 0.0).astype(np.float64, copy=False)
+        if field not in alarms:
+            alarms[field] = aligned(facts.alarms, field, 0.0).astype(np.float64, copy=False)
+        return alarms[field]
 
-    company_ids = f.companies["company_id"]
-    ci, known = IdIndex(company_ids).find(e["company_id"])
-    if n and not known.all():
-        raise ValueError("an elevator refers to a company missing from the company facts")
-    n_companies = len(f.companies)
-    fleet_size = np.bincount(ci, minlength=n_companies).astype(np.float64)
-    faults_90d, entrapments_90d = alarm("faults_90d"), alarm("entrapments_90d")
+    companies = _company_facts(facts, company, alarm("faults_90d"), alarm("entrapments_90d"))
+    online_rate = np.where(
+        elevators["has_status"], np.clip(1.0 - alarm("offline_s_30d") / MONTH_S, 0.0, 1.0), 0.0
+    )
+    inputs = _score_inputs(facts, company, companies, alarm, online_rate)
+    company_elevators = companies.fleet_size.astype(np.int64)[company]
+    policy = PolicyInputs(
+        online=column(elevators, "online", bool),
+        online_rate=online_rate,
+        insurance_valid=column(elevators, "insurance_valid", bool),
+        inspection_valid=inputs.inspection_valid,
+        in_service=column(elevators, "in_service", bool),
+        company_licensed=column(elevators, "licensed", bool),
+        company_credit_grade=inputs.credit_grade,
+        user_unit_known=elevators["user_unit_id"] >= 0,
+        company_paperless=column(elevators, "paperless", bool),
+        company_on_time_rate=inputs.on_time_rate,
+        company_elevators=company_elevators,
+    )
+    return Assembled(inputs, policy, company_elevators, index, aligned, company)
+
+
+@dataclass(frozen=True)
+class _CompanyFacts:
+    """Per company (in the order of the company facts)."""
+
+    fleet_size: Floats
+    fault_rate: Floats  # faults per elevator in 90 days
+    entrapment_rate: Floats
+    elevators_per_technician: Floats
+    on_time: Floats  # unknown here (NaN)
+
+
+def _company_facts(
+    facts: FleetFacts, company: Ints, faults_90d: Floats, entrapments_90d: Floats
+) -> _CompanyFacts:
+    companies = len(facts.companies)
+    fleet_size = np.bincount(company, minlength=companies).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        fault_rate = np.bincount(ci, weights=faults_90d, minlength=n_companies) / fleet_size
+        fault_rate = np.bincount(company, weights=faults_90d, minlength=companies) / fleet_size
         entrapment_rate = (
-            np.bincount(ci, weights=entrapments_90d, minlength=n_companies) / fleet_size
+            np.bincount(company, weights=entrapments_90d, minlength=companies) / fleet_size
         )
-        staff = np.zeros(n_companies)
-        staff[ci] = e["certified_staff"]
-        per_tech = np.where(staff > 0, fleet_size / np.maximum(staff, 1), np.inf)
-        on_time = np.full(n_companies, np.nan)
+        staff = np.zeros(companies)
+        staff[company] = facts.elevators["certified_staff"]
+        per_technician = np.where(staff > 0, fleet_size / np.maximum(staff, 1), np.inf)
+    return _CompanyFacts(
+        fleet_size, fault_rate, entrapment_rate, per_technician, np.full(companies, np.nan)
+    )
+
+
+def _score_inputs(
+    facts: FleetFacts,
+    company: Ints,
+    companies: _CompanyFacts,
+    alarm: Callable[[str], Floats],
+    online_rate: Floats,
+) -> ScoreInputs:
+    elevators = facts.elevators
 
     # Anomalies: the condition table's counts when analytics has them, else anomaly alarms.
     def anomalies(field: str) -> Floats:
-        stored = column(e, field, np.float64)
+        stored = column(elevators, field, np.float64)
         finite = np.isfinite(stored)
         if finite.all():
             return stored
         return np.where(finite, stored, alarm(field))
 
-    online_rate = np.where(
-        e["has_status"], np.clip(1.0 - alarm("offline_s_30d") / MONTH_S, 0.0, 1.0), 0.0
-    )
-    inspection_valid = column(e, "inspection_valid", bool)
-    credit_grade = column(e, "credit_grade", np.int64)
-    company_elevators = fleet_size.astype(np.int64)[ci]
-    company_on_time = on_time[ci]
-    inputs = ScoreInputs(
-        age_years=column(e, "age_years", np.float64),
-        building_type=column(e, "building_type", np.int64),
-        tech_level=column(e, "tech_level", np.float64),
-        elevators_per_technician=per_tech[ci],
-        company_fault_rate=fault_rate[ci],
-        company_entrapment_rate=entrapment_rate[ci],
-        on_time_rate=company_on_time,
-        mean_arrival_min=column(f.companies, "mean_arrival_min", np.float64)[ci],
-        management_level=column(e, "management_level", np.float64),
-        safety_manager=column(e, "safety_manager", bool),
-        complaints=column(e, "complaints", np.float64),
+    return ScoreInputs(
+        age_years=column(elevators, "age_years", np.float64),
+        building_type=column(elevators, "building_type", np.int64),
+        tech_level=column(elevators, "tech_level", np.float64),
+        elevators_per_technician=companies.elevators_per_technician[company],
+        company_fault_rate=companies.fault_rate[company],
+        company_entrapment_rate=companies.entrapment_rate[company],
+        on_time_rate=companies.on_time[company],
+        mean_arrival_min=column(facts.companies, "mean_arrival_min", np.float64)[company],
+        management_level=column(elevators, "management_level", np.float64),
+        safety_manager=column(elevators, "safety_manager", bool),
+        complaints=column(elevators, "complaints", np.float64),
         misuse_90d=alarm("misuse_90d"),
-        inspection_valid=inspection_valid,
-        credit_grade=credit_grade,
-        credit_score=column(e, "credit_score", np.float64),
+        inspection_valid=column(elevators, "inspection_valid", bool),
+        credit_grade=column(elevators, "credit_grade", np.int64),
+        credit_score=column(elevators, "credit_score", np.float64),
         faults_30d=alarm("faults_30d"),
-        faults_90d=faults_90d,
+        faults_90d=alarm("faults_90d"),
         entrapments_30d=alarm("entrapments_30d"),
-        entrapments_90d=entrapments_90d,
+        entrapments_90d=alarm("entrapments_90d"),
         anomalies_30d=anomalies("anomalies_30d"),
         anomalies_90d=anomalies("anomalies_90d"),
-        condition_index=column(e, "condition_index", np.float64),
+        condition_index=column(elevators, "condition_index", np.float64),
         online_rate=online_rate,
-        company=ci,  # the company inputs above are per company
+        company=company,  # the company inputs above are per company
     )
-    policy = PolicyInputs(
-        online=column(e, "online", bool),
-        online_rate=online_rate,
-        insurance_valid=column(e, "insurance_valid", bool),
-        inspection_valid=inspection_valid,
-        in_service=column(e, "in_service", bool),
-        company_licensed=column(e, "licensed", bool),
-        company_credit_grade=credit_grade,
-        user_unit_known=e["user_unit_id"] >= 0,
-        company_paperless=column(e, "paperless", bool),
-        company_on_time_rate=company_on_time,
-        company_elevators=company_elevators,
-    )
-    return Assembled(inputs, policy, company_elevators, index, aligned, ci)

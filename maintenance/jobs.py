@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from psycopg import sql
 
 from analytics.score import BUILDING_TYPES, GRADES
 from domain.localtime import city_date
@@ -24,21 +23,26 @@ from maintenance.config import ScoreSettings
 from maintenance.facts import FAULT_TYPES, MISUSE_TYPES, FleetFacts
 from maintenance.plans import StoredState, changes, score_fleet
 from maintenance.policy import SERIOUS_TYPES, to_day
-from maintenance.repository import refresh_work_orders, update_overdue_alarms
-from maintenance.score_repository import (
+from maintenance.repository.columns import numpy_schema
+from maintenance.repository.fleet_facts import (
     RECORD_COLUMNS,
     VISIT_COLUMNS,
-    WRITER_LOCK,
-    numpy_schema,
     read_alarm_counts,
     read_company_records,
     read_elevators,
     read_maintenance_history,
+)
+from maintenance.repository.score_state import (
+    begin_snapshot_reads,
+    export_snapshot,
+    import_snapshot,
     read_plan_state,
     read_reason_sets,
     read_score_state,
     write_scores_and_plans,
+    writer_lock,
 )
+from maintenance.repository.work_orders import refresh_work_orders, update_overdue_alarms
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +92,7 @@ def read_facts(
 def read_history(
     conn: psycopg.Connection[Any], as_of: datetime, settings: ScoreSettings
 ) -> tuple[Table, Table]:
-    """Last-done days per elevator and the judged visits (maintenance.score_repository)."""
+    """Last-done days per elevator and the judged visits (``read_maintenance_history``)."""
     return read_maintenance_history(
         conn, as_of, settings.on_time_window_days, settings.on_time_lookback_days
     )
@@ -114,20 +118,15 @@ def recompute(
     t0 = time.perf_counter()
     # One run at a time from its reads to its writes: the writes are computed against the
     # rows read (only changed rows are written; new ones are inserted without ON CONFLICT).
-    conn.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
-    try:
+    with writer_lock(conn):
         return _recompute(conn, settings, at, t0)
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (WRITER_LOCK,))
 
 
 def _recompute(
     conn: psycopg.Connection[Any], settings: ScoreSettings, at: datetime, t0: float
 ) -> RecomputeReport:
     with conn.transaction():
-        if conn.autocommit:  # a consistent snapshot across the reads
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        conn.execute("SET LOCAL work_mem = '64MB'")  # hash aggregates and sorts in memory
+        begin_snapshot_reads(conn)  # a consistent snapshot across the reads
         facts, stored, t_facts, t_stored = _read_all(conn, at, settings)
     t1 = time.perf_counter()
     day = to_day(city_date(at))
@@ -177,7 +176,7 @@ def _read_all(
     ``conn`` reads the rest. Serial on ``conn`` when the second connection fails. Returns
     the two sides' times too."""
     t0 = time.perf_counter()
-    snapshot = str(_one(conn, "SELECT pg_export_snapshot()"))
+    snapshot = export_snapshot(conn)
 
     def other_side() -> tuple[StoredState, tuple[Table, Table], float]:
         t = time.perf_counter()
@@ -186,9 +185,7 @@ def _read_all(
             psycopg.connect(info.dsn, password=info.password, autocommit=True) as other,
             other.transaction(),
         ):
-            other.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            other.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            other.execute("SET LOCAL work_mem = '64MB'")
+            import_snapshot(other, snapshot)
             stored = read_stored(other)
             history = read_history(other, at, settings)
         return stored, history, time.perf_counter() - t
@@ -210,13 +207,6 @@ def _read_all(
             t_other = time.perf_counter() - t
     facts = replace(current, records=history[0], visits=history[1])
     return facts, stored, t_main, t_other
-
-
-def _one(conn: psycopg.Connection[Any], query: str) -> Any:
-    row = conn.execute(query).fetchone()
-    if row is None:
-        raise RuntimeError(f"no row from {query!r}")
-    return row[0]
 
 
 class ScoreJob:

@@ -23,7 +23,7 @@ from analytics.score import (
 )
 from domain.table import Table
 from maintenance.config import ScoreSettings
-from maintenance.facts import FleetFacts, IdIndex, assemble_facts, column
+from maintenance.facts import Assembled, FleetFacts, IdIndex, assemble_facts, column
 from maintenance.policy import (
     NO_DAY,
     PolicyDecision,
@@ -56,90 +56,109 @@ class FleetScore:
     index: IdIndex | None = None  # positions of elevator ids (built on demand when None)
 
 
-def score_fleet(f: FleetFacts, s: ScoreSettings, as_of_day: int) -> FleetScore:
+def score_fleet(facts: FleetFacts, settings: ScoreSettings, as_of_day: int) -> FleetScore:
     """Score, decide and date the plans of every elevator."""
-    a = assemble_facts(f)
-    inputs, policy, aligned, ci = a.inputs, a.policy, a.aligned, a.company
-    ids = a.index.ids.astype(np.int64)
-
-    def record(field: str) -> Ints:
-        return aligned(f.records, field, NO_DAY).astype(np.int64)
-
+    assembled = assemble_facts(facts)
+    inputs, policy = assembled.inputs, assembled.policy
     # The allowed interval the visits are judged against: the policy's interval from a
     # first grading without the on-time sub-score (which it then feeds).
-    weights = normalise_weights(s.weights)
+    weights = normalise_weights(settings.weights)
     factors = factor_matrix(inputs)
-    base = eligibility(policy, s)
-    allowed = decide(policy, grades(factors @ weights, s.grade_bands), s, base).interval_days
-    vpos, ok = a.index.find(f.visits["elevator_id"])
-    gap = f.visits["gap"]
-    if not ok.all():  # visits of elevators no longer in the fleet
-        vpos, gap = vpos[ok], gap[ok]
-    rates = on_time_rates(
-        ci,
-        len(f.companies),
-        allowed,
-        vpos,
-        gap,
-        record("half_monthly"),
-        policy.in_service,
-        inputs.age_years * 365.25,
-        as_of_day,
-        s.on_time_grace_days,
-    )
-    inputs = replace(inputs, on_time_rate=rates[ci])
+    base = eligibility(policy, settings)
+    allowed = decide(
+        policy, grades(factors @ weights, settings.grade_bands), settings, base
+    ).interval_days
+    rates = _company_on_time_rates(facts, assembled, allowed, settings, as_of_day)
+    inputs = replace(inputs, on_time_rate=rates[assembled.company])
     set_company_factor(factors, inputs)
-    result = scored(factors, weights, s.grade_bands)
-    if s.guangzhou_company_rules:  # the on-time rate is one of the eligibility rules
-        policy = replace(policy, company_on_time_rate=rates[ci])
-        base = eligibility(policy, s)
-    decision = decide(policy, result.grade, s, base)
-
-    serious = aligned(f.alarms, "serious_day", NO_DAY).astype(np.int64)
-    last_visit = record("last_visit")
-    last = {"half_monthly": record("half_monthly")}
-    due_hm, urgent = due_days(
-        last["half_monthly"],
-        decision.interval_days,
-        as_of_day,
-        serious,
-        s.urgent_visit_days,
-        last_visit,
-    )
-    due = {"half_monthly": due_hm}
-    for level, period in level_periods(s).items():
-        # due_days without events: last done + period, never done: due today.
-        last[level] = record(level)
-        due[level] = np.where(last[level] != NO_DAY, last[level] + period, as_of_day)
+    result = scored(factors, weights, settings.grade_bands)
+    if settings.guangzhou_company_rules:  # the on-time rate is one of the eligibility rules
+        policy = replace(policy, company_on_time_rate=rates[assembled.company])
+        base = eligibility(policy, settings)
+    decision = decide(policy, result.grade, settings, base)
+    due, last, urgent = _plan_dates(facts, assembled, decision, settings, as_of_day)
     return FleetScore(
-        elevator_id=ids,
-        company_id=column(f.elevators, "company_id", np.int64),
+        elevator_id=assembled.index.ids.astype(np.int64),
+        company_id=column(facts.elevators, "company_id", np.int64),
         inputs=inputs,
         result=result,
         decision=decision,
         due=due,
         last=last,
         urgent=urgent,
-        company_elevators=a.company_elevators,
-        index=a.index,
+        company_elevators=assembled.company_elevators,
+        index=assembled.index,
     )
 
 
-def reason_keys(fs: FleetScore) -> tuple[Ints, Ints]:
+def _last_done(facts: FleetFacts, assembled: Assembled, level: str) -> Ints:
+    """The day ``level`` (or ``last_visit``) was last done per elevator (NO_DAY: never)."""
+    return assembled.aligned(facts.records, level, NO_DAY).astype(np.int64)
+
+
+def _company_on_time_rates(
+    facts: FleetFacts, assembled: Assembled, allowed: Ints, settings: ScoreSettings, as_of_day: int
+) -> Floats:
+    """Each company's share of maintenance visits within the ``allowed`` interval."""
+    visit_position, known = assembled.index.find(facts.visits["elevator_id"])
+    gap = facts.visits["gap"]
+    if not known.all():  # visits of elevators no longer in the fleet
+        visit_position, gap = visit_position[known], gap[known]
+    return on_time_rates(
+        assembled.company,
+        len(facts.companies),
+        allowed,
+        visit_position,
+        gap,
+        _last_done(facts, assembled, "half_monthly"),
+        assembled.policy.in_service,
+        assembled.inputs.age_years * 365.25,
+        as_of_day,
+        settings.on_time_grace_days,
+    )
+
+
+def _plan_dates(
+    facts: FleetFacts,
+    assembled: Assembled,
+    decision: PolicyDecision,
+    settings: ScoreSettings,
+    as_of_day: int,
+) -> tuple[dict[str, Ints], dict[str, Ints], NDArray[np.bool_]]:
+    """Next due and last done day per level, and whether an urgent visit is due."""
+    serious = assembled.aligned(facts.alarms, "serious_day", NO_DAY).astype(np.int64)
+    last = {"half_monthly": _last_done(facts, assembled, "half_monthly")}
+    due_half_monthly, urgent = due_days(
+        last["half_monthly"],
+        decision.interval_days,
+        as_of_day,
+        serious,
+        settings.urgent_visit_days,
+        _last_done(facts, assembled, "last_visit"),
+    )
+    due = {"half_monthly": due_half_monthly}
+    for level, period in level_periods(settings).items():
+        # due_days without events: last done + period, never done: due today.
+        last[level] = _last_done(facts, assembled, level)
+        due[level] = np.where(last[level] != NO_DAY, last[level] + period, as_of_day)
+    return due, last, urgent
+
+
+def reason_keys(fleet_score: FleetScore) -> tuple[Ints, Ints]:
     """Keys of the score's and the half-monthly plan's reason lists (mask * 4 + grade)."""
-    base = fs.decision.reasons * 4 + fs.result.grade
+    base = fleet_score.decision.reasons * 4 + fleet_score.result.grade
     plan = (
-        fs.decision.reasons | np.where(fs.urgent, int(Reason.URGENT_VISIT), 0)
-    ) * 4 + fs.result.grade
+        fleet_score.decision.reasons | np.where(fleet_score.urgent, int(Reason.URGENT_VISIT), 0)
+    ) * 4 + fleet_score.result.grade
     return base, plan
 
 
-def reason_lists(keys: Ints, s: ScoreSettings) -> dict[int, list[dict[str, str]]]:
+def reason_lists(keys: Ints, settings: ScoreSettings) -> dict[int, list[dict[str, str]]]:
     """The reason list of every distinct key, plus those of the fixed-period levels."""
     out: dict[int, list[dict[str, str]]] = {}
     for key in np.unique(keys).tolist():
-        out[int(key)] = explain(int(key) // 4, "ABCD"[int(key) % 4], s)
-    for level, period in level_periods(s).items():
+        out[int(key)] = explain(int(key) // 4, "ABCD"[int(key) % 4], settings)
+    for level, period in level_periods(settings).items():
         label = level.replace("_", "-")
         out[FIXED_LEVEL_KEYS[level]] = [
             {"code": "tsg_period", "text": f"TSG T5002 {label} items every {period} days"}
@@ -153,7 +172,7 @@ NO_KEY = NO_DAY  # "no reason key" in the stored state
 
 @dataclass(frozen=True)
 class StoredState:
-    """What the previous runs wrote (``maintenance.score_repository`` state columns)."""
+    """What the previous runs wrote (``maintenance.repository.score_state`` columns)."""
 
     scores: Table  # SCORE_STATE_COLUMNS, sorted by elevator_id
     plans: Table  # PLAN_STATE_COLUMNS, sorted by elevator_id and level
@@ -178,9 +197,9 @@ class Changes:
 
 
 def changes(
-    fs: FleetScore,
+    fleet_score: FleetScore,
     stored: StoredState,
-    s: ScoreSettings,
+    settings: ScoreSettings,
     at_s: float,
     as_of_day: int,
     min_change: float = 0.05,
@@ -196,102 +215,157 @@ def changes(
     or any of its values changed. A never-maintained plan stays due since it was first
     made (not "today" every day).
     """
-    ids = fs.elevator_id
-    n = ids.shape[0]
-    r = fs.result
-    base_key, plan_key = reason_keys(fs)
-    reasons = reason_lists(np.concatenate([base_key, plan_key]), s)
+    base_key, plan_key = reason_keys(fleet_score)
+    reasons = reason_lists(np.concatenate([base_key, plan_key]), settings)
     stale = np.asarray(
         [k for k, v in reasons.items() if stored.reason_sets.get(k) != v], dtype=np.int64
     )
+    index = fleet_score.index if fleet_score.index is not None else IdIndex(fleet_score.elevator_id)
+    refresh = _Refresh(at_s, as_of_day, min_change, refresh_days)
+    scores = _score_changes(fleet_score, stored.scores, index, base_key, stale, refresh)
+    new_plans = _plan_matrices(fleet_score, settings, plan_key)
+    old_plans, present = _stored_plan_matrices(
+        stored.plans, index, fleet_score.elevator_id.shape[0]
+    )
+    plans = _plan_changes(fleet_score.elevator_id, new_plans, old_plans, present, stale)
+    return Changes(scores=scores, plans=plans, reasons=reasons)
 
-    index = fs.index if fs.index is not None else IdIndex(ids)
-    st = stored.scores
+
+@dataclass(frozen=True)
+class _Refresh:
+    """When an unchanged score row is rewritten anyway (see :func:`changes`)."""
+
+    at_s: float
+    as_of_day: int
+    min_change: float
+    refresh_days: int
+
+
+def _score_changes(
+    fleet_score: FleetScore,
+    stored: Table,
+    index: IdIndex,
+    base_key: Ints,
+    stale: Ints,
+    refresh: _Refresh,
+) -> dict[str, Any]:
+    """The score rows to write (the score stage columns)."""
+    ids = fleet_score.elevator_id
+    n = ids.shape[0]
+    result = fleet_score.result
     # Each stored row placed at its elevator's position (stored rows are unique by id).
-    spos, sfound = index.find(st["elevator_id"])
+    stored_position, stored_found = index.find(stored["elevator_id"])
     found = np.zeros(n, dtype=bool)
-    found[spos[sfound]] = True
-    pos = np.zeros(n, dtype=np.int64)
-    pos[spos[sfound]] = np.flatnonzero(sfound)
+    found[stored_position[stored_found]] = True
+    position = np.zeros(n, dtype=np.int64)
+    position[stored_position[stored_found]] = np.flatnonzero(stored_found)
     changed = ~found
-    if len(st):
-        prev = st.take(pos)
-        age_days = (at_s - prev["computed_at"]) / 86400.0
-        weekday = (ids + as_of_day) % refresh_days == 0
-        refresh = (age_days >= refresh_days) | (weekday & (age_days >= 0.5))
+    if len(stored):
+        previous = stored.take(position)
+        age_days = (refresh.at_s - previous["computed_at"]) / 86400.0
+        weekday = (ids + refresh.as_of_day) % refresh.refresh_days == 0
+        due_refresh = (age_days >= refresh.refresh_days) | (weekday & (age_days >= 0.5))
         changed |= (
-            (np.abs(prev["total"] - r.total) >= min_change)
-            | (prev["grade"] != r.grade)
-            | (prev["eligible"] != fs.decision.eligible)
-            | (prev["interval_days"] != fs.decision.interval_days)
-            | (prev["reason_key"] != base_key)
+            (np.abs(previous["total"] - result.total) >= refresh.min_change)
+            | (previous["grade"] != result.grade)
+            | (previous["eligible"] != fleet_score.decision.eligible)
+            | (previous["interval_days"] != fleet_score.decision.interval_days)
+            | (previous["reason_key"] != base_key)
             | np.isin(base_key, stale)
-            | refresh
+            | due_refresh
         )
     rows = np.flatnonzero(changed)
     scores: dict[str, Any] = {
         "elevator_id": ids[rows],
-        "total": r.total[rows],
-        "grade": r.grade[rows],
-        "baseline": np.full(rows.shape[0], r.baseline),
-        "eligible": fs.decision.eligible[rows],
-        "interval_days": fs.decision.interval_days[rows],
+        "total": result.total[rows],
+        "grade": result.grade[rows],
+        "baseline": np.full(rows.shape[0], result.baseline),
+        "eligible": fleet_score.decision.eligible[rows],
+        "interval_days": fleet_score.decision.interval_days[rows],
         "reason_key": base_key[rows],
         "is_new": ~found[rows],
     }
     for i, name in enumerate(("age", "company", "user_unit", "credit", "monitoring")):
-        scores[f"f_{name}"] = r.factors[rows, i]
-        scores[f"c_{name}"] = r.contributions[rows, i]
+        scores[f"f_{name}"] = result.factors[rows, i]
+        scores[f"c_{name}"] = result.contributions[rows, i]
+    return scores
 
-    # Plans as (elevator, level) matrices, new and stored.
-    periods = level_periods(s)
+
+@dataclass(frozen=True)
+class _PlanMatrices:
+    """Plans as (elevator, level) matrices."""
+
+    interval: Ints
+    last: Ints
+    due: Ints
+    key: Ints
+
+
+def _plan_matrices(
+    fleet_score: FleetScore, settings: ScoreSettings, plan_key: Ints
+) -> _PlanMatrices:
+    """This run's plans."""
+    n = fleet_score.elevator_id.shape[0]
+    periods = level_periods(settings)
     interval = np.empty((n, 4), dtype=np.int64)
-    interval[:, 0] = fs.decision.interval_days
+    interval[:, 0] = fleet_score.decision.interval_days
     key = np.empty((n, 4), dtype=np.int64)
     key[:, 0] = plan_key
     for j, (level, _) in enumerate(LEVEL_SHORT[1:], start=1):
         interval[:, j] = periods[level]
         key[:, j] = FIXED_LEVEL_KEYS[level]
-    last = np.stack([fs.last[level] for level, _ in LEVEL_SHORT], axis=1)
-    due = np.stack([fs.due[level] for level, _ in LEVEL_SHORT], axis=1)
+    last = np.stack([fleet_score.last[level] for level, _ in LEVEL_SHORT], axis=1)
+    due = np.stack([fleet_score.due[level] for level, _ in LEVEL_SHORT], axis=1)
+    return _PlanMatrices(interval, last, due, key)
 
-    sp = stored.plans
+
+def _stored_plan_matrices(
+    stored: Table, index: IdIndex, n: int
+) -> tuple[_PlanMatrices, NDArray[np.bool_]]:
+    """The stored plans placed at their elevator's position and level, and where a
+    stored row exists."""
     present = np.zeros((n, 4), dtype=bool)
-    old_interval = np.zeros((n, 4), dtype=np.int64)
-    old_last = np.full((n, 4), NO_DAY, dtype=np.int64)
-    old_due = np.zeros((n, 4), dtype=np.int64)
-    old_key = np.full((n, 4), NO_KEY, dtype=np.int64)
-    if len(sp):
-        ppos, pfound = index.find(sp["elevator_id"])
-        lv = sp["level"].astype(np.int64)
-        ok = pfound & (lv >= 0) & (lv < 4)
-        at = (ppos[ok], lv[ok])
+    interval = np.zeros((n, 4), dtype=np.int64)
+    last = np.full((n, 4), NO_DAY, dtype=np.int64)
+    due = np.zeros((n, 4), dtype=np.int64)
+    key = np.full((n, 4), NO_KEY, dtype=np.int64)
+    if len(stored):
+        position, found = index.find(stored["elevator_id"])
+        level = stored["level"].astype(np.int64)
+        ok = found & (level >= 0) & (level < 4)
+        at = (position[ok], level[ok])
         present[at] = True
-        old_interval[at] = sp["interval_days"][ok]
-        old_last[at] = sp["last_done"][ok]
-        old_due[at] = sp["next_due"][ok]
-        old_key[at] = sp["reason_key"][ok]
-    never = present & (last == NO_DAY) & (old_last == NO_DAY)
-    due = np.where(never, np.minimum(due, old_due), due)
+        interval[at] = stored["interval_days"][ok]
+        last[at] = stored["last_done"][ok]
+        due[at] = stored["next_due"][ok]
+        key[at] = stored["reason_key"][ok]
+    return _PlanMatrices(interval, last, due, key), present
+
+
+def _plan_changes(
+    ids: Ints, new: _PlanMatrices, old: _PlanMatrices, present: NDArray[np.bool_], stale: Ints
+) -> dict[str, Any]:
+    """The plan rows to write (the plan stage columns)."""
+    never = present & (new.last == NO_DAY) & (old.last == NO_DAY)
+    due = np.where(never, np.minimum(new.due, old.due), new.due)
     plan_changed = (
         ~present
-        | (interval != old_interval)
-        | (last != old_last)
-        | (due != old_due)
-        | (key != old_key)
-        | np.isin(key, stale)
+        | (new.interval != old.interval)
+        | (new.last != old.last)
+        | (due != old.due)
+        | (new.key != old.key)
+        | np.isin(new.key, stale)
     )
-    ei, li = np.nonzero(plan_changed)
-    plans: dict[str, Any] = {
-        "elevator_id": ids[ei],
-        "level": li,
-        "interval_days": interval[ei, li],
-        "last_done": last[ei, li],
-        "next_due": due[ei, li],
-        "reason_key": key[ei, li],
-        "is_new": ~present[ei, li],
-        "old_interval": old_interval[ei, li],
-        "old_last": old_last[ei, li],
-        "old_due": old_due[ei, li],
+    elevator, level = np.nonzero(plan_changed)
+    return {
+        "elevator_id": ids[elevator],
+        "level": level,
+        "interval_days": new.interval[elevator, level],
+        "last_done": new.last[elevator, level],
+        "next_due": due[elevator, level],
+        "reason_key": new.key[elevator, level],
+        "is_new": ~present[elevator, level],
+        "old_interval": old.interval[elevator, level],
+        "old_last": old.last[elevator, level],
+        "old_due": old.due[elevator, level],
     }
-    return Changes(scores=scores, plans=plans, reasons=reasons)

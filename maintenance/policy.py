@@ -36,7 +36,7 @@ Bools = NDArray[np.bool_]
 
 LEVELS: tuple[str, ...] = ("half_monthly", "quarterly", "half_yearly", "yearly")
 EPOCH = date(1970, 1, 1)
-NO_DAY = -(2**31)  # "no date" in day-number arrays (as stored by maintenance.score_repository)
+NO_DAY = -(2**31)  # "no date" in day-number arrays (as the repositories store it)
 
 # Faults that call for a visit within days, besides entrapments (our design: the ones
 # that point at a safety component: door lock/safety circuit, drive, brakes, limits).

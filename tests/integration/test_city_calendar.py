@@ -4,6 +4,7 @@ that runs at 02:30 local time plans for the local day."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
@@ -12,7 +13,8 @@ import pytest
 from fleet.repository import save_fleet
 from maintenance.config import ScoreSettings
 from maintenance.jobs import recompute
-from maintenance.repository import complete_work_order
+from maintenance.model import Completion
+from maintenance.service import complete_work_order
 from simulators.fleet import generate_fleet
 
 pytestmark = pytest.mark.integration
@@ -48,14 +50,19 @@ def test_local_dates_for_records_plans_and_work_orders(fresh_database_url: str) 
         assert order is not None
         # Finished at 01:00 local on 6 March (17:00 UTC on 5 March).
         ended = datetime(2026, 3, 5, 17, 0, tzinfo=UTC)
-        complete_work_order(
-            conn, order[0], company_id=order[1], technician="Li Wei",
-            started_at=ended - timedelta(hours=2), ended_at=ended, items=["A1"], findings="",
-            now=RUN,
+        completion = Completion(
+            technician="Li Wei", started_at=ended - timedelta(hours=2), ended_at=ended,
+            items=["A1"], findings="",
         )  # fmt: skip
+        asyncio.run(_complete(fresh_database_url, order[0], order[1], completion))
         done = conn.execute(
             """SELECT DISTINCT p.last_done FROM maintenance_plans p
                JOIN work_orders w ON w.elevator_id = p.elevator_id WHERE w.id = %s""",
             (order[0],),
         ).fetchall()
         assert done == [(date(2026, 3, 6),)]
+
+
+async def _complete(url: str, work_order_id: int, company_id: int, body: Completion) -> None:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await complete_work_order(conn, work_order_id, body, scope=company_id, now=RUN)

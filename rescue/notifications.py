@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import msgspec
 import psycopg
 
-from rescue import webhook_repository as rescue_webhooks
 from rescue.config import DispatchSettings
+from rescue.repository import webhooks as rescue_webhooks
 from storage.events import notify
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from rescue.errors import CaseContention, InvalidCall, NotFound, NotRescueAlarm
 from rescue.model import CaseRef, HotlineCall
 from rescue.repository import cases as case_repository
 
-_RESCUE_TYPES = frozenset(t.value for t in RESCUE_TYPES)
+_RESCUE_TYPES = frozenset(kind.value for kind in RESCUE_TYPES)
 
 
 class _AlreadyLinked(Exception):
@@ -88,7 +88,7 @@ class Intake:
                 raise InvalidCall("a call must name the elevator by code or address")
             raise NotFound("no elevator matches the call's code or address")
         if len(found) > 1:
-            codes = ", ".join(e.code for e in found)
+            codes = ", ".join(elevator.code for elevator in found)
             raise InvalidCall(f"the address matches several elevators ({codes}): give the code")
         return found[0].id
 

@@ -37,7 +37,8 @@ class OfferRounds:
             respect_shifts=settings.respect_shifts,
         )  # fmt: skip
         found = (
-            policy.Candidate(r.rescuer_id, r.company_id, r.station_id, r.lon, r.lat) for r in rows
+            policy.Candidate(row.rescuer_id, row.company_id, row.station_id, row.lon, row.lat)
+            for row in rows
         )
         return policy.rank(settings, found, case.lon, case.lat, now)
 

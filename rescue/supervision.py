@@ -42,7 +42,7 @@ class Supervision:
         report = TickReport()
         now = self.context.clock()
         missed = case_repository.unlinked_rescue_alarms(
-            self.context.conn, [t.value for t in RESCUE_TYPES], now - timedelta(hours=1)
+            self.context.conn, [kind.value for kind in RESCUE_TYPES], now - timedelta(hours=1)
         )
         report.alarms_opened = _each(missed, self.intake.open_case_for_alarm, report)
         report.offers_expired = self.offers.expire(now)
@@ -102,7 +102,7 @@ class Supervision:
         """The earliest moment :meth:`tick` has something to do (for simulated time)."""
         settings = self.context.settings
         due = supervision_repository.due_times(self.context.conn)
-        times = [t for t in (due.offer_expires_at, due.arrival_due_at) if t is not None]
+        times = [at for at in (due.offer_expires_at, due.arrival_due_at) if at is not None]
         windows = (
             (settings.tier1_window_s, 2),
             (settings.tier1_window_s + settings.tier2_window_s, 3),

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from api.deps import CurrentPrincipal, Db, require_roles
 from api.pagination import Page, Paging, make_page
-from api.routers.rescue_dispatch import Engine, case_scope, dispatch_lifespan
+from api.routers.rescue_dispatch import RunEngine, case_scope, dispatch_lifespan
 from api.routers.rescue_models import CallIn, Case, CaseDetail, CaseOpened, Release
 from api.security import Principal, Role
 from rescue import queries
@@ -40,14 +40,16 @@ FINISHING = ("cancel", "false-alarm", "close")
 
 
 @router.post("/cases", response_model=CaseOpened, status_code=status.HTTP_201_CREATED)
-async def open_case(engine: Engine, call: CallIn, principal: Desk) -> CaseOpened:
+async def open_case(run_engine: RunEngine, call: CallIn, principal: Desk) -> CaseOpened:
     """A hotline call: opens a case, or joins the elevator's open one (created=false)."""
     if not (call.elevator_code or call.address):
         raise HTTPException(422, "name the elevator by elevator_code or address")
     hotline = HotlineCall(
         call.elevator_code, call.address, call.caller_phone, call.people_trapped, call.note
     )
-    ref = await engine(lambda e: e.open_case_from_call(hotline, f"desk:{principal.subject}"))
+    ref = await run_engine(
+        lambda engine: engine.open_case_from_call(hotline, f"desk:{principal.subject}")
+    )
     return CaseOpened(id=ref.case_id, created=ref.created)
 
 
@@ -68,7 +70,7 @@ async def list_cases(
     if scope.company_id is not None and company not in (None, scope.company_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a company sees only its own cases")
     where = CaseFilter(
-        states=[s.value for s in state] if state else None,
+        states=[wanted.value for wanted in state] if state else None,
         district=district,
         company_id=company,
         elevator_id=elevator_id,
@@ -92,7 +94,7 @@ async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
 
 @router.post("/cases/{case_id}/{action}", response_model=Case)
 async def case_action(
-    engine: Engine,
+    run_engine: RunEngine,
     db: Db,
     principal: CurrentPrincipal,
     case_id: CaseId,
@@ -107,12 +109,12 @@ async def case_action(
     actor = f"{principal.role.value}:{principal.subject}"
     if action in FINISHING:
         _check_may_finish(principal, case, action)
-        await engine(_finishing_step(action, case_id, actor, body))
+        await run_engine(_finishing_step(action, case_id, actor, body))
     else:
         rescuer_id = _acting_rescuer(principal, body.rescuer_id, case)
         if rescuer_id is not None and principal.role is Role.COMPANY:
             await queries.check_rescuer_of_company(db, rescuer_id, principal.company_id)
-        await engine(_rescuer_step(action, case_id, rescuer_id, actor, body))
+        await run_engine(_rescuer_step(action, case_id, rescuer_id, actor, body))
     return Case.model_validate(await queries.visible_case(db, scope, case_id))
 
 
@@ -129,9 +131,9 @@ def _check_may_finish(principal: Principal, case: RescueCase, action: str) -> No
 
 def _finishing_step(action: str, case_id: int, actor: str, body: Release) -> EngineStep:
     steps: dict[str, EngineStep] = {
-        "cancel": lambda e: e.cancel(case_id, actor, body.reason),
-        "false-alarm": lambda e: e.false_alarm(case_id, actor, body.reason),
-        "close": lambda e: e.close(case_id, actor),
+        "cancel": lambda engine: engine.cancel(case_id, actor, body.reason),
+        "false-alarm": lambda engine: engine.false_alarm(case_id, actor, body.reason),
+        "close": lambda engine: engine.close(case_id, actor),
     }
     return steps[action]
 
@@ -140,11 +142,11 @@ def _rescuer_step(
     action: str, case_id: int, rescuer_id: int | None, actor: str, body: Release
 ) -> EngineStep:
     steps: dict[str, EngineStep] = {
-        "accept": lambda e: e.accept(case_id, _need(rescuer_id), actor),
-        "decline": lambda e: e.decline(case_id, _need(rescuer_id), actor, body.reason),
-        "depart": lambda e: e.depart(case_id, rescuer_id, actor),
-        "arrive": lambda e: e.arrive(case_id, rescuer_id, actor),
-        "release": lambda e: e.release(case_id, rescuer_id, actor, body.people_released),
+        "accept": lambda engine: engine.accept(case_id, _need(rescuer_id), actor),
+        "decline": lambda engine: engine.decline(case_id, _need(rescuer_id), actor, body.reason),
+        "depart": lambda engine: engine.depart(case_id, rescuer_id, actor),
+        "arrive": lambda engine: engine.arrive(case_id, rescuer_id, actor),
+        "release": lambda engine: engine.release(case_id, rescuer_id, actor, body.people_released),
     }
     return steps[action]
 

@@ -67,7 +67,7 @@ class EngineRunner:
         return await asyncio.to_thread(work)
 
 
-Engine = Annotated[EngineRunner, Depends(EngineRunner)]
+RunEngine = Annotated[EngineRunner, Depends(EngineRunner)]
 
 
 def case_scope(principal: Principal) -> CaseScope:

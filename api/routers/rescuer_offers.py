@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from api.deps import Db, require_roles
-from api.routers.rescue_dispatch import Engine
+from api.routers.rescue_dispatch import RunEngine
 from api.routers.rescue_models import OfferView, Position
 from api.security import Principal, Role
 from rescue import queries
@@ -18,11 +18,11 @@ Rescuer = Annotated[Principal, Depends(require_roles(Role.RESCUER))]
 
 
 @router.post("/position", status_code=status.HTTP_204_NO_CONTENT)
-async def report_position(engine: Engine, position: Position, principal: Rescuer) -> None:
+async def report_position(run_engine: RunEngine, position: Position, principal: Rescuer) -> None:
     if principal.rescuer_id is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this account is not a rescuer")
     rescuer_id = principal.rescuer_id
-    await engine(lambda e: e.report_position(rescuer_id, position.lon, position.lat))
+    await run_engine(lambda engine: engine.report_position(rescuer_id, position.lon, position.lat))
 
 
 @router.get("/offers", response_model=list[OfferView])

@@ -14,10 +14,12 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from rescue.lifecycle import ACTIVE, ASSIGNED, CaseState
 from rescue.model import RescueCase
+from storage.events import CHANNEL
 
-ACTIVE_STATES = ("reported", "offered", "accepted", "en_route", "on_site")
-ASSIGNED_STATES = ("accepted", "en_route", "on_site")
+ACTIVE_STATES = tuple(state.value for state in CaseState if state in ACTIVE)
+ASSIGNED_STATES = tuple(state.value for state in CaseState if state in ASSIGNED)
 
 # The columns of a RescueCase, from rescue_cases c joined with elevators e.
 CASE_COLUMNS = """c.id, c.elevator_id, e.code AS elevator_code, e.district, e.address,
@@ -199,6 +201,11 @@ class AlarmRef:
     type: str
     opened_at: datetime
     detail: Any
+
+
+def listen_for_events(conn: psycopg.Connection[Any]) -> None:
+    """Subscribe the connection to the live events (new alarms among them)."""
+    conn.execute(f"LISTEN {CHANNEL}")
 
 
 def get_alarm(conn: psycopg.Connection[Any], alarm_id: int) -> AlarmRef | None:

@@ -41,7 +41,9 @@ WHERE c.state NOT IN ('false_alarm', 'cancelled')
 GROUP BY 1 ORDER BY 1
 """
 
-_QUERIES: dict[str, str] = {k: _TEMPLATE.format(group=v) for k, v in _GROUP_COLUMN.items()}
+_QUERIES: dict[str, str] = {
+    by: _TEMPLATE.format(group=column) for by, column in _GROUP_COLUMN.items()
+}
 
 
 @dataclass(frozen=True)

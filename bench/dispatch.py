@@ -39,8 +39,9 @@ from domain.alarms import AlarmType
 from domain.geo import haversine_m
 from fleet.repository import save_fleet
 from rescue.config import DispatchSettings
-from rescue.engine import DispatchEngine, HotlineCall
+from rescue.engine import DispatchEngine
 from rescue.errors import RescueError
+from rescue.model import HotlineCall
 from rescue.notifications import Notifier
 from rescue.policy import local_hour
 from rescue.service import DispatchService

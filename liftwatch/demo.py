@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from api.seed import seed_demo_users
+from evaluation.rescuers import LiveRescuers
 from fleet.repository import fleet_size, load_fleet, save_fleet
 from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from liftwatch import embedded
-from liftwatch.rescuers import LiveRescuers
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app
 from liftwatch.services import build_app

@@ -46,7 +46,7 @@ class DispatchSettings(BaseModel):
 
     @model_validator(mode="after")
     def _check_tiers(self) -> DispatchSettings:
-        if not self.tiers or any(t not in (1, 2, 3) for t in self.tiers):
+        if not self.tiers or any(tier not in (1, 2, 3) for tier in self.tiers):
             raise ValueError("dispatch tiers must be a non-empty subset of 1, 2, 3")
         if list(self.tiers) != sorted(set(self.tiers)):
             raise ValueError("dispatch tiers must be ascending and unique")

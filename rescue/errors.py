@@ -43,3 +43,15 @@ class NotAssigned(RescueError, PermissionDeniedError):
 
 class InvalidCall(RescueError, InvalidRequestError):
     """A hotline call names no elevator, or an ambiguous one."""
+
+
+class NotRescueAlarm(RescueError, InvalidRequestError):
+    """The alarm is of a type that does not call for a rescue."""
+
+
+class CaseContention(RescueError, ConflictError):
+    """The elevator's open case kept changing while a case was being opened; retry."""
+
+
+class WebhookExists(RescueError, ConflictError):
+    """The company has already subscribed this URL."""

@@ -19,25 +19,42 @@ class CaseState(StrEnum):
     CANCELLED = "cancelled"
 
 
-S = CaseState
 # Active: an elevator has at most one such case; counted as open work.
-ACTIVE: frozenset[CaseState] = frozenset({S.REPORTED, S.OFFERED, S.ACCEPTED, S.EN_ROUTE, S.ON_SITE})
+ACTIVE: frozenset[CaseState] = frozenset(
+    {
+        CaseState.REPORTED,
+        CaseState.OFFERED,
+        CaseState.ACCEPTED,
+        CaseState.EN_ROUTE,
+        CaseState.ON_SITE,
+    }
+)
 # Assigned: a rescuer holds the case (at most one per rescuer).
-ASSIGNED: frozenset[CaseState] = frozenset({S.ACCEPTED, S.EN_ROUTE, S.ON_SITE})
-FINAL: frozenset[CaseState] = frozenset({S.CLOSED, S.FALSE_ALARM, S.CANCELLED})
+ASSIGNED: frozenset[CaseState] = frozenset(
+    {CaseState.ACCEPTED, CaseState.EN_ROUTE, CaseState.ON_SITE}
+)
+FINAL: frozenset[CaseState] = frozenset(
+    {CaseState.CLOSED, CaseState.FALSE_ALARM, CaseState.CANCELLED}
+)
 # Not yet decided (no rescuer, no 119 hand-off).
-UNDECIDED: frozenset[CaseState] = frozenset({S.REPORTED, S.OFFERED})
+UNDECIDED: frozenset[CaseState] = frozenset({CaseState.REPORTED, CaseState.OFFERED})
 
 TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
-    S.REPORTED: frozenset({S.OFFERED, S.ACCEPTED, S.FALSE_ALARM, S.CANCELLED}),
-    S.OFFERED: frozenset({S.OFFERED, S.ACCEPTED, S.FALSE_ALARM, S.CANCELLED}),
-    S.ACCEPTED: frozenset({S.EN_ROUTE, S.ON_SITE, S.FALSE_ALARM, S.CANCELLED}),
-    S.EN_ROUTE: frozenset({S.ON_SITE, S.FALSE_ALARM, S.CANCELLED}),
-    S.ON_SITE: frozenset({S.RELEASED, S.FALSE_ALARM}),
-    S.RELEASED: frozenset({S.CLOSED}),
-    S.CLOSED: frozenset(),
-    S.FALSE_ALARM: frozenset(),
-    S.CANCELLED: frozenset(),
+    CaseState.REPORTED: frozenset(
+        {CaseState.OFFERED, CaseState.ACCEPTED, CaseState.FALSE_ALARM, CaseState.CANCELLED}
+    ),
+    CaseState.OFFERED: frozenset(
+        {CaseState.OFFERED, CaseState.ACCEPTED, CaseState.FALSE_ALARM, CaseState.CANCELLED}
+    ),
+    CaseState.ACCEPTED: frozenset(
+        {CaseState.EN_ROUTE, CaseState.ON_SITE, CaseState.FALSE_ALARM, CaseState.CANCELLED}
+    ),
+    CaseState.EN_ROUTE: frozenset({CaseState.ON_SITE, CaseState.FALSE_ALARM, CaseState.CANCELLED}),
+    CaseState.ON_SITE: frozenset({CaseState.RELEASED, CaseState.FALSE_ALARM}),
+    CaseState.RELEASED: frozenset({CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset(),
+    CaseState.FALSE_ALARM: frozenset(),
+    CaseState.CANCELLED: frozenset(),
 }
 
 

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 import msgspec
 import psycopg
 
-from rescue import webhook_repository as rescue_webhooks
 from rescue.config import DispatchSettings
+from rescue.repository import webhooks as webhook_repository
 from storage.events import notify
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class Notifier:
         payload = {**data, "company_id": company_id, "at": at.isoformat()}
         notify(conn, "case", payload)
         body = msgspec.json.encode(payload).decode()
-        rescue_webhooks.enqueue(conn, company_id, int(data["id"]), str(data["step"]), body, at)
+        webhook_repository.enqueue(conn, company_id, int(data["id"]), str(data["step"]), body, at)
         self._outbox.append((company_topic(self.topic_root, company_id), payload))
 
     def offer(
@@ -110,7 +110,7 @@ def sign(secret: str, timestamp: int, body: str) -> str:
 def verify(secret: str, header: str, body: str, now_s: float, tolerance_s: float = 300) -> bool:
     """Check a signature header as a receiver would (constant time, replay window)."""
     try:
-        parts = dict(p.split("=", 1) for p in header.split(","))
+        parts = dict(part.split("=", 1) for part in header.split(","))
         timestamp = int(parts["t"])
         given = parts["v1"]
     except (KeyError, ValueError):
@@ -148,25 +148,27 @@ def deliver_due(
     post: Post = http_post,
 ) -> int:
     """Send the due webhook deliveries once; log each attempt. Returns attempts made."""
-    due = rescue_webhooks.claim_due(conn, now, lease_s=settings.webhook_timeout_s * 3)
-    for d in due:
+    due = webhook_repository.claim_due(conn, now, lease_s=settings.webhook_timeout_s * 3)
+    for delivery in due:
         timestamp = int(now.timestamp())
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(d.secret, timestamp, d.body),
-            EVENT_HEADER: d.event,
-            DELIVERY_HEADER: str(d.id),
+            SIGNATURE_HEADER: sign(delivery.secret, timestamp, delivery.body),
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: str(delivery.id),
         }
-        code, error = post(d.url, d.body.encode(), headers, settings.webhook_timeout_s)
+        code, error = post(
+            delivery.url, delivery.body.encode(), headers, settings.webhook_timeout_s
+        )
         ok = code is not None and 200 <= code < 300
-        attempts = d.attempts + 1
+        attempts = delivery.attempts + 1
         retry_at = None
         if not ok and attempts < settings.webhook_max_attempts:
             retry_at = now + timedelta(seconds=backoff_s(settings, attempts))
         with conn.transaction():
-            rescue_webhooks.record_attempt(
+            webhook_repository.record_attempt(
                 conn,
-                d.id,
+                delivery.id,
                 at=now,
                 ok=ok,
                 response_code=code,

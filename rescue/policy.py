@@ -59,7 +59,7 @@ def _in_window(hour: float, start: float, end: float) -> bool:
 
 def speed_kmh(settings: DispatchSettings, hour: float) -> float:
     """Typical urban driving speed at a local hour: slower at peaks, faster at night."""
-    if any(_in_window(hour, a, b) for a, b in settings.peak_hours):
+    if any(_in_window(hour, start, end) for start, end in settings.peak_hours):
         return settings.speed_kmh_peak
     if _in_window(hour, *settings.night_hours):
         return settings.speed_kmh_night
@@ -98,10 +98,10 @@ def rank(
 ) -> list[Ranked]:
     """Candidates by ETA to (lon, lat), nearest first; ties by rescuer id (stable)."""
     ranked = []
-    for c in candidates:
-        d = haversine_m(c.lon, c.lat, lon, lat)
-        ranked.append(Ranked(c, d, eta_s(settings, d, at)))
-    ranked.sort(key=lambda r: (r.eta_s, r.rescuer_id))
+    for candidate in candidates:
+        distance = haversine_m(candidate.lon, candidate.lat, lon, lat)
+        ranked.append(Ranked(candidate, distance, eta_s(settings, distance, at)))
+    ranked.sort(key=lambda found: (found.eta_s, found.rescuer_id))
     return ranked
 
 
@@ -120,17 +120,17 @@ def tier_candidates(
     the search radius.
     """
     if tier == TIER_OWN_COMPANY:
-        own = [r for r in ranked if r.candidate.company_id == company_id]
+        own = [found for found in ranked if found.candidate.company_id == company_id]
         if TIER_NEAREST in settings.tiers and ranked:
             limit = min(
                 settings.tier1_max_eta_min * 60,
                 ranked[0].eta_s + settings.tier1_slack_min * 60,
             )
-            own = [r for r in own if r.eta_s <= limit]
+            own = [found for found in own if found.eta_s <= limit]
         return own
     if tier == TIER_NEAREST:
         radius = settings.search_radius_km * 1000
-        return [r for r in ranked if r.distance_m <= radius]
+        return [found for found in ranked if found.distance_m <= radius]
     return []
 
 
@@ -141,7 +141,7 @@ def offer_round(settings: DispatchSettings, fresh: list[Ranked]) -> list[Ranked]
     if not fresh:
         return []
     limit = fresh[0].eta_s + settings.offer_eta_slack_min * 60
-    return [r for r in fresh if r.eta_s <= limit][: settings.offer_size]
+    return [found for found in fresh if found.eta_s <= limit][: settings.offer_size]
 
 
 def scheduled_tier(settings: DispatchSettings, elapsed_s: float) -> int:
@@ -152,7 +152,7 @@ def scheduled_tier(settings: DispatchSettings, elapsed_s: float) -> int:
         wanted = TIER_NEAREST
     else:
         wanted = TIER_FIRE_SERVICE
-    enabled = [t for t in settings.tiers if t <= wanted]
+    enabled = [tier for tier in settings.tiers if tier <= wanted]
     return enabled[-1] if enabled else settings.tiers[0]
 
 
@@ -193,20 +193,20 @@ def decide(
     tier = max(case_tier, scheduled_tier(settings, elapsed_s))
     if tier == TIER_FIRE_SERVICE and TIER_FIRE_SERVICE in tiers:
         return Decision(Action.FIRE_SERVICE, tier, reason="tier windows elapsed")
-    for t in [t for t in tiers if t >= tier]:
-        if t == TIER_FIRE_SERVICE:
+    for next_tier in [later for later in tiers if later >= tier]:
+        if next_tier == TIER_FIRE_SERVICE:
             if pending:
                 return Decision(Action.WAIT, case_tier, reason="offers open")
-            return Decision(Action.FIRE_SERVICE, t, reason="all tiers exhausted")
+            return Decision(Action.FIRE_SERVICE, next_tier, reason="all tiers exhausted")
         fresh = [
-            r
-            for r in tier_candidates(settings, t, ranked, company_id)
-            if r.rescuer_id not in already_offered
+            found
+            for found in tier_candidates(settings, next_tier, ranked, company_id)
+            if found.rescuer_id not in already_offered
         ]
         if fresh:
-            if pending and t == case_tier:
-                return Decision(Action.WAIT, t, reason="offers open")
-            return Decision(Action.OFFER, t, offer_round(settings, fresh))
+            if pending and next_tier == case_tier:
+                return Decision(Action.WAIT, next_tier, reason="offers open")
+            return Decision(Action.OFFER, next_tier, offer_round(settings, fresh))
         if pending:
             return Decision(Action.WAIT, case_tier, reason="offers open")
     return Decision(Action.EXHAUSTED, tiers[-1], reason="no candidate left")

@@ -22,11 +22,11 @@ from rescue.config import DispatchSettings
 from rescue.engine import Clock, DispatchEngine, utc_now
 from rescue.errors import RescueError
 from rescue.notifications import MqttPublisher, Notifier, Post, deliver_due, http_post
-from storage.events import CHANNEL
+from rescue.repository import cases as case_repository
 
 log = logging.getLogger(__name__)
 
-_RESCUE_TYPES = frozenset(t.value for t in RESCUE_TYPES)
+_RESCUE_TYPES = frozenset(kind.value for kind in RESCUE_TYPES)
 
 
 def rescue_alarm_id(payload: str) -> int | None:
@@ -70,14 +70,14 @@ class DispatchService:
             threading.Thread(target=self._guarded, args=(self._dispatch_loop,), name="dispatch"),
             threading.Thread(target=self._guarded, args=(self._webhook_loop,), name="webhooks"),
         ]
-        for t in self._threads:
-            t.daemon = True
-            t.start()
+        for thread in self._threads:
+            thread.daemon = True
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        for t in self._threads:
-            t.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
         self._threads = []
 
     def _guarded(self, loop: Any) -> None:
@@ -97,7 +97,7 @@ class DispatchService:
             psycopg.connect(self.database_url, autocommit=True) as listen,
             psycopg.connect(self.database_url, autocommit=True) as conn,
         ):
-            listen.execute(f"LISTEN {CHANNEL}")
+            case_repository.listen_for_events(listen)
             notifier = Notifier(self.publisher, self.settings.notify_topic_root)
             engine = DispatchEngine(conn, self.settings, clock=self.clock, notifier=notifier)
             self.ready.set()

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from api.deps import Db, company_scope, require_roles
 from api.security import Principal, Role
-from rescue.indicators import QUERIES, GroupBy, Indicator, indicator_row
+from rescue import queries
+from rescue.model import GroupBy, Indicator
 
 router = APIRouter(prefix="/api/v1/rescue", tags=["rescue"])
 
@@ -32,15 +33,11 @@ async def rescue_indicators(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a company sees only its own figures")
     if since and until and since >= until:
         raise HTTPException(422, "since must be before until")
-    settings = request.app.state.config.dispatch
-    cur = await db.execute(
-        QUERIES[by],
-        {
-            "since": since,
-            "until": until,
-            "company": scope if scope is not None else company,
-            "arrive_min": int(settings.urban_arrival_min),
-            "deadline_s": float(settings.decision_deadline_s),
-        },
+    return await queries.indicators(
+        db,
+        request.app.state.config.dispatch,
+        by,
+        since=since,
+        until=until,
+        company_id=scope if scope is not None else company,
     )
-    return [indicator_row(r) for r in await cur.fetchall()]

@@ -12,8 +12,8 @@ import pytest
 
 from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
+from evaluation.rescuers import LiveRescuers
 from fleet.repository import save_fleet
-from liftwatch.rescuers import LiveRescuers
 from rescue.config import DispatchSettings
 from rescue.service import DispatchService
 from simulators.fleet import generate_fleet

@@ -12,8 +12,8 @@ import pytest
 from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
 from rescue.config import DispatchSettings
-from rescue.engine import HotlineCall
 from rescue.errors import InvalidCall, InvalidTransition, OfferClosed, RescuerBusy
+from rescue.model import HotlineCall
 from tests.fixtures.dispatch import (
     NOON,
     FakeClock,
@@ -272,3 +272,19 @@ def test_false_alarm_withdraws_offers(db: str) -> None:
     assert set(offers(eng.conn, ref.case_id).values()) == {"withdrawn"}
     with pytest.raises(OfferClosed):
         eng.accept(ref.case_id, 11)
+
+
+def test_next_due_is_the_earliest_deadline(db: str) -> None:
+    clock = FakeClock()
+    eng = engine(db, clock)
+    assert eng.next_due() is None
+    ref = eng.open_case_for_alarm(_alarm(db))
+    # Offers out: they expire first (before the tier 1 window, the SLA and insurance).
+    assert eng.next_due() == NOON + timedelta(seconds=eng.settings.offer_timeout_s)
+    eng.accept(ref.case_id, 11)
+    # Decided, no offer open: the arrival deadline (Tianhe, urban: 30 minutes).
+    assert eng.next_due() == NOON + timedelta(minutes=30)
+    clock.advance(31 * 60)
+    assert eng.tick().sla_breaches == 1
+    # Breach escalated: what is left is the insurance limit of the trapped passengers.
+    assert eng.next_due() == NOON + timedelta(minutes=eng.settings.insurance_trapped_min)

@@ -28,6 +28,9 @@ from rescue.engine import DispatchEngine
 from rescue.errors import RescueError
 from rescue.notifications import MqttPublisher, Notifier
 from rescue.policy import local_hour
+from rescue.repository import cases as case_repository
+from rescue.repository import offers as offer_repository
+from rescue.repository import rescuers as rescuer_repository
 from simulators.rescue import Answer, RescuerAgents
 
 log = logging.getLogger(__name__)
@@ -100,42 +103,38 @@ class LiveRescuers:
                 action()
 
     def _poll(self, conn: psycopg.Connection[Any], engine: DispatchEngine) -> None:
-        offers = conn.execute(
-            "SELECT case_id, rescuer_id FROM dispatch_offers WHERE state = 'pending'"
-        ).fetchall()
-        for case_id, rescuer_id in offers:
-            key = (int(case_id), int(rescuer_id))
+        for offer in offer_repository.pending_offers(conn):
+            key = (offer.case_id, offer.rescuer_id)
             if key in self._seen:
                 continue
             self._seen.add(key)
-            answer, delay = self.agents.answer(key[1])
+            answer, delay = self.agents.answer(offer.rescuer_id)
             if answer is Answer.ACCEPT:
                 self._later(delay, partial(self._accept, conn, engine, *key))
             elif answer is Answer.DECLINE:
                 self._later(delay, partial(engine.decline, *key, reason="busy"))
-        handed = conn.execute(
-            "SELECT id FROM rescue_cases WHERE fire_service AND arrived_at IS NULL"
-            " AND state NOT IN ('closed', 'false_alarm', 'cancelled')"
-        ).fetchall()
-        for (case_id,) in handed:
-            if int(case_id) not in self._fire_seen:
-                self._fire_seen.add(int(case_id))
-                arrive = partial(self._arrive, conn, engine, int(case_id), None)
+        for case_id in case_repository.unarrived_fire_service_cases(conn):
+            if case_id not in self._fire_seen:
+                self._fire_seen.add(case_id)
+                arrive = partial(self._arrive, conn, engine, case_id, None)
                 self._later(self.agents.fire_service_s(), arrive)
 
     def _accept(
         self, conn: psycopg.Connection[Any], engine: DispatchEngine, case_id: int, rescuer_id: int
     ) -> None:
         case = engine.accept(case_id, rescuer_id)
-        row = conn.execute("SELECT lon, lat FROM rescuers WHERE id = %s", (rescuer_id,)).fetchone()
-        src = (float(row[0]), float(row[1])) if row else (case.lon, case.lat)
+        position = rescuer_repository.rescuer_position(conn, rescuer_id)
+        start = (position.lon, position.lat) if position else (case.lon, case.lat)
         hour = local_hour(datetime.now(UTC), 8.0)
-        drive = self.agents.travel_s(rescuer_id, haversine_m(*src, case.lon, case.lat), hour)
+        drive = self.agents.travel_s(rescuer_id, haversine_m(*start, case.lon, case.lat), hour)
         setup = self.agents.setup_s(rescuer_id)
         actor = f"rescuer:{rescuer_id}"
         self._later(setup, partial(engine.depart, case_id, rescuer_id, actor))
-        for i, pos in enumerate(self.agents.positions(src, (case.lon, case.lat), 4), start=1):
-            self._later(setup + drive * i / 4, partial(engine.report_position, rescuer_id, *pos))
+        waypoints = self.agents.positions(start, (case.lon, case.lat), 4)
+        for step, waypoint in enumerate(waypoints, start=1):
+            self._later(
+                setup + drive * step / 4, partial(engine.report_position, rescuer_id, *waypoint)
+            )
         self._later(setup + drive, partial(self._arrive, conn, engine, case_id, rescuer_id))
 
     def _arrive(

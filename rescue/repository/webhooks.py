@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row
 
+from rescue.model import Webhook
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -78,3 +80,48 @@ def record_attempt(
            WHERE id = %s""",
         (at, response_code, error[:500], status, next_attempt_at, delivery_id),
     )
+
+
+# -- subscriptions (the API, asynchronous) ------------------------------------------------
+
+_WEBHOOK_COLUMNS = "id, company_id, url, active, created_at"
+
+
+async def list_subscriptions(
+    conn: psycopg.AsyncConnection[Any], company_id: int | None
+) -> list[Webhook]:
+    """Subscriptions of one company, or of all (None), in creation order."""
+    async with conn.cursor(row_factory=class_row(Webhook)) as cur:
+        await cur.execute(
+            f"""SELECT {_WEBHOOK_COLUMNS} FROM webhook_subscriptions
+                WHERE %(c)s::integer IS NULL OR company_id = %(c)s ORDER BY id""",  # noqa: S608
+            {"c": company_id},
+        )
+        return await cur.fetchall()
+
+
+async def add_subscription(
+    conn: psycopg.AsyncConnection[Any], company_id: int, url: str, secret: str
+) -> Webhook:
+    """Subscribe; raises psycopg's UniqueViolation (URL taken) or ForeignKeyViolation."""
+    async with conn.cursor(row_factory=class_row(Webhook)) as cur:
+        await cur.execute(
+            f"""INSERT INTO webhook_subscriptions (company_id, url, secret) VALUES (%s, %s, %s)
+                RETURNING {_WEBHOOK_COLUMNS}""",  # noqa: S608 - fixed text
+            (company_id, url, secret),
+        )
+        row = await cur.fetchone()
+    assert row is not None  # INSERT ... RETURNING gives the row
+    return row
+
+
+async def remove_subscription(
+    conn: psycopg.AsyncConnection[Any], webhook_id: int, company_id: int | None
+) -> bool:
+    """Delete a subscription (of the company, if given); False if there was none."""
+    cur = await conn.execute(
+        """DELETE FROM webhook_subscriptions
+           WHERE id = %(id)s AND (%(c)s::integer IS NULL OR company_id = %(c)s)""",
+        {"id": webhook_id, "c": company_id},
+    )
+    return cur.rowcount > 0

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from analytics.config import DetectionSettings
 from analytics.detectors import ElevatorSpec, FleetDetector
-from analytics.detectors.fleet import _take
+from analytics.detectors.model import take_samples as _take
 from analytics.evaluation import FiredAlarm, TypeScore, evaluate, fired_alarms
 from domain.fleet import Elevator
 from domain.groundtruth import GroundTruth

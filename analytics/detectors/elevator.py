@@ -87,35 +87,30 @@ class ElevatorDetector(TerminalEvents):
     # ---- samples ------------------------------------------------------------------
     def step(self, ts: int, key: int, floor: int, speed: float, seen: int = -1) -> None:
         """One rule-relevant status sample (in event-time order); ``seen`` is the event
-        time of the sample just before it (the skipped, unchanged ones count as seen)."""
+        time of the sample just before it (the skipped, unchanged ones count as seen).
+
+        Each rule is called when the bits of the key it looks at changed (or must be
+        counted, or its state is not at rest); otherwise it could change nothing."""
         if ts <= self.last_ts:
             self.late += 1
             return
-        if seen > self.last_seen:
-            self.last_seen = seen
+        heartbeat = self.heartbeat_ms  # timers pending, a silence, or back online:
         if (
             self.entrapment_since >= 0
             or self.outside_zone_since >= 0
             or self.open_command_at >= 0
-            or self.last_seen + self.heartbeat_ms < ts
+            or (self.last_seen + heartbeat < ts and seen + heartbeat < ts)
+            or self.active_alarms & OFFLINE_ALARM
         ):
-            self.advance(ts)
+            self._catch_up(ts, seen)
         self.last_ts = ts
         self.last_seen = ts
-        if self.active_alarms & OFFLINE_ALARM:
-            self._emit(TERMINAL_OFFLINE, False, ts)
         previous = self.key
         self.key = key
         self.floor = floor
         changed = key ^ previous if previous >= 0 else -1
-        if changed or key & PER_SAMPLE:
-            self._apply_rules(ts, key, previous, changed, floor, speed)
-
-    def _apply_rules(
-        self, ts: int, key: int, previous: int, changed: int, floor: int, speed: float
-    ) -> None:
-        """Each rule whose inputs (bits of the key) changed or must be counted; a rule is
-        skipped only when it could change nothing (its state and alarm are at rest)."""
+        if not changed and not key & PER_SAMPLE:
+            return
         if changed & POWER_CUT:
             self._power_cut(ts, key, floor)
         if (
@@ -130,22 +125,33 @@ class ElevatorDetector(TerminalEvents):
             or self.active_alarms & OUTSIDE_ZONE_ALARM
         ):
             self._stopped_outside_door_zone(ts, key)
+        if (key | changed) & PER_SAMPLE:
+            self._debounced(ts, key, changed, floor, speed)
+        if changed & (BEYOND_TOP | BEYOND_BOTTOM):
+            self._overtravel(ts, key, floor)
+        if (
+            changed & (RUNNING | DOOR_MASK)
+            or self.open_command_at >= 0
+            or self.active_alarms & DOOR_EPISODE_ALARMS
+        ):
+            self._doors(ts, key, previous, floor)
+
+    def _catch_up(self, ts: int, seen: int) -> None:
+        """Fire the timers due before this sample; the terminal is back online."""
+        if seen > self.last_seen:
+            self.last_seen = seen
+        self.advance(ts)
+        self.last_ts = ts
+        self.last_seen = ts
+        if self.active_alarms & OFFLINE_ALARM:
+            self._emit(TERMINAL_OFFLINE, False, ts)
+
+    def _debounced(self, ts: int, key: int, changed: int, floor: int, speed: float) -> None:
+        """The rules that count consecutive samples."""
         if (key | changed) & DOOR_NOT_CLOSED_RUNNING:
             self._door_open_while_running(ts, key, floor)
         if (key | changed) & OVERSPEED_1:
             self._overspeed(ts, key, speed)
-        if changed & (BEYOND_TOP | BEYOND_BOTTOM):
-            self._overtravel(ts, key, floor)
-        # the door rules, when their inputs changed (or one of their alarms is raised)
-        if key & RUNNING:
-            if changed & RUNNING or self.active_alarms & DOOR_CYCLES_ALARM:
-                self._car_running(ts)
-        elif (
-            changed & DOOR_MASK
-            or self.open_command_at >= 0
-            or self.active_alarms & DOOR_EPISODE_ALARMS
-        ):
-            self._doors_while_parked(ts, key, previous, floor)
 
     # ---- power cut ----------------------------------------------------------------
     def _power_cut(self, ts: int, key: int, floor: int) -> None:
@@ -255,16 +261,18 @@ class ElevatorDetector(TerminalEvents):
                 self._emit(alarm, False, ts)
 
     # ---- doors: repeated cycles, fails to close, fails to open --------------------
-    def _car_running(self, ts: int) -> None:
-        """A running car ends the parked door episodes."""
-        self.door_cycle_times = None
-        self.closing_reversals = 0
-        if self.active_alarms & DOOR_CYCLES_ALARM:
-            self._emit(REPEATED_DOOR_CYCLES, False, ts)
+    def _doors(self, ts: int, key: int, previous: int, floor: int) -> None:
+        """Stepped when the car starts or stops, the doors move, an opening is due or a
+        door episode's alarm is raised (otherwise nothing here could change)."""
+        if key & RUNNING:  # a running car ends the parked door episodes
+            self.door_cycle_times = None
+            self.closing_reversals = 0
+            if self.active_alarms & DOOR_CYCLES_ALARM:
+                self._emit(REPEATED_DOOR_CYCLES, False, ts)
+        else:
+            self._doors_while_parked(ts, key, previous, floor)
 
     def _doors_while_parked(self, ts: int, key: int, previous: int, floor: int) -> None:
-        """Stepped when the doors move, an opening is due or a door episode's alarm is
-        raised (otherwise nothing here could change)."""
         door = (key >> DOOR_SHIFT) & 7
         previous_door = (previous >> DOOR_SHIFT) & 7 if previous >= 0 else DOOR_CLOSED
         inspection = key & INSPECTION and self.rules.suppress_in_inspection
@@ -281,7 +289,10 @@ class ElevatorDetector(TerminalEvents):
                 self._door_open_failed(ts)  # opening again before fully open
             self.open_command_at = ts  # a full opening is due within the timeout
         elif door == DOOR_OPEN and self.open_command_at >= 0:
-            self._opened_in_time(ts)
+            self.open_command_at = -1  # opened in time
+            self.open_failures = 0
+            if self.active_alarms & FAILS_TO_OPEN_ALARM:
+                self._emit(DOOR_FAILS_TO_OPEN, False, ts)
 
     def _door_cycle(self, ts: int, floor: int) -> None:
         """A full opening at one floor; too many within the window is an alarm."""
@@ -311,9 +322,3 @@ class ElevatorDetector(TerminalEvents):
             self._emit(REPEATED_DOOR_CYCLES, False, ts)
         if self.active_alarms & FAILS_TO_CLOSE_ALARM:
             self._emit(DOOR_FAILS_TO_CLOSE, False, ts)
-
-    def _opened_in_time(self, ts: int) -> None:
-        self.open_command_at = -1
-        self.open_failures = 0
-        if self.active_alarms & FAILS_TO_OPEN_ALARM:
-            self._emit(DOOR_FAILS_TO_OPEN, False, ts)

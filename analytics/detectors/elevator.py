@@ -264,15 +264,9 @@ class ElevatorDetector(TerminalEvents):
     def _doors(self, ts: int, key: int, previous: int, floor: int) -> None:
         """Stepped when the car starts or stops, the doors move, an opening is due or a
         door episode's alarm is raised (otherwise nothing here could change)."""
-        if key & RUNNING:  # a running car ends the parked door episodes
-            self.door_cycle_times = None
-            self.closing_reversals = 0
-            if self.active_alarms & DOOR_CYCLES_ALARM:
-                self._emit(REPEATED_DOOR_CYCLES, False, ts)
-        else:
-            self._doors_while_parked(ts, key, previous, floor)
-
-    def _doors_while_parked(self, ts: int, key: int, previous: int, floor: int) -> None:
+        if key & RUNNING:
+            self._car_running(ts)
+            return
         door = (key >> DOOR_SHIFT) & 7
         previous_door = (previous >> DOOR_SHIFT) & 7 if previous >= 0 else DOOR_CLOSED
         inspection = key & INSPECTION and self.rules.suppress_in_inspection
@@ -293,6 +287,13 @@ class ElevatorDetector(TerminalEvents):
             self.open_failures = 0
             if self.active_alarms & FAILS_TO_OPEN_ALARM:
                 self._emit(DOOR_FAILS_TO_OPEN, False, ts)
+
+    def _car_running(self, ts: int) -> None:
+        """A running car ends the parked door episodes."""
+        self.door_cycle_times = None
+        self.closing_reversals = 0
+        if self.active_alarms & DOOR_CYCLES_ALARM:
+            self._emit(REPEATED_DOOR_CYCLES, False, ts)
 
     def _door_cycle(self, ts: int, floor: int) -> None:
         """A full opening at one floor; too many within the window is an alarm."""

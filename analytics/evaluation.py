@@ -90,55 +90,79 @@ def fired_alarms(events: Iterable[AlarmEvent]) -> list[FiredAlarm]:
     return out
 
 
+Key = tuple[int, str]  # (elevator id, alarm type)
+
+
+@dataclass
+class _Truth:
+    """Ground truth indexed for matching: faults per (elevator, type) by start time,
+    look-alikes per elevator."""
+
+    faults: dict[Key, list[GroundTruth]] = field(default_factory=lambda: defaultdict(list))
+    starts: dict[Key, list[int]] = field(default_factory=dict)
+    lookalikes: dict[int, list[GroundTruth]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def index(cls, truth: Sequence[GroundTruth], scores: dict[str, TypeScore]) -> _Truth:
+        t = cls()
+        for g in truth:
+            if g.is_fault:
+                t.faults[(g.elevator_id, g.kind)].append(g)
+                scores[g.kind].faults += 1
+            else:
+                t.lookalikes[g.elevator_id].append(g)
+        for k, lst in t.faults.items():
+            lst.sort(key=lambda g: g.start_ms)
+            t.starts[k] = [g.start_ms for g in lst]
+        return t
+
+    def matching_fault(self, a: FiredAlarm, tolerance_ms: int) -> int | None:
+        """Index of the latest-starting fault at or before the alarm that still covers it."""
+        k = (a.elevator_id, a.alarm_type)
+        candidates = self.faults.get(k)
+        if not candidates:
+            return None
+        i = bisect.bisect_right(self.starts[k], a.at_ms) - 1
+        while i >= 0:
+            g = candidates[i]
+            if g.end_ms + tolerance_ms >= a.at_ms:
+                return i
+            if a.at_ms - g.start_ms > 86_400_000:
+                return None
+            i -= 1
+        return None
+
+    def lookalike_at(self, a: FiredAlarm, tolerance_ms: int) -> GroundTruth | None:
+        for g in self.lookalikes.get(a.elevator_id, ()):
+            if g.start_ms <= a.at_ms <= g.end_ms + tolerance_ms:
+                return g
+        return None
+
+
 def evaluate(
     alarms: Sequence[FiredAlarm],
     truth: Sequence[GroundTruth],
     tolerance_ms: int = 5_000,
 ) -> dict[str, TypeScore]:
     """Per alarm type: precision, recall and delays (see the module docstring)."""
-    faults: dict[tuple[int, str], list[GroundTruth]] = defaultdict(list)
-    looks: dict[int, list[GroundTruth]] = defaultdict(list)
     scores: dict[str, TypeScore] = defaultdict(TypeScore)
-    for g in truth:
-        if g.is_fault:
-            faults[(g.elevator_id, g.kind)].append(g)
-            scores[g.kind].faults += 1
-        else:
-            looks[g.elevator_id].append(g)
-    starts: dict[tuple[int, str], list[int]] = {}
-    for k, lst in faults.items():
-        lst.sort(key=lambda g: g.start_ms)
-        starts[k] = [g.start_ms for g in lst]
+    index = _Truth.index(truth, scores)
     first_hit: dict[tuple[int, str, int], int] = {}
     for a in alarms:
         s = scores[a.alarm_type]
         s.alarms += 1
-        k = (a.elevator_id, a.alarm_type)
-        cands = faults.get(k)
-        hit = None
-        if cands:
-            i = bisect.bisect_right(starts[k], a.at_ms) - 1
-            # the latest-starting fault at or before the alarm that still covers it
-            while i >= 0:
-                g = cands[i]
-                if g.end_ms + tolerance_ms >= a.at_ms:
-                    hit = (i, g)
-                    break
-                if a.at_ms - g.start_ms > 86_400_000:
-                    break
-                i -= 1
+        hit = index.matching_fault(a, tolerance_ms)
         if hit is not None:
             s.true_positives += 1
-            key = (a.elevator_id, a.alarm_type, hit[0])
+            key = (a.elevator_id, a.alarm_type, hit)
             if key not in first_hit or a.at_ms < first_hit[key]:
                 first_hit[key] = a.at_ms
             continue
-        for g in looks.get(a.elevator_id, ()):
-            if g.start_ms <= a.at_ms <= g.end_ms + tolerance_ms:
-                s.on_lookalike[g.kind] = s.on_lookalike.get(g.kind, 0) + 1
-                break
+        look = index.lookalike_at(a, tolerance_ms)
+        if look is not None:
+            s.on_lookalike[look.kind] = s.on_lookalike.get(look.kind, 0) + 1
     for (eid, kind, i), at in first_hit.items():
-        g = faults[(eid, kind)][i]
+        g = index.faults[(eid, kind)][i]
         s = scores[kind]
         s.detected += 1
         s.delays_ms.append(at - g.start_ms)

@@ -58,7 +58,7 @@ class EmbeddedBroker:
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
-        self._error: BaseException | None = None
+        self._error: Exception | None = None
 
     @property
     def url(self) -> str:
@@ -76,7 +76,8 @@ class EmbeddedBroker:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as exc:  # reported to the starting thread
+        except Exception as exc:  # reported to the starting thread (and logged)
+            log.exception("embedded MQTT broker failed")
             self._error = exc
             self._ready.set()
 
@@ -114,11 +115,17 @@ def services(
     pg = None if database_url else EmbeddedPostgres(data_dir)
     broker = None if mqtt_url else EmbeddedBroker(port=broker_port)
     try:
-        db = database_url or pg.start()  # type: ignore[union-attr]
-        mq = mqtt_url or broker.start()  # type: ignore[union-attr]
+        db = database_url or _start(pg)
+        mq = mqtt_url or _start(broker)
         yield db, mq
     finally:
         if broker is not None:
             broker.stop()
         if pg is not None:
             pg.stop()
+
+
+def _start(server: EmbeddedPostgres | EmbeddedBroker | None) -> str:
+    if server is None:  # pragma: no cover - only called when no URL was configured
+        raise RuntimeError("no server configured and none embedded")
+    return server.start()

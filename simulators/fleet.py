@@ -202,15 +202,31 @@ def generate_fleet(n: int, seed: int, as_of: date | None = None) -> Fleet:
     as_of = as_of or date.today()
     rng = np.random.default_rng(seed)
     b = _buildings(n, rng)
-    nb = b.cars.size
-    bidx = np.repeat(np.arange(nb), b.cars)
-
+    bidx = np.repeat(np.arange(b.cars.size), b.cars)
     companies, home, size = _companies(company_count(n), rng)
     comp_of_b = _assign_companies(b.district, home, size, rng)
-    tech = np.array([c.tech_level for c in companies])
-    score = np.array([c.credit_score for c in companies])
+    units, unit_of_b, mgmt_unit = _user_units(b, rng)
+    company = comp_of_b[bidx]
+    unit = unit_of_b[bidx]
+    cols = _elevator_columns(b, bidx, companies, company, mgmt_unit[unit], rng)
+    addresses = _addresses(b, rng)
+    elevators = _elevators(b, bidx, company, unit, cols, addresses, as_of)
+    stations, rescuers = make_responders(
+        n, companies, b.district[bidx], company, b.lon[bidx], b.lat[bidx], rng
+    )
+    return Fleet(
+        companies=companies,
+        user_units=units,
+        elevators=elevators,
+        stations=stations,
+        rescuers=rescuers,
+    )
 
-    # User units: a property manager runs 1-4 neighbouring buildings.
+
+def _user_units(b: Buildings, rng: np.random.Generator) -> tuple[list[UserUnit], I64, I64]:
+    """A property manager runs 1-4 neighbouring buildings; returns the units, the unit
+    of each building and each unit's management level."""
+    nb = b.cars.size
     unit_of_b = np.repeat(np.arange(nb), rng.integers(1, 5, nb))[:nb]
     _, unit_of_b = np.unique(unit_of_b, return_inverse=True)
     n_units = int(unit_of_b.max()) + 1
@@ -231,17 +247,34 @@ def generate_fleet(n: int, seed: int, as_of: date | None = None) -> Fleet:
             zip(mgmt_unit, rng.poisson(np.maximum(0.2, 3.0 - mgmt_unit * 0.5)), strict=True)
         )
     ]
+    return units, unit_of_b, mgmt_unit
 
-    district = b.district[bidx]
-    btype = b.btype[bidx]
-    company = comp_of_b[bidx]
-    unit = unit_of_b[bidx]
-    mgmt = mgmt_unit[unit]
+
+@dataclass(frozen=True)
+class _ElevatorColumns:
+    """Per-elevator draws: installation, user unit, insurance, inspection, condition."""
+
+    install_days: I64
+    no_unit: npt.NDArray[np.bool_]
+    insurance_none: npt.NDArray[np.bool_]
+    insurance_days: I64
+    inspection_ago: I64
+    condition: F64
+
+
+def _elevator_columns(
+    b: Buildings,
+    bidx: I64,
+    companies: list[MaintenanceCompany],
+    company: I64,
+    mgmt: I64,
+    rng: np.random.Generator,
+) -> _ElevatorColumns:
+    n = bidx.size
     # A few elevators are replaced/modernised later than their building.
     age_y = b.age_y[bidx] * np.where(rng.random(n) < 0.08, rng.random(n), 1.0)
     install_days = (age_y * 365.25).astype(np.int64)
     no_unit = rng.random(n) < 0.015
-
     # Insurance: ~90 % in force; lapses are likelier with weak management.
     lapse_p = np.clip(0.065 + 0.035 * (3 - mgmt), 0.01, 0.25)
     u = rng.random(n)
@@ -252,17 +285,34 @@ def generate_fleet(n: int, seed: int, as_of: date | None = None) -> Fleet:
     overdue = rng.random(n) < np.clip(0.025 + 0.02 * (3 - mgmt), 0.005, 0.12)
     insp_ago = np.where(overdue, rng.integers(366, 520, n), rng.integers(0, 366, n))
     insp_ago = np.minimum(insp_ago, install_days)
-
+    tech = np.array([c.tech_level for c in companies])
+    score = np.array([c.credit_score for c in companies])
     condition = hidden_condition(age_y, tech[company], score[company], mgmt, rng)
+    return _ElevatorColumns(install_days, no_unit, ins_none, ins_days, insp_ago, condition)
 
-    tids = np.arange(1, n + 1)
-    adcodes = [d.adcode for d in DISTRICTS]
+
+def _addresses(b: Buildings, rng: np.random.Generator) -> list[str]:
+    """One street address per building."""
+    nb = b.cars.size
     names = [d.name for d in DISTRICTS]
     road = rng.integers(0, len(ROADS), nb)
     number = rng.integers(1, 400, nb)
-    addresses = [f"{number[i]} {ROADS[road[i]]}, {names[b.district[i]]}" for i in range(nb)]
-    years = [(as_of - timedelta(days=int(d))).year for d in install_days]
-    elevators = [
+    return [f"{number[i]} {ROADS[road[i]]}, {names[b.district[i]]}" for i in range(nb)]
+
+
+def _elevators(
+    b: Buildings,
+    bidx: I64,
+    company: I64,
+    unit: I64,
+    cols: _ElevatorColumns,
+    addresses: list[str],
+    as_of: date,
+) -> list[Elevator]:
+    adcodes = [d.adcode for d in DISTRICTS]
+    names = [d.name for d in DISTRICTS]
+    years = [(as_of - timedelta(days=int(d))).year for d in cols.install_days]
+    return [
         Elevator(
             id=int(i),
             code=f"3110{adcodes[dj]}{yr:04d}{i:06d}",
@@ -284,24 +334,15 @@ def generate_fleet(n: int, seed: int, as_of: date | None = None) -> Fleet:
             condition=round(float(cond), 4),
         )
         for i, dj, bj, tj, lo, la, yr, inst, sp, fl, lw, cj, uj, nu, inone, ins, ia, cond in zip(
-            tids.tolist(), district.tolist(), bidx.tolist(), btype.tolist(),
-            b.lon[bidx].tolist(), b.lat[bidx].tolist(), years, install_days.tolist(),
-            b.speed[bidx].tolist(), b.floors[bidx].tolist(), b.lowest[bidx].tolist(),
-            company.tolist(), unit.tolist(), no_unit.tolist(), ins_none.tolist(),
-            ins_days.tolist(), insp_ago.tolist(), condition.tolist(),
+            range(1, bidx.size + 1), b.district[bidx].tolist(), bidx.tolist(),
+            b.btype[bidx].tolist(), b.lon[bidx].tolist(), b.lat[bidx].tolist(), years,
+            cols.install_days.tolist(), b.speed[bidx].tolist(), b.floors[bidx].tolist(),
+            b.lowest[bidx].tolist(), company.tolist(), unit.tolist(), cols.no_unit.tolist(),
+            cols.insurance_none.tolist(), cols.insurance_days.tolist(),
+            cols.inspection_ago.tolist(), cols.condition.tolist(),
             strict=True,
         )
     ]  # fmt: skip
-    stations, rescuers = make_responders(
-        n, companies, district, company, b.lon[bidx], b.lat[bidx], rng
-    )
-    return Fleet(
-        companies=companies,
-        user_units=units,
-        elevators=elevators,
-        stations=stations,
-        rescuers=rescuers,
-    )
 
 
 def hidden_condition(

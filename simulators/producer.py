@@ -17,6 +17,7 @@ within about a second instead of after the whole first window.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import queue
 import time
@@ -24,6 +25,8 @@ from collections.abc import Callable, Generator, Iterator
 
 from domain.fleet import Fleet
 from simulators.scenario import ScenarioConfig, message_batches
+
+log = logging.getLogger(__name__)
 
 Batch = list[tuple[int, str, bool, bytes]]  # (event time ms, topic, is a status, JSON)
 CHUNK = 2_000
@@ -65,7 +68,8 @@ def _produce(
         for batch in topic_batches(fleet, cfg, root, realtime_speed):
             out.put(batch)
         out.put(None)
-    except BaseException as exc:  # reported to the publisher, which raises it
+    except Exception as exc:  # reported to the publisher, which raises it
+        log.exception("message generation failed")
         out.put(f"message generation failed: {type(exc).__name__}: {exc}")
 
 

@@ -148,48 +148,58 @@ class ScenarioPublisher:
         t0: float,
     ) -> None:
         st = self.stats
-        start, speed = self.cfg.start_ms, self.speed
         wall0 = 0.0
         last_report = 0.0
-        client = self._client
-        publish, flush, mono = client.publish, client.flush, time.monotonic
         try:
             for batch in batches:
                 if not wall0:
-                    st.startup_s = mono() - t0
-                    wall0 = mono()
-                    if speed <= 1.0:  # real time: a message goes out when its time comes
-                        wall0 -= (time.time() * 1000 - start) / 1000.0
-                for ts, topic, is_status, payload in batch:
-                    delay = wall0 + (ts - start) / 1000.0 / speed - mono()
-                    if delay > 0.002:
-                        flush()  # what is due goes out before waiting
-                        if self._stop.wait(delay):
-                            return
-                    elif delay < 0:
-                        st.lag_s = -delay
-                        if -delay > st.max_lag_s:
-                            st.max_lag_s = -delay
-                    publish(topic, payload)
-                    if is_status:
-                        st.status += 1
-                    else:
-                        st.events += 1
-                    st.sim_ms = ts
-                flush()
-                if self._stop.is_set():
+                    st.startup_s = time.monotonic() - t0
+                    wall0 = self._wall_start()
+                if not self._publish_paced(batch, wall0):
                     return
-                st.published = client.acked - self._acked0
-                now = mono()
+                st.published = self._client.acked - self._acked0
+                now = time.monotonic()
                 if on_progress is not None and now - last_report > 0.25:
                     st.elapsed_s = now - wall0
                     on_progress(st)
                     last_report = now
         finally:
-            st.published = client.acked - self._acked0
-            st.elapsed_s = mono() - wall0 if wall0 else 0.0
+            st.published = self._client.acked - self._acked0
+            st.elapsed_s = time.monotonic() - wall0 if wall0 else 0.0
             if on_progress is not None:
                 on_progress(st)
+
+    def _wall_start(self) -> float:
+        """The wall (monotonic) time of the scenario's start: now when the first batch
+        is ready; in real time, when the simulated clock started."""
+        wall0 = time.monotonic()
+        if self.speed <= 1.0:  # real time: a message goes out when its time comes
+            wall0 -= (time.time() * 1000 - self.cfg.start_ms) / 1000.0
+        return wall0
+
+    def _publish_paced(self, batch: Batch, wall0: float) -> bool:
+        """Publish one batch, each message at its time; False once stopped."""
+        st = self.stats
+        start, speed = self.cfg.start_ms, self.speed
+        publish, flush, mono = self._client.publish, self._client.flush, time.monotonic
+        for ts, topic, is_status, payload in batch:
+            delay = wall0 + (ts - start) / 1000.0 / speed - mono()
+            if delay > 0.002:
+                flush()  # what is due goes out before waiting
+                if self._stop.wait(delay):
+                    return False
+            elif delay < 0:
+                st.lag_s = -delay
+                if -delay > st.max_lag_s:
+                    st.max_lag_s = -delay
+            publish(topic, payload)
+            if is_status:
+                st.status += 1
+            else:
+                st.events += 1
+            st.sim_ms = ts
+        flush()
+        return not self._stop.is_set()
 
 
 class SimulatorRunner:

@@ -88,60 +88,89 @@ def _motion(cols: Cols, pi: I64, tau: F64) -> tuple[F64, F64]:
     return out_pos, out_speed
 
 
-def sample(
-    elevator_id: int,
-    cols: Cols,
-    carry: Carry,
-    shaft: Shaft,
-    labels: I64,
-    grid0: int,
-    interval_ms: int,
-    raw_events: list[RawEvent],
-    offline: list[tuple[int, int]],
-    rng: np.random.Generator,
-) -> tuple[StatusColumns, list[EventMessage], Carry]:
+@dataclass(frozen=True)
+class _Window:
+    """The window's phases (zero-length ones dropped) with their start times."""
+
+    cols: Cols
+    dur: I64
+    t: I64  # phase start times
+    t_end: int
+    running: npt.NDArray[np.bool_]
+    direction: I64
+    state: npt.NDArray[np.generic]  # discrete state per phase (rows: see _window)
+
+    @property
+    def phases(self) -> int:
+        return int(self.dur.size)
+
+
+def _window(cols: Cols, carry: Carry) -> _Window:
     keep = cols["dur"] > 0
     cols = {k: v[keep] for k, v in cols.items()}
     dur = cols["dur"].astype(np.int64)
     t = carry.t_ms + np.concatenate(([0], np.cumsum(dur)[:-1])).astype(np.int64)
-    t_end = int(carry.t_ms + dur.sum())
-    prof = cols["prof"]
-    running = prof != STAND
+    running = cols["prof"] != STAND
     direction = np.where(running, np.where(cols["pos1"] > cols["pos0"], 1, 2), 0)
     state = np.stack([running, direction, cols["door"], cols["pas"], cols["mode"], cols["power"]])
-    changed = np.ones(dur.size, np.bool_)
-    if dur.size and carry.state is not None:  # no sample where a window merely begins
-        changed[0] = tuple(state[:, 0].tolist()) != carry.state or bool(cols["mark"][0])
-    changed[1:] = (state[:, 1:] != state[:, :-1]).any(axis=0) | cols["mark"][1:].astype(bool)
+    return _Window(cols, dur, t, int(carry.t_ms + dur.sum()), running, direction, state)
+
+
+def _sample_times(
+    w: _Window, carry: Carry, grid0: int, interval_ms: int, offline: list[tuple[int, int]]
+) -> I64:
+    """The grid, every phase whose state changed (or is marked), reconnects; none while
+    the terminal is offline."""
+    marked = w.cols["mark"].astype(bool)
+    changed = np.ones(w.phases, np.bool_)
+    if w.phases and carry.state is not None:  # no sample where a window merely begins
+        changed[0] = tuple(w.state[:, 0].tolist()) != carry.state or bool(marked[0])
+    changed[1:] = (w.state[:, 1:] != w.state[:, :-1]).any(axis=0) | marked[1:]
     first_k = -(-(carry.t_ms - grid0) // interval_ms)
-    grid = grid0 + interval_ms * np.arange(first_k, -(-(t_end - grid0) // interval_ms))
-    reconnect = [w1 for _, w1 in offline if carry.t_ms <= w1 < t_end]
-    ts = np.union1d(np.union1d(t[changed], grid), reconnect).astype(np.int64)
+    grid = grid0 + interval_ms * np.arange(first_k, -(-(w.t_end - grid0) // interval_ms))
+    reconnect = [w1 for _, w1 in offline if carry.t_ms <= w1 < w.t_end]
+    ts: I64 = np.union1d(np.union1d(w.t[changed], grid), reconnect).astype(np.int64)
     for w0, w1 in offline:
         ts = ts[(ts < w0) | (ts >= w1)]
-    pi = np.searchsorted(t, ts, side="right") - 1
-    tau = (ts - t[pi]) / 1000.0
-    pos, speed = _motion(cols, pi, tau)
-    h = shaft.height
-    idx = np.clip(np.rint(pos / h), 0, shaft.landings - 1).astype(np.int64)
-    offset = pos - idx * h
-    car_running = running[pi]
+    return ts
 
-    # Counters, carried across windows.
-    run_start = running & np.concatenate(([not _was_running(carry)], ~running[:-1]))
-    opening = cols["door"] == OPENING
+
+@dataclass(frozen=True)
+class _Counters:
+    """Per-phase counters and last durations, carried across windows."""
+
+    runs: I64
+    cycles: I64
+    run_ms: I64
+    run_before: I64
+    door_open_s: F64
+    door_close_s: F64
+    trip_s: F64
+
+
+def _counters(w: _Window, carry: Carry) -> _Counters:
+    run_start = w.running & np.concatenate(([not _was_running(carry)], ~w.running[:-1]))
+    door = w.cols["door"]
+    opening = door == OPENING
     door_start = opening & np.concatenate(([True], ~opening[:-1]))
-    closing = cols["door"] == CLOSING
-    runs = carry.runs + np.cumsum(run_start)
-    cycles = carry.door_cycles + np.cumsum(door_start)
-    run_ms = np.where(running, dur, 0)
-    run_before = np.concatenate(([0], np.cumsum(run_ms)[:-1]))
-    run_s = carry.run_s + (run_before[pi] + np.where(car_running, ts - t[pi], 0)) / 1000.0
+    closing = door == CLOSING
+    run_ms = np.where(w.running, w.dur, 0)
+    dur_s = w.dur / 1000.0
+    return _Counters(
+        runs=carry.runs + np.cumsum(run_start),
+        cycles=carry.door_cycles + np.cumsum(door_start),
+        run_ms=run_ms,
+        run_before=np.concatenate(([0], np.cumsum(run_ms)[:-1])),
+        door_open_s=_ffill(np.where(opening, dur_s, np.nan), carry.door_open_s),
+        door_close_s=_ffill(np.where(closing, dur_s, np.nan), carry.door_close_s),
+        trip_s=_ffill(np.where(w.cols["prof"] == TRIP, dur_s, np.nan), carry.trip_s),
+    )
 
-    door_open_s = _ffill(np.where(opening, dur / 1000.0, np.nan), carry.door_open_s)
-    door_close_s = _ffill(np.where(closing, dur / 1000.0, np.nan), carry.door_close_s)
-    trip_s = _ffill(np.where(prof == TRIP, dur / 1000.0, np.nan), carry.trip_s)
 
+def _climate(
+    ts: I64, car_running: npt.NDArray[np.bool_], speed: F64, shaft: Shaft, rng: np.random.Generator
+) -> tuple[F64, F64, F64]:
+    """Vibration, temperature and humidity at the sample times (in this draw order)."""
     n = ts.size
     c = shaft.condition
     vib = np.where(
@@ -157,7 +186,14 @@ def sample(
     )
     hum = np.clip(72.0 + 10.0 * season - 8.0 * np.sin(2 * np.pi * (local_h - 9) / 24)
                   + rng.normal(0, 2.0, n), 20, 100)  # fmt: skip
+    return vib, temp, hum
 
+
+def _sequence(
+    ts: I64, raw_events: list[RawEvent], offline: list[tuple[int, int]], seq0: int
+) -> tuple[I64, list[EventMessage]]:
+    """Sequence numbers over status samples and events in event-time order (status first
+    on equal times); events while offline are lost."""
     raw = sorted(
         (e for e in raw_events if not any(w0 <= e.ts < w1 for w0, w1 in offline)),
         key=lambda e: e.ts,
@@ -165,59 +201,96 @@ def sample(
     ev_ts = np.fromiter((e.ts for e in raw), np.int64, len(raw))
     order = np.argsort(np.concatenate((ts, ev_ts)), kind="stable")
     seq_all = np.empty(order.size, np.int64)
-    seq_all[order] = carry.seq + np.arange(order.size)
-    seq = seq_all[:n]
+    seq_all[order] = seq0 + np.arange(order.size)
     events = [
         EventMessage(v=SCHEMA_VERSION, seq=int(s), ts=e.ts, code=e.code, active=e.active,
                      floor=e.floor, detail=e.detail)
-        for e, s in zip(raw, seq_all[n:].tolist(), strict=True)
+        for e, s in zip(raw, seq_all[ts.size :].tolist(), strict=True)
     ]  # fmt: skip
+    return seq_all[: ts.size], events
+
+
+def sample(
+    elevator_id: int,
+    cols: Cols,
+    carry: Carry,
+    shaft: Shaft,
+    labels: I64,
+    grid0: int,
+    interval_ms: int,
+    raw_events: list[RawEvent],
+    offline: list[tuple[int, int]],
+    rng: np.random.Generator,
+) -> tuple[StatusColumns, list[EventMessage], Carry]:
+    """One window's status samples and events, and what the next window starts from."""
+    w = _window(cols, carry)
+    ts = _sample_times(w, carry, grid0, interval_ms, offline)
+    pi = np.searchsorted(w.t, ts, side="right") - 1
+    pos, speed = _motion(w.cols, pi, (ts - w.t[pi]) / 1000.0)
+    idx = np.clip(np.rint(pos / shaft.height), 0, shaft.landings - 1).astype(np.int64)
+    offset = pos - idx * shaft.height
+    car_running = w.running[pi]
+    counters = _counters(w, carry)
+    run_s = (
+        carry.run_s + (counters.run_before[pi] + np.where(car_running, ts - w.t[pi], 0)) / 1000.0
+    )
+    vib, temp, hum = _climate(ts, car_running, speed, shaft, rng)
+    seq, events = _sequence(ts, raw_events, offline, carry.seq)
     f32 = np.float32
+    c = w.cols
     status = StatusColumns(
         elevator_id=elevator_id,
         ts_ms=ts,
         seq=seq,
         car=car_running.astype(np.int8),
-        dir=direction[pi].astype(np.int8),
+        dir=w.direction[pi].astype(np.int8),
         floor=labels[idx].astype(np.int16),
         door_zone=np.abs(offset) <= DOOR_ZONE_M,
-        door=cols["door"][pi].astype(np.int8),
-        passenger=cols["pas"][pi].astype(np.bool_),
-        mode=cols["mode"][pi].astype(np.int8),
-        power=cols["power"][pi].astype(np.int8),
+        door=c["door"][pi].astype(np.int8),
+        passenger=c["pas"][pi].astype(np.bool_),
+        mode=c["mode"][pi].astype(np.int8),
+        power=c["power"][pi].astype(np.int8),
         speed=speed.astype(f32),
-        load=np.where(cols["pas"][pi], cols["load"][pi], 0.0).astype(f32),
+        load=np.where(c["pas"][pi], c["load"][pi], 0.0).astype(f32),
         leveling_mm=np.where(car_running, 0.0, offset * 1000.0).astype(f32),
         run_hours=(run_s / 3600.0).astype(f32),
-        runs=runs[pi].astype(np.int32),
-        door_cycles=cycles[pi].astype(np.int32),
+        runs=counters.runs[pi].astype(np.int32),
+        door_cycles=counters.cycles[pi].astype(np.int32),
         analog={
             "vibration": vib.astype(f32),
             "temperature": temp.astype(f32),
             "humidity": hum.astype(f32),
-            "door_open_s": door_open_s[pi].astype(f32),
-            "door_close_s": door_close_s[pi].astype(f32),
-            "trip_s": trip_s[pi].astype(f32),
+            "door_open_s": counters.door_open_s[pi].astype(f32),
+            "door_close_s": counters.door_close_s[pi].astype(f32),
+            "trip_s": counters.trip_s[pi].astype(f32),
         },
     )
-    last = dur.size - 1
-    nxt = replace(
+    messages = ts.size + len(events)
+    return status, events, _next_carry(w, counters, carry, messages, offline)
+
+
+def _next_carry(
+    w: _Window, counters: _Counters, carry: Carry, messages: int, offline: list[tuple[int, int]]
+) -> Carry:
+    """What the next window starts from: the counters, the last phase's state."""
+    run_s = carry.run_s + float(counters.run_ms.sum()) / 1000.0
+    if not w.phases:
+        return replace(carry, t_ms=w.t_end, seq=carry.seq + messages, run_s=run_s, state=None)
+    last = w.phases - 1
+    return replace(
         carry,
-        t_ms=t_end,
-        pos=float(cols["pos1"][last]) if dur.size else carry.pos,
-        seq=carry.seq + order.size,
-        runs=int(runs[last]) if dur.size else carry.runs,
-        door_cycles=int(cycles[last]) if dur.size else carry.door_cycles,
-        run_s=carry.run_s + float(run_ms.sum()) / 1000.0,
-        door_open_s=float(door_open_s[last]) if dur.size else carry.door_open_s,
-        door_close_s=float(door_close_s[last]) if dur.size else carry.door_close_s,
-        trip_s=float(trip_s[last]) if dur.size else carry.trip_s,
+        t_ms=w.t_end,
+        pos=float(w.cols["pos1"][last]),
+        seq=carry.seq + messages,
+        runs=int(counters.runs[last]),
+        door_cycles=int(counters.cycles[last]),
+        run_s=run_s,
+        door_open_s=float(counters.door_open_s[last]),
+        door_close_s=float(counters.door_close_s[last]),
+        trip_s=float(counters.trip_s[last]),
         # A terminal back online exactly where the next window begins reports there.
-        state=None
-        if not dur.size or any(w1 == t_end for _, w1 in offline)
-        else tuple(state[:, last].tolist()),
+        state=None if any(w1 == w.t_end for _, w1 in offline) else tuple(w.state[:, last].tolist()),
     )
-    return status, events, nxt
 
 
 def _was_running(carry: Carry) -> bool:

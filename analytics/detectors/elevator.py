@@ -1,442 +1,325 @@
-"""The per-elevator state machine: every rule of the domain notes in one small object.
+"""The per-elevator state machine: every rule of the domain notes, one method per rule.
 
 It is stepped only on the samples :func:`analytics.detectors.model.step_mask` selects (a
 rule-relevant change, or a sample a debounce counts) and advanced in time by
-:meth:`ElevatorDetector.advance` for timers. Every alarm carries the event time at
-which its rule became satisfied (e.g. condition start + T), not the time it was noticed.
+:meth:`ElevatorState.advance` for timers. Every alarm carries the event time at which
+its rule became satisfied (e.g. condition start + T), not the time it was noticed.
+
+:meth:`ElevatorDetector.step` calls a rule only when the bits of the sample key it looks
+at changed (or, for the debounced rules, are set), so a step costs a few bit tests and
+the rules concerned. The rules' state is :class:`~analytics.detectors.state.ElevatorState`.
 
 Late and out-of-order samples: a status sample whose event time is not newer than the
 last one processed is dropped for state (counted in ``late``); ingest sorts each batch
 per elevator by event time first, which re-orders within a batch window. Terminal
-events are never dropped: they carry alarms of their own.
+events are never dropped: they carry alarms of their own (see
+:mod:`analytics.detectors.terminal`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from analytics.detectors.model import (
-    CUT,
+    BEYOND_BOTTOM,
+    BEYOND_TOP,
+    DOOR_MASK,
     DOOR_NOT_CLOSED_RUNNING,
-    INSP,
-    NORMAL,
-    OT_BOT,
-    OT_TOP,
-    OVER1,
-    OVER2,
-    PASS,
-    RUN,
-    ZONE,
-    AlarmEvent,
-    ElevatorSpec,
+    DOOR_SHIFT,
+    DOOR_ZONE,
+    INSPECTION,
+    NORMAL_SERVICE,
+    OVERSPEED_1,
+    OVERSPEED_2,
+    PASSENGER,
+    POWER_CUT,
+    RUNNING,
 )
-from analytics.detectors.rules import Rules
-from domain.alarms import CODE_ALARM, AlarmType
-from domain.codes import DOOR_CLOSED as CLOSED_ID
-from domain.codes import DOOR_CLOSING as CLOSING_ID
-from domain.codes import DOOR_OPEN as OPEN_ID
-from domain.codes import DOOR_OPENING as OPENING_ID
-from domain.codes import EventCode
-from domain.telemetry import EventMessage
+from analytics.detectors.state import (
+    ALARM_BIT,
+    DOOR_CYCLES_ALARM,
+    DOOR_FAILS_TO_CLOSE,
+    DOOR_FAILS_TO_OPEN,
+    DOOR_OPEN_RUNNING_ALARM,
+    DOOR_OPEN_WHILE_RUNNING,
+    ENTRAPMENT,
+    ENTRAPMENT_ALARM,
+    FAILS_TO_CLOSE_ALARM,
+    FAILS_TO_OPEN_ALARM,
+    OFFLINE_ALARM,
+    OUTSIDE_ZONE_ALARM,
+    OVERSPEED,
+    OVERSPEED_ALARM,
+    OVERTRAVEL_BOTTOM,
+    OVERTRAVEL_TOP,
+    POWER_CUT_ALARM,
+    REPEATED_DOOR_CYCLES,
+    STOPPED_OUTSIDE_DOOR_ZONE,
+    TERMINAL_OFFLINE,
+)
+from analytics.detectors.state import POWER_CUT as POWER_CUT_TYPE
+from analytics.detectors.terminal import TerminalEvents
+from domain.codes import DOOR_CLOSED, DOOR_CLOSING, DOOR_OPEN, DOOR_OPENING
 
-_BIT = {t: 1 << i for i, t in enumerate(AlarmType)}
-ENTRAPMENT = AlarmType.ENTRAPMENT
-OUTSIDE = AlarmType.STOPPED_OUTSIDE_DOOR_ZONE
-DOWR = AlarmType.DOOR_OPEN_WHILE_RUNNING
-OVERSPEED = AlarmType.OVERSPEED
-OT_TOP_T = AlarmType.OVERTRAVEL_TOP
-OT_BOT_T = AlarmType.OVERTRAVEL_BOTTOM
-CYCLES = AlarmType.REPEATED_DOOR_CYCLES
-FAILS_OPEN = AlarmType.DOOR_FAILS_TO_OPEN
-FAILS_CLOSE = AlarmType.DOOR_FAILS_TO_CLOSE
-POWER = AlarmType.POWER_CUT
-OFFLINE = AlarmType.TERMINAL_OFFLINE
-BUTTON = AlarmType.ALARM_BUTTON
-B_ENT, B_OUT, B_DOWR, B_OVER = _BIT[ENTRAPMENT], _BIT[OUTSIDE], _BIT[DOWR], _BIT[OVERSPEED]
-B_POWER, B_OFF, B_CYC = _BIT[POWER], _BIT[OFFLINE], _BIT[CYCLES]
-B_FOPEN, B_FCLOSE = _BIT[FAILS_OPEN], _BIT[FAILS_CLOSE]
-_OVERTRAVEL = ((OT_TOP, OT_TOP_T, _BIT[OT_TOP_T]), (OT_BOT, OT_BOT_T, _BIT[OT_BOT_T]))
-_OPENING = (OPENING_ID, OPEN_ID)
-_CLOSED_OR_CLOSING = (CLOSED_ID, CLOSING_ID)
+# The entrapment condition: car stopped, doors closed, normal service (+ a passenger).
+STOPPED_CLOSED_NORMAL_MASK = RUNNING | DOOR_MASK | NORMAL_SERVICE
+STOPPED_CLOSED_NORMAL = (DOOR_CLOSED << DOOR_SHIFT) | NORMAL_SERVICE
+TRAPPED_MASK = STOPPED_CLOSED_NORMAL_MASK | PASSENGER
+TRAPPED = STOPPED_CLOSED_NORMAL | PASSENGER
+PER_SAMPLE = DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1  # bits a debounce counts sample by sample
+_OVERTRAVEL = (
+    (BEYOND_TOP, OVERTRAVEL_TOP, ALARM_BIT[OVERTRAVEL_TOP]),
+    (BEYOND_BOTTOM, OVERTRAVEL_BOTTOM, ALARM_BIT[OVERTRAVEL_BOTTOM]),
+)
+DOOR_EPISODE_ALARMS = DOOR_CYCLES_ALARM | FAILS_TO_CLOSE_ALARM  # cleared by closed doors
+_OPENING_OR_OPEN = (DOOR_OPENING, DOOR_OPEN)
+_CLOSED_OR_CLOSING = (DOOR_CLOSED, DOOR_CLOSING)
 
 
 def _closed_stopped_normal(key: int) -> bool:
-    return key >= 0 and not key & RUN and (key >> 1) & 7 == CLOSED_ID and bool(key & NORMAL)
+    return key >= 0 and key & STOPPED_CLOSED_NORMAL_MASK == STOPPED_CLOSED_NORMAL
 
 
-class ElevatorDetector:
-    __slots__ = (
-        "active",
-        "by_code",
-        "cyc",
-        "cyc_floor",
-        "dowr_n",
-        "dowr_since",
-        "elevator_id",
-        "ent_absent",
-        "ent_acc",
-        "ent_floor",
-        "ent_pres",
-        "ent_start",
-        "ent_zone",
-        "floor",
-        "heartbeat_ms",
-        "key",
-        "last_button",
-        "last_seen",
-        "last_ts",
-        "late",
-        "open_cmd",
-        "open_fail",
-        "out",
-        "outside_since",
-        "over_n",
-        "over_tier",
-        "rev",
-        "rules",
-        "spec",
-    )
+class ElevatorDetector(TerminalEvents):
+    """One elevator's rules: :meth:`step` per status sample, :meth:`event` per terminal
+    code, :meth:`advance` for timers; alarm events are appended to ``out``."""
 
-    def __init__(
-        self, elevator_id: int, spec: ElevatorSpec, rules: Rules, out: list[AlarmEvent]
-    ) -> None:
-        self.elevator_id = elevator_id
-        self.spec = spec
-        self.rules = rules
-        self.out = out
-        self.heartbeat_ms = round(spec.report_interval_s * rules.heartbeat_intervals * 1000)
-        self.active = 0  # bit per AlarmType currently raised
-        self.by_code = 0  # bit per AlarmType raised by a terminal code
-        self.key = -1
-        self.floor = 0
-        self.last_ts = -1
-        self.last_seen = -1
-        self.late = 0
-        self.ent_start = -1  # entrapment condition start (-1: not holding)
-        self.ent_absent = -1  # start of the current presence gap within it
-        self.ent_pres = -1  # start of the current present stretch
-        self.ent_acc = 0  # present time accumulated before ent_pres
-        self.ent_zone = False
-        self.ent_floor = 0
-        self.outside_since = -1
-        self.dowr_n = 0
-        self.dowr_since = -1
-        self.over_n = 0
-        self.over_tier = 0
-        self.cyc: list[int] | None = None  # door-cycle times while parked
-        self.cyc_floor = 0
-        self.rev = 0  # door-closing reversals while parked
-        self.open_cmd = -1  # time of the pending open command
-        self.open_fail = 0
-        self.last_button = -(2**62)
-
-    # ---- output -------------------------------------------------------------------
-    def _emit(
-        self,
-        t: AlarmType,
-        raised: bool,
-        at: int,
-        detail: dict[str, Any] | None = None,
-        source: str = "telemetry",
-    ) -> None:
-        bit = _BIT[t]
-        if raised:
-            self.active |= bit
-            if source == "terminal":
-                self.by_code |= bit
-        else:
-            self.active &= ~bit
-            self.by_code &= ~bit
-        self.out.append(AlarmEvent(self.elevator_id, t, raised, at, source, detail or {}))
-
-    def is_active(self, t: AlarmType) -> bool:
-        return bool(self.active & _BIT[t])
-
-    # ---- timers -------------------------------------------------------------------
-    def pending(self) -> bool:
-        """Whether a timer (other than the heartbeat) may fire without a new sample."""
-        return self.ent_start >= 0 or self.outside_since >= 0 or self.open_cmd >= 0
-
-    def advance(self, now: int) -> None:
-        """Fire every timer due at or before ``now`` at its own due time."""
-        r = self.rules
-        if self.ent_start >= 0:
-            self._entrapment_timer(now)
-        if (
-            self.outside_since >= 0
-            and not self.active & _BIT[OUTSIDE]
-            and self.outside_since + r.outside_zone_ms <= now
-        ):
-            where = {"floor": self.floor}
-            self._emit(OUTSIDE, True, self.outside_since + r.outside_zone_ms, where)
-        if self.open_cmd >= 0 and self.open_cmd + r.door_open_timeout_ms <= now:
-            self._door_open_failed(self.open_cmd + r.door_open_timeout_ms)
-        if (
-            self.last_seen >= 0
-            and not self.active & _BIT[OFFLINE]
-            and self.last_seen + self.heartbeat_ms < now
-        ):
-            self.go_offline(self.last_seen + self.heartbeat_ms)
-
-    def go_offline(self, at: int) -> None:
-        if not self.active & _BIT[OFFLINE]:
-            self._emit(OFFLINE, True, at, {"last_seen_ms": self.last_seen})
-
-    def _entrapment_timer(self, now: int) -> None:
-        r = self.rules
-        if self.ent_absent >= 0:
-            if self.ent_absent + r.flicker_ms <= now:
-                self.ent_start = -1  # a real absence: the condition ended when it began
-            return  # while absent it neither fires nor ends
-        if self.active & _BIT[ENTRAPMENT]:
-            return
-        start = self.ent_start
-        due = start + r.entrapment_ms
-        if due > now:
-            return
-        s = r.presence_share
-        if s > 0 and self.ent_acc > 0:
-            # earliest t >= due with present share (acc + t - pres) / (t - start) >= s
-            if s >= 1.0:
-                return
-            t_share = (self.ent_pres - self.ent_acc - s * start) / (1.0 - s)
-            due = max(due, int(t_share + 0.999))
-            if due > now:
-                return
-        where = "at_landing" if self.ent_zone else "between_floors"
-        self._emit(ENTRAPMENT, True, due, {"where": where, "floor": self.ent_floor})
-
-    def _door_open_failed(self, at: int) -> None:
-        self.open_cmd = -1
-        self.open_fail += 1
-        if self.open_fail >= self.rules.door_open_failures and not self.active & _BIT[FAILS_OPEN]:
-            self._emit(FAILS_OPEN, True, at, {"failures": self.open_fail, "floor": self.floor})
+    __slots__ = ()
 
     # ---- samples ------------------------------------------------------------------
     def step(self, ts: int, key: int, floor: int, speed: float, seen: int = -1) -> None:
         """One rule-relevant status sample (in event-time order); ``seen`` is the event
-        time of the sample just before it (the skipped, unchanged ones count as seen)."""
+        time of the sample just before it (the skipped, unchanged ones count as seen).
+
+        Each rule is called when the bits of the key it looks at changed (or must be
+        counted, or its state is not at rest); otherwise it could change nothing."""
         if ts <= self.last_ts:
             self.late += 1
             return
-        if seen > self.last_seen:
-            self.last_seen = seen
+        heartbeat = self.heartbeat_ms  # timers pending, a silence, or back online:
         if (
-            self.ent_start >= 0
-            or self.outside_since >= 0
-            or self.open_cmd >= 0
-            or self.last_seen + self.heartbeat_ms < ts
+            self.entrapment_since >= 0
+            or self.outside_zone_since >= 0
+            or self.open_command_at >= 0
+            or (self.last_seen + heartbeat < ts and seen + heartbeat < ts)
+            or self.active_alarms & OFFLINE_ALARM
         ):
-            self.advance(ts)
+            self._catch_up(ts, seen)
         self.last_ts = ts
         self.last_seen = ts
-        active = self.active
-        if active & B_OFF:
-            self._emit(OFFLINE, False, ts)
-        prev = self.key
+        previous = self.key
         self.key = key
         self.floor = floor
-        changed = key ^ prev if prev >= 0 else -1
-        if not changed and not key & (DOOR_NOT_CLOSED_RUNNING | OVER1):
+        changed = key ^ previous if previous >= 0 else -1
+        if not changed and not key & PER_SAMPLE:
             return
-        r = self.rules
-        running = key & RUN
-        door = (key >> 1) & 7
-        insp = bool(key & INSP) and r.suppress_in_inspection
+        if changed & POWER_CUT:
+            self._power_cut(ts, key, floor)
+        if (
+            self.entrapment_since >= 0
+            or key & TRAPPED_MASK == TRAPPED
+            or self.active_alarms & ENTRAPMENT_ALARM
+        ):
+            self._entrapment(ts, key, previous, floor)
+        if changed & (RUNNING | DOOR_ZONE | INSPECTION) and (
+            not key & (RUNNING | DOOR_ZONE)
+            or self.outside_zone_since >= 0
+            or self.active_alarms & OUTSIDE_ZONE_ALARM
+        ):
+            self._stopped_outside_door_zone(ts, key)
+        if (key | changed) & PER_SAMPLE:
+            self._debounced(ts, key, changed, floor, speed)
+        if changed & (BEYOND_TOP | BEYOND_BOTTOM):
+            self._overtravel(ts, key, floor)
+        if (
+            changed & (RUNNING | DOOR_MASK)
+            or self.open_command_at >= 0
+            or self.active_alarms & DOOR_EPISODE_ALARMS
+        ):
+            self._doors(ts, key, previous, floor)
 
-        # power cut
-        if changed & CUT:
-            if key & CUT:
-                if not active & B_POWER:
-                    self._emit(POWER, True, ts, {"floor": floor})
-            elif active & B_POWER:
-                self._emit(POWER, False, ts)
+    def _catch_up(self, ts: int, seen: int) -> None:
+        """Fire the timers due before this sample; the terminal is back online."""
+        if seen > self.last_seen:
+            self.last_seen = seen
+        self.advance(ts)
+        self.last_ts = ts
+        self.last_seen = ts
+        if self.active_alarms & OFFLINE_ALARM:
+            self._emit(TERMINAL_OFFLINE, False, ts)
 
-        # entrapment
-        if not running and door == CLOSED_ID and key & NORMAL:
-            if key & PASS:
-                if self.ent_start < 0:
-                    if r.presence_must_enter and _closed_stopped_normal(prev):
-                        pass  # presence appeared inside a closed car: not believed
-                    else:
-                        self.ent_start = ts
-                        self.ent_pres = ts
-                        self.ent_acc = 0
-                        self.ent_absent = -1
-                        self.ent_zone = bool(key & ZONE)
-                        self.ent_floor = floor
-                elif self.ent_absent >= 0:
-                    self.ent_absent = -1
-                    self.ent_pres = ts
-                if self.ent_start >= 0:
-                    self._entrapment_timer(ts)
-            elif self.ent_start >= 0 and self.ent_absent < 0:
-                if r.flicker_ms == 0:
-                    self.ent_start = -1
-                else:
-                    self.ent_acc += ts - self.ent_pres
-                    self.ent_absent = ts
-        else:
-            self.ent_start = -1
-        if active & B_ENT and not running and key & ZONE and door in _OPENING:
-            self._emit(ENTRAPMENT, False, ts)
+    def _debounced(self, ts: int, key: int, changed: int, floor: int, speed: float) -> None:
+        """The rules that count consecutive samples."""
+        if (key | changed) & DOOR_NOT_CLOSED_RUNNING:
+            self._door_open_while_running(ts, key, floor)
+        if (key | changed) & OVERSPEED_1:
+            self._overspeed(ts, key, speed)
 
-        # stopped outside the door zone
-        if not changed & (RUN | ZONE | INSP):
-            pass
-        elif not running and not key & ZONE and not insp:
-            if self.outside_since < 0:
-                self.outside_since = ts
-        else:
-            self.outside_since = -1
-            if active & B_OUT:
-                self._emit(OUTSIDE, False, ts)
+    # ---- power cut ----------------------------------------------------------------
+    def _power_cut(self, ts: int, key: int, floor: int) -> None:
+        if key & POWER_CUT:
+            if not self.active_alarms & POWER_CUT_ALARM:
+                self._emit(POWER_CUT_TYPE, True, ts, {"floor": floor})
+        elif self.active_alarms & POWER_CUT_ALARM:
+            self._emit(POWER_CUT_TYPE, False, ts)
 
-        # moving with doors open (debounced)
-        if not (key | changed) & DOOR_NOT_CLOSED_RUNNING:
-            pass
-        elif key & DOOR_NOT_CLOSED_RUNNING and not insp:
-            self.dowr_n += 1
-            if self.dowr_n == 1:
-                self.dowr_since = ts
+    # ---- entrapment ---------------------------------------------------------------
+    def _entrapment(self, ts: int, key: int, previous: int, floor: int) -> None:
+        """Passenger present, doors closed, car stopped, normal service, for T (stepped
+        while that holds, while the condition is timed or the alarm is raised)."""
+        if key & STOPPED_CLOSED_NORMAL_MASK != STOPPED_CLOSED_NORMAL:
+            self.entrapment_since = -1
+            door = (key >> DOOR_SHIFT) & 7
             if (
-                self.dowr_n >= r.dowr_samples
-                and ts - self.dowr_since >= r.dowr_ms
-                and not active & B_DOWR
+                self.active_alarms & ENTRAPMENT_ALARM
+                and not key & RUNNING
+                and key & DOOR_ZONE
+                and door in _OPENING_OR_OPEN
             ):
-                self._emit(DOWR, True, ts, {"floor": floor, "since_ms": self.dowr_since})
-        else:
-            self.dowr_n = 0
-            if active & B_DOWR:
-                self._emit(DOWR, False, ts)
-
-        # overspeed (two tiers)
-        if not (key | changed) & OVER1:
-            pass
-        elif key & OVER1:
-            self.over_n += 1
-            tier = 2 if key & OVER2 else 1
-            if self.over_n >= r.overspeed_samples and tier > self.over_tier:
-                self.over_tier = tier
-                detail = {"tier": tier, "speed": round(speed, 3), "rated": self.spec.rated_speed}
-                self._emit(OVERSPEED, True, ts, detail)
-        else:
-            self.over_n = 0
-            self.over_tier = 0
-            if active & B_OVER:
-                self._emit(OVERSPEED, False, ts)
-
-        # overtravel beyond a terminal landing
-        if changed & (OT_TOP | OT_BOT):
-            for bit, t, tbit in _OVERTRAVEL:
-                if key & bit:
-                    if not active & tbit:
-                        self._emit(t, True, ts, {"floor": floor})
-                elif active & tbit:
-                    self._emit(t, False, ts)
-
-        # door cycles while parked, door fails to close / to open
-        if running:
-            self.cyc = None
-            self.rev = 0
-            if active & B_CYC:
-                self._emit(CYCLES, False, ts)
+                self._emit(ENTRAPMENT, False, ts)  # level with the doors opening: released
             return
-        prev_door = (prev >> 1) & 7 if prev >= 0 else CLOSED_ID
-        if door == OPEN_ID and prev_door != OPEN_ID and not insp:
+        if not key & PASSENGER:
+            if self.entrapment_since >= 0 and self.presence_gap_since < 0:
+                self._presence_gap(ts)
+            return
+        if self.entrapment_since < 0:
+            if self.rules.presence_must_enter and _closed_stopped_normal(previous):
+                return  # presence appeared inside a closed car: not believed
+            self.entrapment_since = ts  # the passenger stays in the closed car: timing starts
+            self.presence_since = ts
+            self.presence_accumulated_ms = 0
+            self.presence_gap_since = -1
+            self.entrapment_in_door_zone = bool(key & DOOR_ZONE)
+            self.entrapment_floor = floor
+        elif self.presence_gap_since >= 0:
+            self.presence_gap_since = -1  # the gap is bridged
+            self.presence_since = ts
+        if self.entrapment_since >= 0:
+            self._entrapment_timer(ts)
+
+    def _presence_gap(self, ts: int) -> None:
+        if self.rules.flicker_ms == 0:
+            self.entrapment_since = -1
+        else:
+            self.presence_accumulated_ms += ts - self.presence_since
+            self.presence_gap_since = ts
+
+    # ---- stopped outside the door zone --------------------------------------------
+    def _stopped_outside_door_zone(self, ts: int, key: int) -> None:
+        """Starts the timer (fired by advance); clears when the car moves or levels.
+        Stepped when the car stops outside the zone, or the timer or alarm is on."""
+        inspection = key & INSPECTION and self.rules.suppress_in_inspection
+        if not key & RUNNING and not key & DOOR_ZONE and not inspection:
+            if self.outside_zone_since < 0:
+                self.outside_zone_since = ts
+            return
+        self.outside_zone_since = -1
+        if self.active_alarms & OUTSIDE_ZONE_ALARM:
+            self._emit(STOPPED_OUTSIDE_DOOR_ZONE, False, ts)
+
+    # ---- moving with doors open (debounced) ---------------------------------------
+    def _door_open_while_running(self, ts: int, key: int, floor: int) -> None:
+        if not key & DOOR_NOT_CLOSED_RUNNING or (
+            key & INSPECTION and self.rules.suppress_in_inspection
+        ):
+            self.door_open_running_samples = 0
+            if self.active_alarms & DOOR_OPEN_RUNNING_ALARM:
+                self._emit(DOOR_OPEN_WHILE_RUNNING, False, ts)
+            return
+        self.door_open_running_samples += 1
+        if self.door_open_running_samples == 1:
+            self.door_open_running_since = ts
+        r = self.rules
+        if (
+            self.door_open_running_samples >= r.door_open_running_samples
+            and ts - self.door_open_running_since >= r.door_open_running_ms
+            and not self.active_alarms & DOOR_OPEN_RUNNING_ALARM
+        ):
+            detail = {"floor": floor, "since_ms": self.door_open_running_since}
+            self._emit(DOOR_OPEN_WHILE_RUNNING, True, ts, detail)
+
+    # ---- overspeed (two tiers, debounced) -----------------------------------------
+    def _overspeed(self, ts: int, key: int, speed: float) -> None:
+        if not key & OVERSPEED_1:
+            self.overspeed_samples = 0
+            self.overspeed_tier = 0
+            if self.active_alarms & OVERSPEED_ALARM:
+                self._emit(OVERSPEED, False, ts)
+            return
+        self.overspeed_samples += 1
+        tier = 2 if key & OVERSPEED_2 else 1
+        if self.overspeed_samples >= self.rules.overspeed_samples and tier > self.overspeed_tier:
+            self.overspeed_tier = tier
+            detail = {"tier": tier, "speed": round(speed, 3), "rated": self.spec.rated_speed}
+            self._emit(OVERSPEED, True, ts, detail)
+
+    # ---- overtravel beyond a terminal landing (冲顶 / 蹲底) ---------------------------
+    def _overtravel(self, ts: int, key: int, floor: int) -> None:
+        for beyond, alarm, alarm_bit in _OVERTRAVEL:
+            if key & beyond:
+                if not self.active_alarms & alarm_bit:
+                    self._emit(alarm, True, ts, {"floor": floor})
+            elif self.active_alarms & alarm_bit:
+                self._emit(alarm, False, ts)
+
+    # ---- doors: repeated cycles, fails to close, fails to open --------------------
+    def _doors(self, ts: int, key: int, previous: int, floor: int) -> None:
+        """Stepped when the car starts or stops, the doors move, an opening is due or a
+        door episode's alarm is raised (otherwise nothing here could change)."""
+        if key & RUNNING:
+            self._car_running(ts)
+            return
+        door = (key >> DOOR_SHIFT) & 7
+        previous_door = (previous >> DOOR_SHIFT) & 7 if previous >= 0 else DOOR_CLOSED
+        inspection = key & INSPECTION and self.rules.suppress_in_inspection
+        if door == DOOR_OPEN and previous_door != DOOR_OPEN and not inspection:
             self._door_cycle(ts, floor)
-        if door in _OPENING and prev_door == CLOSING_ID and not insp:
-            self.rev += 1  # closing reversed
-            if self.rev >= r.door_close_reversals and not active & B_FCLOSE:
-                self._emit(FAILS_CLOSE, True, ts, {"reversals": self.rev, "floor": floor})
-        elif door == CLOSED_ID:
-            self.rev = 0
-            if active & B_CYC:  # the doors finally closed: the episode is over
-                self.cyc = None
-                self._emit(CYCLES, False, ts)
-            if active & B_FCLOSE:
-                self._emit(FAILS_CLOSE, False, ts)
-        if door == OPENING_ID and prev_door in _CLOSED_OR_CLOSING and not insp:
-            if self.open_cmd >= 0:
-                self._door_open_failed(ts)
-            self.open_cmd = ts
-        if door == OPEN_ID and self.open_cmd >= 0:
-            self.open_cmd = -1
-            self.open_fail = 0
-            if active & B_FOPEN:
-                self._emit(FAILS_OPEN, False, ts)
+        if door in _OPENING_OR_OPEN and previous_door == DOOR_CLOSING and not inspection:
+            self._closing_reversed(ts, floor)
+        elif door == DOOR_CLOSED:
+            self.closing_reversals = 0
+            if self.active_alarms & DOOR_EPISODE_ALARMS:
+                self._door_episode_over(ts)
+        if door == DOOR_OPENING and previous_door in _CLOSED_OR_CLOSING and not inspection:
+            if self.open_command_at >= 0:
+                self._door_open_failed(ts)  # opening again before fully open
+            self.open_command_at = ts  # a full opening is due within the timeout
+        elif door == DOOR_OPEN and self.open_command_at >= 0:
+            self.open_command_at = -1  # opened in time
+            self.open_failures = 0
+            if self.active_alarms & FAILS_TO_OPEN_ALARM:
+                self._emit(DOOR_FAILS_TO_OPEN, False, ts)
+
+    def _car_running(self, ts: int) -> None:
+        """A running car ends the parked door episodes."""
+        self.door_cycle_times = None
+        self.closing_reversals = 0
+        if self.active_alarms & DOOR_CYCLES_ALARM:
+            self._emit(REPEATED_DOOR_CYCLES, False, ts)
 
     def _door_cycle(self, ts: int, floor: int) -> None:
-        r = self.rules
-        cyc = self.cyc
-        if cyc is None or floor != self.cyc_floor:
-            cyc = self.cyc = []
-            self.cyc_floor = floor
-        cyc.append(ts)
-        while cyc and cyc[0] < ts - r.door_cycles_window_ms:
-            cyc.pop(0)
-        if len(cyc) >= r.door_cycles and not self.active & _BIT[CYCLES]:
-            self._emit(CYCLES, True, ts, {"cycles": len(cyc), "floor": floor})
+        """A full opening at one floor; too many within the window is an alarm."""
+        times = self.door_cycle_times
+        if times is None or floor != self.door_cycle_floor:
+            times = self.door_cycle_times = []
+            self.door_cycle_floor = floor
+        times.append(ts)
+        while times and times[0] < ts - self.rules.door_cycles_window_ms:
+            times.pop(0)
+        if len(times) >= self.rules.door_cycles and not self.active_alarms & DOOR_CYCLES_ALARM:
+            self._emit(REPEATED_DOOR_CYCLES, True, ts, {"cycles": len(times), "floor": floor})
 
-    # ---- terminal events ------------------------------------------------------------
-    def event(self, ev: EventMessage) -> None:
-        """A fault/event code reported by the terminal (see docs/detection.md)."""
-        if ev.ts > self.last_seen:
-            self.last_seen = ev.ts
-        if self.active & _BIT[OFFLINE]:
-            self._emit(OFFLINE, False, ev.ts)
-        code = ev.code
-        if code == EventCode.ALARM_BUTTON:
-            if ev.active and ev.ts - self.last_button > self.rules.alarm_button_merge_ms:
-                self.last_button = ev.ts
-                floor = self.floor if ev.floor is None else ev.floor
-                self._emit(BUTTON, True, ev.ts, {"floor": floor}, "terminal")
-            return
-        t = CODE_ALARM.get(code)
-        if t is None:
-            return
-        if not ev.active:
-            if self.active & _BIT[t] and self.by_code & _BIT[t] and not self._rule_holds(t):
-                self._emit(t, False, ev.ts, None, "terminal")
-            return
-        if self.active & _BIT[t]:
-            return
-        floor = self.floor if ev.floor is None else ev.floor
-        detail: dict[str, Any] = {"code": code, "floor": floor}
-        if ev.detail:
-            detail["terminal_detail"] = ev.detail
-        if self.rules.cross_check_codes and self.key >= 0:
-            if t is ENTRAPMENT and self.key & INSP:
-                return  # a technician on the car: no entrapment (documented)
-            confirmed = self._rule_holds(t)
-            if confirmed is not None:
-                detail["confirmed"] = confirmed
-        if t is ENTRAPMENT:
-            zone = bool(self.key & ZONE) if self.key >= 0 else True
-            if ev.detail in ("at_landing", "between_floors"):
-                detail["where"] = ev.detail
-            else:
-                detail["where"] = "at_landing" if zone else "between_floors"
-        self._emit(t, True, ev.ts, detail, "terminal")
+    def _closing_reversed(self, ts: int, floor: int) -> None:
+        self.closing_reversals += 1
+        if (
+            self.closing_reversals >= self.rules.door_close_reversals
+            and not self.active_alarms & FAILS_TO_CLOSE_ALARM
+        ):
+            detail = {"reversals": self.closing_reversals, "floor": floor}
+            self._emit(DOOR_FAILS_TO_CLOSE, True, ts, detail)
 
-    def _rule_holds(self, t: AlarmType) -> bool | None:
-        """What telemetry says about a reported fault right now (None: it cannot tell)."""
-        k = self.key
-        if k < 0:
-            return None
-        running = k & RUN
-        if t is ENTRAPMENT:
-            return bool(not running and (k >> 1) & 7 == CLOSED_ID and k & PASS)
-        if t is OUTSIDE:
-            return bool(not running and not k & ZONE)
-        if t is DOWR:
-            return bool(k & DOOR_NOT_CLOSED_RUNNING)
-        if t is POWER:
-            return bool(k & CUT)
-        if t is OVERSPEED:
-            return bool(k & OVER1)
-        if t is OT_TOP_T:
-            return bool(k & OT_TOP)
-        if t is OT_BOT_T:
-            return bool(k & OT_BOT)
-        return None
+    def _door_episode_over(self, ts: int) -> None:
+        """The doors finally closed: repeated cycles and failing to close are over."""
+        if self.active_alarms & DOOR_CYCLES_ALARM:
+            self.door_cycle_times = None
+            self._emit(REPEATED_DOOR_CYCLES, False, ts)
+        if self.active_alarms & FAILS_TO_CLOSE_ALARM:
+            self._emit(DOOR_FAILS_TO_CLOSE, False, ts)

@@ -16,9 +16,16 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.config import DetectionSettings
-from analytics.detectors.elevator import OFFLINE, ElevatorDetector
-from analytics.detectors.model import AlarmEvent, ElevatorSpec, sample_keys, step_mask
+from analytics.detectors.elevator import ElevatorDetector
+from analytics.detectors.model import (
+    AlarmEvent,
+    ElevatorSpec,
+    sample_keys,
+    step_mask,
+    take_samples,
+)
 from analytics.detectors.rules import Rules, naive_rules, rules_from_settings
+from domain.alarms import AlarmType
 from domain.samples import StatusColumns
 from domain.telemetry import EventMessage
 
@@ -53,7 +60,7 @@ class FleetDetector:
         self._pending: set[int] = set()
         self._slot: dict[int, int] = {}
         self._seen = np.full(1024, -1, dtype=np.int64)
-        self._hb = np.zeros(1024, dtype=np.int64)
+        self._heartbeat_ms = np.zeros(1024, dtype=np.int64)
         self._offline = np.zeros(1024, dtype=np.bool_)
         self._ids = np.zeros(1024, dtype=np.int64)
         self.samples = 0
@@ -65,17 +72,23 @@ class FleetDetector:
         if det is None:
             det = ElevatorDetector(elevator_id, self._spec(elevator_id), self.rules, self.out)
             self.detectors[elevator_id] = det
-            slot = len(self._slot)
-            if slot >= self._seen.shape[0]:
-                grow = self._seen.shape[0]
-                self._seen = np.concatenate([self._seen, np.full(grow, -1, dtype=np.int64)])
-                self._hb = np.concatenate([self._hb, np.zeros(grow, dtype=np.int64)])
-                self._offline = np.concatenate([self._offline, np.zeros(grow, dtype=np.bool_)])
-                self._ids = np.concatenate([self._ids, np.zeros(grow, dtype=np.int64)])
-            self._slot[elevator_id] = slot
-            self._hb[slot] = det.heartbeat_ms
+            slot = self._slot.get(elevator_id)
+            if slot is None:  # a forgotten elevator keeps its slot
+                slot = len(self._slot)
+                if slot >= self._seen.shape[0]:
+                    self._grow()
+                self._slot[elevator_id] = slot
+            self._heartbeat_ms[slot] = det.heartbeat_ms
             self._ids[slot] = elevator_id
         return det
+
+    def _grow(self) -> None:
+        """Double the per-slot arrays (heartbeat check of all elevators at once)."""
+        grow = self._seen.shape[0]
+        self._seen = np.concatenate([self._seen, np.full(grow, -1, dtype=np.int64)])
+        self._heartbeat_ms = np.concatenate([self._heartbeat_ms, np.zeros(grow, dtype=np.int64)])
+        self._offline = np.concatenate([self._offline, np.zeros(grow, dtype=np.bool_)])
+        self._ids = np.concatenate([self._ids, np.zeros(grow, dtype=np.int64)])
 
     def forget(self, elevator_id: int) -> None:
         """Drop an elevator's state (e.g. its spec changed); it restarts on the next sample."""
@@ -95,7 +108,7 @@ class FleetDetector:
     def _after(self, det: ElevatorDetector) -> None:
         slot = self._slot[det.elevator_id]
         self._seen[slot] = det.last_seen
-        self._offline[slot] = det.is_active(OFFLINE)
+        self._offline[slot] = det.is_active(AlarmType.TERMINAL_OFFLINE)
         if det.pending():
             self._pending.add(det.elevator_id)
         else:
@@ -105,26 +118,23 @@ class FleetDetector:
     def process(self, cols: StatusColumns, events: Sequence[EventMessage] = ()) -> list[AlarmEvent]:
         """Feed one elevator's samples (any order) and events; returns the alarm events."""
         det = self.detector(cols.elevator_id)
-        n = len(cols)
+        self.samples += len(cols)
+        cols = _in_order_and_new(det, cols)
         ts = cols.ts_ms
-        if n > 1 and bool(np.any(ts[1:] < ts[:-1])):
-            cols = _take(cols, np.argsort(ts, kind="stable"))
-            ts = cols.ts_ms
-        if n and int(ts[0]) <= det.last_ts:
-            keep = ts > det.last_ts
-            det.late += int(n - np.count_nonzero(keep))
-            cols = _take(cols, np.flatnonzero(keep))
-            ts = cols.ts_ms
         r = self.rules
         spec = det.spec
         key = sample_keys(
-            cols, spec.rated_speed, spec.top_floor, spec.bottom_floor, r.overspeed_1, r.overspeed_2
+            cols,
+            spec.rated_speed,
+            spec.top_floor,
+            spec.bottom_floor,
+            r.overspeed_factor_1,
+            r.overspeed_factor_2,
         )
         mask = step_mask(key, np.zeros(1 if len(cols) else 0, dtype=np.intp))
         _mark_gaps(mask, ts, det.heartbeat_ms)
         idx = np.flatnonzero(mask)
-        self.samples += n
-        self._run(det, idx, ts, key, cols, sorted(events, key=lambda e: e.ts))
+        self._run(det, idx, ts, key, cols, sorted(events, key=_event_time))
         self._after(det)
         return self.drain()
 
@@ -137,47 +147,60 @@ class FleetDetector:
         """Feed samples of many elevators, sorted by (elevator, event time); events per
         elevator. Alarm events accumulate in ``out`` (see :meth:`drain`)."""
         events = dict(events or {})
-        n = len(cols)
-        self.samples += n
-        if n:
-            starts, ends = _segments(elevator_ids)
-            dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
-            last = np.repeat(np.array([d.last_ts for d in dets], np.int64), ends - starts)
-            keep = cols.ts_ms > last
-            if not bool(keep.all()):
-                for d, c in zip(dets, np.add.reduceat(~keep, starts).tolist(), strict=True):
-                    d.late += int(c)
-                kept = np.flatnonzero(keep)
-                elevator_ids = elevator_ids[kept]
-                cols = _take(cols, kept)
-                n = len(cols)
-        if n:
-            starts, ends = _segments(elevator_ids)
-            dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
-            counts = ends - starts
-            rated = np.repeat(np.array([d.spec.rated_speed for d in dets], np.float32), counts)
-            top = np.repeat(np.array([d.spec.top_floor for d in dets], np.int32), counts)
-            bot = np.repeat(np.array([d.spec.bottom_floor for d in dets], np.int32), counts)
-            r = self.rules
-            key = sample_keys(cols, rated, top, bot, r.overspeed_1, r.overspeed_2)
-            mask = step_mask(key, starts)
-            hb = np.repeat(np.array([d.heartbeat_ms for d in dets], np.int64), counts)
-            _mark_gaps(mask, cols.ts_ms, hb)
-            idx_all = np.flatnonzero(mask)
-            cuts = np.searchsorted(idx_all, ends).tolist()
-            lo = 0
-            for det, hi, start, end in zip(dets, cuts, starts.tolist(), ends.tolist(), strict=True):
-                idx = idx_all[lo:hi]
-                lo = hi
-                evs = sorted(events.pop(det.elevator_id, []), key=lambda e: e.ts)
-                last_ts = int(cols.ts_ms[end - 1])
-                self._run(det, idx, cols.ts_ms, key, cols, evs, last_ts, start, end)
-                self._after(det)
-        for eid, evs in events.items():
-            det = self.detector(eid)
-            for ev in sorted(evs, key=lambda e: e.ts):
+        self.samples += len(cols)
+        if len(cols):
+            elevator_ids, cols = self._drop_late(elevator_ids, cols)
+        if len(cols):
+            self._step_many(elevator_ids, cols, events)
+        for elevator_id, evs in events.items():  # elevators with events only
+            det = self.detector(elevator_id)
+            for ev in sorted(evs, key=_event_time):
                 det.advance(ev.ts)
                 det.event(ev)
+            self._after(det)
+
+    def _drop_late(
+        self, elevator_ids: npt.NDArray[np.int64], cols: StatusColumns
+    ) -> tuple[npt.NDArray[np.int64], StatusColumns]:
+        """Drop (and count per elevator) the samples not newer than the last processed."""
+        starts, ends = _segments(elevator_ids)
+        dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
+        last = np.repeat(np.array([d.last_ts for d in dets], np.int64), ends - starts)
+        keep = cols.ts_ms > last
+        if bool(keep.all()):
+            return elevator_ids, cols
+        for d, c in zip(dets, np.add.reduceat(~keep, starts).tolist(), strict=True):
+            d.late += int(c)
+        kept = np.flatnonzero(keep)
+        return elevator_ids[kept], take_samples(cols, kept)
+
+    def _step_many(
+        self,
+        elevator_ids: npt.NDArray[np.int64],
+        cols: StatusColumns,
+        events: dict[int, list[EventMessage]],
+    ) -> None:
+        """One numpy pass over the batch, then each elevator's steps (its events popped)."""
+        starts, ends = _segments(elevator_ids)
+        dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
+        counts = ends - starts
+        rated = np.repeat(np.array([d.spec.rated_speed for d in dets], np.float32), counts)
+        top = np.repeat(np.array([d.spec.top_floor for d in dets], np.int32), counts)
+        bottom = np.repeat(np.array([d.spec.bottom_floor for d in dets], np.int32), counts)
+        r = self.rules
+        key = sample_keys(cols, rated, top, bottom, r.overspeed_factor_1, r.overspeed_factor_2)
+        mask = step_mask(key, starts)
+        heartbeat = np.repeat(np.array([d.heartbeat_ms for d in dets], np.int64), counts)
+        _mark_gaps(mask, cols.ts_ms, heartbeat)
+        idx_all = np.flatnonzero(mask)
+        cuts = np.searchsorted(idx_all, ends).tolist()
+        lo = 0
+        for det, hi, start, end in zip(dets, cuts, starts.tolist(), ends.tolist(), strict=True):
+            idx = idx_all[lo:hi]
+            lo = hi
+            evs = sorted(events.pop(det.elevator_id, []), key=_event_time)
+            last_ts = int(cols.ts_ms[end - 1])
+            self._run(det, idx, cols.ts_ms, key, cols, evs, last_ts, start, end)
             self._after(det)
 
     def _run(
@@ -238,13 +261,32 @@ class FleetDetector:
             self._after(det)
         m = len(self._slot)
         seen = self._seen[:m]
-        due = (seen >= 0) & (seen + self._hb[:m] < now_ms) & ~self._offline[:m]
+        due = (seen >= 0) & (seen + self._heartbeat_ms[:m] < now_ms) & ~self._offline[:m]
         for slot in np.flatnonzero(due).tolist():
             det = self.detectors.get(int(self._ids[slot]))
             if det is not None:
                 det.advance(now_ms)
                 self._after(det)
         return self.drain()
+
+
+def _event_time(ev: EventMessage) -> int:
+    return ev.ts
+
+
+def _in_order_and_new(det: ElevatorDetector, cols: StatusColumns) -> StatusColumns:
+    """One elevator's samples sorted by event time, without those not newer than the
+    last processed (counted in ``late``)."""
+    n = len(cols)
+    ts = cols.ts_ms
+    if n > 1 and bool(np.any(ts[1:] < ts[:-1])):
+        cols = take_samples(cols, np.argsort(ts, kind="stable"))
+        ts = cols.ts_ms
+    if n and int(ts[0]) <= det.last_ts:
+        keep = ts > det.last_ts
+        det.late += int(n - np.count_nonzero(keep))
+        cols = take_samples(cols, np.flatnonzero(keep))
+    return cols
 
 
 def _segments(
@@ -267,26 +309,3 @@ def _mark_gaps(
     gap = (ts[1:] - ts[:-1]) > limit
     mask[1:] |= gap
     mask[:-1] |= gap
-
-
-def _take(cols: StatusColumns, idx: npt.NDArray[np.intp]) -> StatusColumns:
-    return StatusColumns(
-        elevator_id=cols.elevator_id,
-        ts_ms=cols.ts_ms[idx],
-        seq=cols.seq[idx],
-        car=cols.car[idx],
-        dir=cols.dir[idx],
-        floor=cols.floor[idx],
-        door_zone=cols.door_zone[idx],
-        door=cols.door[idx],
-        passenger=cols.passenger[idx],
-        mode=cols.mode[idx],
-        power=cols.power[idx],
-        speed=cols.speed[idx],
-        load=cols.load[idx],
-        leveling_mm=cols.leveling_mm[idx],
-        run_hours=cols.run_hours[idx],
-        runs=cols.runs[idx],
-        door_cycles=cols.door_cycles[idx],
-        analog={k: v[idx] for k, v in cols.analog.items()},
-    )

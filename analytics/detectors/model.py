@@ -23,22 +23,22 @@ from domain.codes import CAR_RUNNING as RUNNING_ID
 from domain.codes import DOOR_CLOSED as CLOSED_ID
 from domain.codes import MODE_INSPECTION as INSPECTION_ID
 from domain.codes import MODE_NORMAL as NORMAL_ID
-from domain.codes import POWER_CUT as CUT_ID
+from domain.codes import POWER_CUT as POWER_CUT_ID
 from domain.samples import StatusColumns
 
 # Bits of the per-sample key.
-RUN = 1
+RUNNING = 1  # car running
 DOOR_SHIFT = 1  # 3 bits: door state id
 DOOR_MASK = 7 << DOOR_SHIFT
-PASS = 1 << 4  # passenger present (only while stopped)
-NORMAL = 1 << 5  # normal service
-INSP = 1 << 6  # inspection mode
-ZONE = 1 << 7  # in the door zone (only while stopped)
-CUT = 1 << 8  # main power cut
-OVER1 = 1 << 9  # speed above tier 1
-OVER2 = 1 << 10  # speed above tier 2
-OT_TOP = 1 << 11  # floor above the top landing
-OT_BOT = 1 << 12  # floor below the bottom landing
+PASSENGER = 1 << 4  # passenger present (only while stopped)
+NORMAL_SERVICE = 1 << 5  # normal service
+INSPECTION = 1 << 6  # inspection mode
+DOOR_ZONE = 1 << 7  # in the door zone (only while stopped)
+POWER_CUT = 1 << 8  # main power cut
+OVERSPEED_1 = 1 << 9  # speed above tier 1
+OVERSPEED_2 = 1 << 10  # speed above tier 2
+BEYOND_TOP = 1 << 11  # floor above the top landing
+BEYOND_BOTTOM = 1 << 12  # floor below the bottom landing
 DOOR_NOT_CLOSED_RUNNING = 1 << 13  # car running with doors not fully closed
 
 
@@ -99,7 +99,7 @@ def sample_keys(
     key |= (cols.mode == NORMAL_ID).astype(np.int32) << 5
     key |= (cols.mode == INSPECTION_ID).astype(np.int32) << 6
     key |= (cols.door_zone & stopped).astype(np.int32) << 7
-    key |= (cols.power == CUT_ID).astype(np.int32) << 8
+    key |= (cols.power == POWER_CUT_ID).astype(np.int32) << 8
     speed = np.abs(cols.speed)
     key |= (speed > np.multiply(rated, factor_1)).astype(np.int32) << 9
     key |= (speed > np.multiply(rated, factor_2)).astype(np.int32) << 10
@@ -125,5 +125,29 @@ def step_mask(key: npt.NDArray[np.int32], starts: npt.NDArray[np.intp]) -> npt.N
     mask[0] = True
     np.not_equal(key[1:], key[:-1], out=mask[1:])
     mask[starts] = True
-    mask |= (key & (DOOR_NOT_CLOSED_RUNNING | OVER1)) != 0
+    mask |= (key & (DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1)) != 0
     return mask
+
+
+def take_samples(cols: StatusColumns, idx: npt.NDArray[np.intp]) -> StatusColumns:
+    """The samples at ``idx`` (every column, the analog channels too)."""
+    return StatusColumns(
+        elevator_id=cols.elevator_id,
+        ts_ms=cols.ts_ms[idx],
+        seq=cols.seq[idx],
+        car=cols.car[idx],
+        dir=cols.dir[idx],
+        floor=cols.floor[idx],
+        door_zone=cols.door_zone[idx],
+        door=cols.door[idx],
+        passenger=cols.passenger[idx],
+        mode=cols.mode[idx],
+        power=cols.power[idx],
+        speed=cols.speed[idx],
+        load=cols.load[idx],
+        leveling_mm=cols.leveling_mm[idx],
+        run_hours=cols.run_hours[idx],
+        runs=cols.runs[idx],
+        door_cycles=cols.door_cycles[idx],
+        analog={k: v[idx] for k, v in cols.analog.items()},
+    )

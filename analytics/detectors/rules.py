@@ -18,10 +18,10 @@ class Rules:
     flicker_ms: int
     presence_share: float
     outside_zone_ms: int
-    dowr_samples: int
-    dowr_ms: int
-    overspeed_1: float
-    overspeed_2: float
+    door_open_running_samples: int
+    door_open_running_ms: int
+    overspeed_factor_1: float
+    overspeed_factor_2: float
     overspeed_samples: int
     door_cycles: int
     door_cycles_window_ms: int
@@ -44,10 +44,10 @@ def rules_from_settings(s: DetectionSettings) -> Rules:
         flicker_ms=round(s.presence_flicker_s * 1000),
         presence_share=s.entrapment_presence_share,
         outside_zone_ms=round(s.stopped_outside_zone_s * 1000),
-        dowr_samples=s.door_open_running_samples,
-        dowr_ms=round(s.door_open_running_s * 1000),
-        overspeed_1=s.overspeed_factor,
-        overspeed_2=s.overspeed_factor_2,
+        door_open_running_samples=s.door_open_running_samples,
+        door_open_running_ms=round(s.door_open_running_s * 1000),
+        overspeed_factor_1=s.overspeed_factor,
+        overspeed_factor_2=s.overspeed_factor_2,
         overspeed_samples=s.overspeed_samples,
         door_cycles=s.door_cycles_at_floor,
         door_cycles_window_ms=round(s.door_cycles_window_s * 1000),
@@ -66,10 +66,10 @@ def naive_rules(s: DetectionSettings) -> Rules:
         flicker_ms=0,
         presence_share=0.0,
         outside_zone_ms=r.outside_zone_ms,
-        dowr_samples=1,
-        dowr_ms=0,
-        overspeed_1=r.overspeed_1,
-        overspeed_2=r.overspeed_2,
+        door_open_running_samples=1,
+        door_open_running_ms=0,
+        overspeed_factor_1=r.overspeed_factor_1,
+        overspeed_factor_2=r.overspeed_factor_2,
         overspeed_samples=1,
         door_cycles=r.door_cycles,
         door_cycles_window_ms=2**62,

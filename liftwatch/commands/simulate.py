@@ -92,11 +92,11 @@ def run_cmd(
     settings = load_settings()
     url = settings.require_mqtt_url()
     fleet = _fleet_for_run(settings, elevators, seed)
-    duration = hours * 3600.0
     sim = settings.simulator
     if status_interval is None:
         fast = speed >= ACCELERATED_SPEED
         status_interval = sim.accelerated_status_interval_s if fast else sim.status_interval_s
+    duration = hours * 3600.0
     cfg = ScenarioConfig(
         seed=seed,
         start_ms=clock_start_ms(duration, speed),
@@ -116,6 +116,17 @@ def run_cmd(
         generate_in_process=not in_process,
     )
     wall = time.monotonic()
+    stats = _publish_with_progress(pub, cfg)
+    summary = _run_summary(stats, cfg, time.monotonic() - wall)
+    print(json.dumps({
+        "elevators": len(fleet.elevators), "speed": speed, "hours": hours,
+        "status_interval_s": status_interval, **summary,
+    }))  # fmt: skip
+
+
+def _publish_with_progress(pub: ScenarioPublisher, cfg: ScenarioConfig) -> PublishStats:
+    """Run the publisher with a progress bar of simulated time; Ctrl-C stops it."""
+    duration = cfg.duration_s
     with Progress(
         TextColumn("[bold]simulated"),
         BarColumn(),
@@ -132,21 +143,21 @@ def run_cmd(
             progress.update(task, completed=min(duration, done), info=info)
 
         try:
-            stats = pub.run(report)
+            return pub.run(report)
         except KeyboardInterrupt:
             pub.stop()
-            stats = pub.stats
-    wall_s = time.monotonic() - wall
+            return pub.stats
+
+
+def _run_summary(stats: PublishStats, cfg: ScenarioConfig, wall_s: float) -> dict[str, object]:
     rate = stats.published / stats.elapsed_s if stats.elapsed_s else 0.0
-    print(json.dumps({
-        "elevators": len(fleet.elevators), "speed": speed, "hours": hours,
-        "status_interval_s": status_interval, "published": stats.published,
-        "status": stats.status, "events": stats.events,
+    return {
+        "published": stats.published, "status": stats.status, "events": stats.events,
         "simulated_s": round(max(0, stats.sim_ms - cfg.start_ms) / 1000.0, 1),
         "startup_s": round(stats.startup_s, 2), "elapsed_s": round(stats.elapsed_s, 2),
         "wall_s": round(wall_s, 2), "msg_per_s": round(rate, 1),
         "lag_s": round(stats.lag_s, 2), "max_lag_s": round(stats.max_lag_s, 2),
-    }))  # fmt: skip
+    }  # fmt: skip
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

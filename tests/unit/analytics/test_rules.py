@@ -220,7 +220,7 @@ def test_power_off_event_maps_to_power_cut() -> None:
 def test_many_elevators_in_one_batch_match_one_by_one() -> None:
     import numpy as np
 
-    from analytics.detectors.fleet import _take
+    from analytics.detectors.model import take_samples
 
     a = cols([(0, {"passenger": True}), *periodic(0, 40)], 1)
     b = cols([(0, RUN), (1, {"door": DoorState.OPEN}), (2, {}), (3, STOP)], 2)
@@ -234,7 +234,7 @@ def test_many_elevators_in_one_batch_match_one_by_one() -> None:
     many.process_many(ids, allc)
     got = sorted((e.elevator_id, e.alarm_type, e.at_ms) for e in many.drain())
     assert got == expected and len(got) >= 2
-    assert _take(allc, np.arange(2)).ts_ms.shape == (2,)
+    assert take_samples(allc, np.arange(2)).ts_ms.shape == (2,)
 
 
 def test_door_fails_to_close_after_repeated_closing_reversals() -> None:
@@ -279,3 +279,16 @@ def test_spec_of_a_registered_elevator_with_basements_skips_floor_zero() -> None
     spec = ElevatorSpec.of(1.0, -2, 3, 5.0)
     assert (spec.bottom_floor, spec.top_floor) == (-2, 1)
     assert ElevatorSpec.of(1.0, 1, 10, 5.0).top_floor == 10
+
+
+def test_a_forgotten_elevator_keeps_its_heartbeat_slot() -> None:
+    det = FleetDetector()
+    for elevator_id in (1, 2):
+        det.process(cols([(0, {})], elevator_id))
+    det.forget(1)
+    det.process(cols([(10, {})], 1))
+    det.process(cols([(100, {})], 3))  # a new elevator must not take elevator 1's slot
+    offline = [
+        (e.elevator_id, e.at_ms) for e in det.tick(at(30)) if e.alarm_type == A.TERMINAL_OFFLINE
+    ]
+    assert sorted(offline) == [(1, at(25)), (2, at(15))]

@@ -8,8 +8,10 @@ condition index both call it):
    variance of the raw points is one of the block means too (variance / b, same ratio).
 2. **Standardise** (scale-free): divide by the robust noise scale
    ``1.4826 * MAD(diff(y)) / sqrt(2)`` (first differences cancel the level shifts
-   themselves) and pull isolated spikes back to 4 noise scales around a running median
-   of 5, so one outlier is no variance change.
+   themselves) and pull each point back to within 4 noise scales of the nearer of the
+   medians of its 3 left and its 3 right neighbours: an isolated spike is no variance
+   change, and a block that straddles a level shift (half old, half new level) does not
+   become a short segment of its own.
 3. **Segment** with ``ruptures.Pelt`` and a Gaussian cost (mean and variance of each
    segment: ``len * log(var)``, which is -2 log-likelihood up to a constant; computed
    from cumulative sums, so O(1) per segment). The penalty per change point is
@@ -23,9 +25,10 @@ condition index both call it):
    so a staircase of level shifts is not called a trend and a ramp is not called a
    staircase of change points.
 
-Each change point is reported at its index in the input array (the first point of the
-new segment) with the mean and standard deviation of the raw valid values before and
-after it (between the neighbouring change points).
+A change point found between block means is moved to the best split of the raw values
+within one block of it. Each change point is reported at its index in the input array
+(the first point of the new segment) with the mean and standard deviation of the raw
+valid values before and after it (between the neighbouring change points).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import ruptures
-from scipy import ndimage, stats
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import stats
 
 F64 = npt.NDArray[np.float64]
 MAD_SIGMA = 1.4826
@@ -45,6 +49,7 @@ PENALTY_FACTOR = 4.0
 MAX_BLOCKS = 500
 TREND_P = 0.001
 SPIKE_SCALES = 4.0
+SPIKE_NEIGHBOURS = 3
 SCREEN_SHARE = 0.8  # of a penalty: the screen lets through a bit more than PELT keeps
 VAR_FLOOR = 1e-4  # in squared noise scales: a flat segment is not minus infinity
 
@@ -123,8 +128,12 @@ def _standardise(y: F64) -> F64:
     if not scale > 0:
         scale = float(np.std(d)) / math.sqrt(2.0) or 1.0
     z = (y - float(np.median(y))) / scale
-    local = ndimage.median_filter(z, size=5, mode="nearest")
-    return np.clip(z, local - SPIKE_SCALES, local + SPIKE_SCALES)
+    k = SPIKE_NEIGHBOURS
+    windows = sliding_window_view(np.pad(z, k, mode="reflect"), k)
+    left = np.median(windows[: z.size], axis=1)  # z[i - k : i]
+    right = np.median(windows[k + 1 : k + 1 + z.size], axis=1)  # z[i + 1 : i + k + 1]
+    near = np.where(np.abs(z - left) < np.abs(z - right), left, right)
+    return np.clip(z, near - SPIKE_SCALES, near + SPIKE_SCALES)
 
 
 def _segment(z: F64, pen: float, min_size: int) -> tuple[list[int], float]:
@@ -133,6 +142,23 @@ def _segment(z: F64, pen: float, min_size: int) -> tuple[list[int], float]:
     algo = ruptures.Pelt(custom_cost=cost, min_size=min_size, jump=1).fit(z)
     bkps = [int(b) for b in algo.predict(pen=pen)]
     return bkps, cost.total(bkps) + pen * (len(bkps) - 1)
+
+
+def _refine(values: F64, starts: list[int], block: int) -> list[int]:
+    """Move each change point found on block means to the best split of the raw values
+    within one block of it (same Gaussian cost), so it is exact to the point."""
+    if block == 1 or not starts:
+        return starts
+    cost = GaussianCost().fit(values / (float(np.std(values)) or 1.0))
+    edges = [0, *starts, values.size]
+    for k in range(1, len(edges) - 1):
+        low = max(edges[k - 1] + 2, edges[k] - block)
+        high = min(edges[k + 1] - 2, edges[k] + block)
+        if low < high:
+            candidates = range(low, high + 1)
+            split = [cost.error(edges[k - 1], c) + cost.error(c, edges[k + 1]) for c in candidates]
+            edges[k] = candidates[int(np.argmin(split))]
+    return edges[1:-1]
 
 
 def _level(v: F64) -> Level:
@@ -201,7 +227,7 @@ def detect_changes(
         trend_bkps, trend_cost = _segment(z - (intercept + slope * t), pen, size)
         if trend_cost + pen < cost:
             bkps, degradation = trend_bkps, True
-    starts = [min(b * block, values.size - 1) for b in bkps[:-1]]
+    starts = _refine(values, [min(b * block, values.size - 1) for b in bkps[:-1]], block)
     return ChangeAnalysis(
         int(values.size),
         _report(values, positions, starts),

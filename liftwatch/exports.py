@@ -7,7 +7,8 @@
   control characters is binary and refused.
 - **Delimiter**: an Excel ``sep=X`` first line wins; else, of tab, ``;`` and ``,`` (in that
   order on a tie), the one that splits the header into the most fields while at least
-  90 % of the first 200 data rows have the header's field count (:func:`sniff_delimiter`).
+  90 % of the first 200 data rows have the header's field count (:func:`sniff_delimiter`;
+  not ``csv.Sniffer``, which raises on a one-column file).
 - **Decimal comma**: when the delimiter is not ``,`` and a cell looks like ``31,7``, commas
   are decimal marks and ``1.234,5``-style dots are thousands separators.
 - **Time**: a column named like a timestamp (or ``--time-column``): epoch seconds or
@@ -96,8 +97,10 @@ def decode_bytes(raw: bytes, name: str) -> str:
 
 
 def sniff_delimiter(lines: list[str]) -> str:
-    """The delimiter of ``lines`` (header first), by the rule in the module docstring."""
-    best, best_fields = ",", 1
+    """The delimiter of ``lines`` (header first), by the rule in the module docstring;
+    when no candidate splits the rows consistently, the one splitting the header most
+    (so that a ragged row is then reported as such)."""
+    scores: list[tuple[bool, int, str]] = []
     for delimiter in DELIMITERS:
         rows = [r for r in csv.reader(lines[: SAMPLE_ROWS + 1], delimiter=delimiter) if r]
         if not rows:
@@ -105,9 +108,15 @@ def sniff_delimiter(lines: list[str]) -> str:
         fields = len(rows[0])
         data = rows[1:]
         consistent = sum(len(r) == fields for r in data) >= CONSISTENT_SHARE * len(data)
-        if consistent and fields > best_fields:
-            best, best_fields = delimiter, fields
-    return best
+        scores.append((consistent and fields > 1, fields, delimiter))
+    best = ",", 1
+    for wanted in (True, False):
+        for good, fields, delimiter in scores:
+            if good == wanted and fields > best[1]:
+                best = delimiter, fields
+        if best[1] > 1:
+            return best[0]
+    return best[0]
 
 
 def _split(text: str) -> tuple[str, list[list[str]]]:

@@ -16,6 +16,7 @@ import msgspec
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from liftwatch.exports import ChannelColumn, Export, ExportError, read_export
@@ -115,8 +116,10 @@ def _trend_text(r: ChannelResult) -> str:
 
 def _summary_table(path: Path, export: Export, results: list[ChannelResult]) -> Table:
     table = Table(
-        title=f"{path.name}: {export.rows} rows, delimiter {export.delimiter!r}"
-        f"{', decimal comma' if export.decimal_comma else ''}, time = {export.time_source}"
+        title=escape(
+            f"{path.name}: {export.rows} rows, delimiter {export.delimiter!r}"
+            f"{', decimal comma' if export.decimal_comma else ''}, time = {export.time_source}"
+        )
     )
     for col in ("channel", "valid", "empty", "unreadable", "median", "robust sigma",
                 "change points", "slow trend", "anomalous segments"):  # fmt: skip
@@ -124,7 +127,7 @@ def _summary_table(path: Path, export: Export, results: list[ChannelResult]) -> 
     for r in results:
         c = r.column
         bad = f"{c.unreadable}" + (f" ({', '.join(map(repr, c.examples))})" if c.examples else "")
-        table.add_row(c.name, str(c.valid), str(c.empty), bad,
+        table.add_row(escape(c.name), str(c.valid), str(c.empty), escape(bad),
                       f"{r.report.baseline.median:.4g}", f"{r.report.baseline.sigma:.4g}",
                       str(len(r.changes.change_points)), _trend_text(r),
                       str(len(r.report.segments)))  # fmt: skip
@@ -132,8 +135,8 @@ def _summary_table(path: Path, export: Export, results: list[ChannelResult]) -> 
 
 
 def _changes_table(export: Export, r: ChannelResult) -> Table:
-    table = Table(title=f"change points of {r.column.name}")
-    for col in ("row", "time", "kind", "before: mean ± std", "after: mean ± std"):
+    table = Table(title=f"change points of {escape(r.column.name)}")
+    for col in ("index", "time", "kind", "before: mean ± std", "after: mean ± std"):
         table.add_column(col)
     for c in r.changes.change_points:
         table.add_row(str(c.index), _when(export, c.index), c.kind,
@@ -148,7 +151,7 @@ def _segments_table(results: list[ChannelResult]) -> Table:
         table.add_column(col)
     for r in results:
         for s in r.report.segments:
-            table.add_row(r.column.name, _iso(s.start_ms), _iso(s.end_ms), str(s.points),
+            table.add_row(escape(r.column.name), _iso(s.start_ms), _iso(s.end_ms), str(s.points),
                           f"{s.peak_z:.1f}", s.direction)  # fmt: skip
     return table
 
@@ -162,7 +165,7 @@ def _print_tables(path: Path, export: Export, results: list[ChannelResult]) -> N
     if any(r.report.segments for r in results):
         out.print(_segments_table(results))
     for name, why in export.ignored.items():
-        out.print(f"ignored column {name!r}: {why}")
+        out.print(escape(f"ignored column {name!r}: {why}"))
 
 
 def analyze_export(export: Export, threshold: float, min_points: int) -> list[ChannelResult]:

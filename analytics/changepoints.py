@@ -50,7 +50,7 @@ MAX_BLOCKS = 500
 TREND_P = 0.001
 SPIKE_SCALES = 4.0
 SPIKE_NEIGHBOURS = 3
-SCREEN_SHARE = 0.8  # of a penalty: the screen lets through a bit more than PELT keeps
+SCREEN_SHARE = 1.0  # of a penalty: what one change point must gain for PELT to keep it
 VAR_FLOOR = 1e-4  # in squared noise scales: a flat segment is not minus infinity
 
 
@@ -242,7 +242,7 @@ def rows_with_a_change(
 ) -> npt.NDArray[np.intp]:
     """Indices of the rows of ``rows`` (one series per row, NaN = missing) worth a full
     :func:`detect_changes`: a vectorised screen with the same Gaussian cost, the best
-    single split gaining more than 0.8 of a penalty (missing values filled with the row's
+    single split gaining more than a penalty (missing values filled with the row's
     median). Rows that pass may still have no change point; rows that fail have none."""
     n = rows.shape[1]
     if n < 2 * min_size + 2:

@@ -10,7 +10,10 @@ Two entry points:
   (elevators x days) matrix; per elevator a baseline over the older days, the recent
   level, a robust trend (vectorised half-lag Theil-Sen: the median of the slopes between
   day i and day i + D/2), the fleet-relative level, anomalous days, and the condition
-  index (0..100, 100 = healthy).
+  index (0..100, 100 = healthy). The baseline is the older days, or, for a channel whose
+  days have a level change point (:mod:`analytics.changepoints`, the same function as
+  ``liftwatch analyze``), the days before the last change point: a shift a month ago
+  then shows in the recent level instead of being half absorbed into the baseline.
 
 Condition index formula (channels where higher is worse: vibration, door times,
 leveling error, trip time)::
@@ -31,6 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
+
+from analytics.changepoints import detect_changes, rows_with_a_change
 
 F64 = npt.NDArray[np.float64]
 MAD_SIGMA = 1.4826  # MAD of a normal distribution x this = its standard deviation
@@ -201,6 +206,55 @@ def half_lag_slopes(values: F64) -> F64:
     return np.nan_to_num(out, nan=0.0)
 
 
+def _older_baseline(v: F64, recent_days: int) -> tuple[F64, F64]:
+    """Median and robust sigma per row over the days before the recent ones."""
+    d = v.shape[1]
+    older = v[:, : max(1, d - recent_days)] if d > recent_days else v
+    med = _nanmedian(older, axis=1)
+    mad = _nanmedian(np.abs(older - med[:, None]), axis=1)
+    return med, _floor_sigma(MAD_SIGMA * np.nan_to_num(mad, nan=0.0), np.nan_to_num(med))
+
+
+def shift_aware_baseline(v: F64, recent_days: int = 7) -> tuple[F64, F64]:
+    """:func:`_older_baseline`, except for rows with a level change point
+    (:func:`analytics.changepoints.detect_changes`, not a slow trend): their baseline is
+    the segment before the last change point (at least ``recent_days`` long), so the
+    recent level is compared with the level before the shift, not a mixture of both."""
+    med, sigma = _older_baseline(v, recent_days)
+    for i in rows_with_a_change(v).tolist():
+        changes = detect_changes(v[i], min_size=3)
+        if not changes.change_points or changes.trend.degradation:
+            continue
+        starts = [0] + [c.index for c in changes.change_points]
+        before = v[i, starts[-2] : starts[-1]]
+        before = before[np.isfinite(before)]
+        if before.size < recent_days:
+            continue
+        med[i] = float(np.median(before))
+        mad = float(np.median(np.abs(before - med[i])))
+        sigma[i] = float(_floor_sigma(MAD_SIGMA * mad, med[i]))
+    return med, sigma
+
+
+def _channel_score(v: F64, recent_days: int, anomaly_z: float) -> tuple[F64, npt.NDArray[np.bool_]]:
+    """s_c per elevator (0..1) and the anomalous days (daily z above ``anomaly_z``)."""
+    e = v.shape[0]
+    med, sigma = shift_aware_baseline(v, recent_days)
+    recent = _nanmedian(v[:, -recent_days:], axis=1)
+    z_level = np.nan_to_num((recent - med) / sigma, nan=0.0)
+    drift = half_lag_slopes(v) * 30.0 / sigma
+    fleet_med = float(np.nanmedian(recent)) if np.isfinite(recent).any() else 0.0
+    fleet_mad = float(np.nanmedian(np.abs(recent - fleet_med))) if e > 1 else 0.0
+    fleet_sigma = float(_floor_sigma(MAD_SIGMA * np.nan_to_num(fleet_mad), fleet_med))
+    z_fleet = np.nan_to_num((recent - fleet_med) / fleet_sigma, nan=0.0)
+    level_s = np.clip((z_level - 2.0) / 4.0, 0.0, 1.0)
+    trend_s = np.clip((drift - 1.0) / 3.0, 0.0, 1.0)
+    fleet_s = np.clip((z_fleet - 2.0) / 4.0, 0.0, 1.0)
+    daily_z = (v - med[:, None]) / sigma[:, None]
+    hot = np.nan_to_num(daily_z, nan=0.0) > anomaly_z
+    return np.maximum(np.maximum(level_s, trend_s), fleet_s), hot
+
+
 def condition_indices(
     channels: dict[str, F64],
     recent_days: int = 7,
@@ -211,32 +265,14 @@ def condition_indices(
     if not channels:
         raise ValueError("no channels")
     shape = next(iter(channels.values())).shape
-    e, d = shape
     scores: dict[str, F64] = {}
-    anomalous30 = np.zeros(e, np.int64)
-    anomalous90 = np.zeros(e, np.int64)
-    for name, v in channels.items():
-        v = np.asarray(v, dtype=np.float64)
+    anomalous30 = np.zeros(shape[0], np.int64)
+    anomalous90 = np.zeros(shape[0], np.int64)
+    for name, raw in channels.items():
+        v = np.asarray(raw, dtype=np.float64)
         if v.shape != shape:
             raise ValueError(f"channel {name}: shape {v.shape}, expected {shape}")
-        split = max(1, d - recent_days)
-        older = v[:, :split] if d > recent_days else v
-        med = _nanmedian(older, axis=1)
-        mad = _nanmedian(np.abs(older - med[:, None]), axis=1)
-        sigma = _floor_sigma(MAD_SIGMA * np.nan_to_num(mad, nan=0.0), np.nan_to_num(med))
-        recent = _nanmedian(v[:, -recent_days:], axis=1)
-        z_level = np.nan_to_num((recent - med) / sigma, nan=0.0)
-        drift = half_lag_slopes(v) * 30.0 / sigma
-        fleet_med = float(np.nanmedian(recent)) if np.isfinite(recent).any() else 0.0
-        fleet_mad = float(np.nanmedian(np.abs(recent - fleet_med))) if e > 1 else 0.0
-        fleet_sigma = float(_floor_sigma(MAD_SIGMA * np.nan_to_num(fleet_mad), fleet_med))
-        z_fleet = np.nan_to_num((recent - fleet_med) / fleet_sigma, nan=0.0)
-        level_s = np.clip((z_level - 2.0) / 4.0, 0.0, 1.0)
-        trend_s = np.clip((drift - 1.0) / 3.0, 0.0, 1.0)
-        fleet_s = np.clip((z_fleet - 2.0) / 4.0, 0.0, 1.0)
-        scores[name] = np.maximum(np.maximum(level_s, trend_s), fleet_s)
-        daily_z = (v - med[:, None]) / sigma[:, None]
-        hot = np.nan_to_num(daily_z, nan=0.0) > anomaly_z
+        scores[name], hot = _channel_score(v, recent_days, anomaly_z)
         anomalous30 = np.maximum(anomalous30, hot[:, -30:].sum(axis=1))
         anomalous90 = np.maximum(anomalous90, hot[:, -90:].sum(axis=1))
     stack = np.vstack(list(scores.values()))

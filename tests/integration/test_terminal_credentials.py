@@ -33,15 +33,15 @@ MAX_PACKET = 17_408
 
 
 @pytest.fixture(scope="module")
-def admin_url(
-    mosquitto_bin: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def admin_url(mosquitto_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     configured = os.environ.get("LIFTWATCH_MQTT_DYNSEC_URL")
     if configured:
         yield configured
         return
     ctrl = shutil.which("mosquitto_ctrl") or "/usr/bin/mosquitto_ctrl"
-    require(Path(ctrl).exists(), "mosquitto_ctrl is not installed (apt-get install mosquitto-clients)")
+    require(
+        Path(ctrl).exists(), "mosquitto_ctrl is not installed (apt-get install mosquitto-clients)"
+    )
     require(Path(PLUGIN).exists(), f"the dynamic security plugin is missing ({PLUGIN})")
     work = tmp_path_factory.mktemp("dynsec")
     password = uuid.uuid4().hex
@@ -145,9 +145,7 @@ def test_rotation_stops_the_old_password(
     RawPublisher(_url(admin_url, terminal, "new-password"))
 
 
-def test_subscriber_reads_only_its_notifications(
-    admin_url: str, admin: DynsecClient
-) -> None:
+def test_subscriber_reads_only_its_notifications(admin_url: str, admin: DynsecClient) -> None:
     company = f"company-{uuid.uuid4().hex[:8]}"
     provisioning.provision_subscriber(admin, company, "company-password")
     got: list[str] = []

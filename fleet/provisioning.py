@@ -115,15 +115,11 @@ def provision_registered(
     return total
 
 
-def ensure_accounts(
-    client: DynsecClient, topic_root: str, passwords: Mapping[str, str]
-) -> None:
+def ensure_accounts(client: DynsecClient, topic_root: str, passwords: Mapping[str, str]) -> None:
     """The service roles, and a client per service account (password set every time)."""
     dynsec.raise_errors(client.run(dynsec.service_roles(topic_root)))
     for name, password in passwords.items():
-        dynsec.raise_errors(
-            client.run([dynsec.create_client(name, password, [f"service-{name}"])])
-        )
+        dynsec.raise_errors(client.run([dynsec.create_client(name, password, [f"service-{name}"])]))
         dynsec.raise_errors(client.run([dynsec.set_password(name, password)]), False)
 
 

@@ -4,8 +4,8 @@
 from ``telemetry_daily`` (mean vibration, mean absolute leveling error; when the view
 has been refreshed) and, for the last ``analog_days``, from the ``telemetry`` analog map
 (any named float channel, averaged per day), which fills the days the view lacks: a
-Timescale continuous aggregate is created empty and materializes behind real time. :func:`write_conditions` upserts the
-result.
+Timescale continuous aggregate is created empty and materializes behind real time.
+:func:`write_conditions` upserts the result.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
@@ -21,10 +22,10 @@ import pytest
 
 from fleet import provisioning
 from fleet.terminal_repository import fleet_is_simulated
+from ingest.seed import seed_elevators
 from messaging.client import connect, new_client
 from messaging.dynsec import DynsecClient
 from tests.fixtures.services import require
-from ingest.seed import seed_elevators
 from tests.integration.test_ingest_support import Mosquitto, RawPublisher, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.mosquitto]
@@ -154,8 +155,12 @@ def test_subscriber_reads_only_its_notifications(admin_url: str, admin: DynsecCl
     client = new_client(url, f"sub-{uuid.uuid4().hex[:6]}")
     client.on_message = lambda c, u, m: got.append(m.topic)
     codes: list[int] = []
-    client.on_subscribe = lambda c, u, mid, rc, p: (codes.extend(int(x.value) for x in rc),
-                                                   subscribed.set())  # fmt: skip
+
+    def on_subscribe(_c: object, _u: object, _mid: int, reasons: list[Any], _p: object) -> None:
+        codes.extend(int(r.value) for r in reasons)
+        subscribed.set()
+
+    client.on_subscribe = on_subscribe
     connect(client, url)
     client.loop_start()
     try:

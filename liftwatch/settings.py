@@ -31,6 +31,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     mqtt_url: str | None = None
+    mqtt_admin_url: str | None = None  # dynsec admin ($CONTROL) for `liftwatch terminals`
     data_dir: Path = Path(".liftwatch")
     timescale: Literal["auto", "on", "off"] = "auto"
     telemetry_retention_days: int = Field(90, ge=1)
@@ -73,6 +74,12 @@ class Settings(BaseSettings):
         if not self.mqtt_url:
             raise SettingsError("LIFTWATCH_MQTT_URL is not set")
         return self.mqtt_url
+
+    def require_mqtt_admin_url(self) -> str:
+        if not self.mqtt_admin_url:
+            raise SettingsError("LIFTWATCH_MQTT_ADMIN_URL is not set")
+        MqttEndpoint.parse(self.mqtt_admin_url)
+        return self.mqtt_admin_url
 
     def jwt_secret(self) -> str:
         """The token-signing secret; only the embedded demo may run without one."""

@@ -3,8 +3,9 @@
 :func:`load_daily_channels` builds (elevators x days) matrices of daily channel values
 from ``telemetry_daily`` (mean vibration, mean absolute leveling error; when the view
 has been refreshed) and, for the last ``analog_days``, from the ``telemetry`` analog map
-(any named float channel, averaged per day). :func:`write_conditions` upserts the
-result.
+(any named float channel, averaged per day), which fills the days the view lacks: a
+Timescale continuous aggregate is created empty and materializes behind real time.
+:func:`write_conditions` upserts the result.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _daily_view_populated(conn: psycopg.Connection[Any]) -> bool:
         populated = cur.execute(
             "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'telemetry_daily'"
         ).fetchone()
-        if populated is None:  # TimescaleDB: a continuous aggregate, always readable
+        if populated is None:  # TimescaleDB: a continuous aggregate, readable but maybe empty
             return cur.execute("SELECT to_regclass('telemetry_daily')").fetchone() is not None
     return bool(populated)
 
@@ -48,7 +49,7 @@ def load_daily_channels(
     slot = {int(e): i for i, e in enumerate(ids.tolist())}
     channels: dict[str, npt.NDArray[np.float64]] = {}
 
-    def put(name: str, eid: int, day: date, value: float | None) -> None:
+    def put(name: str, eid: int, day: date, value: float | None, replace: bool = True) -> None:
         i = slot.get(int(eid))
         j = (day - first).days
         if i is None or value is None or not 0 <= j < days:
@@ -56,12 +57,11 @@ def load_daily_channels(
         m = channels.get(name)
         if m is None:
             m = channels[name] = np.full((ids.size, days), np.nan)
-        m[i, j] = float(value)
+        if replace or np.isnan(m[i, j]):
+            m[i, j] = float(value)
 
     start = datetime.combine(first, datetime.min.time(), UTC)
-    from_view = False
     if _daily_view_populated(conn):
-        from_view = True
         cols = ", ".join(DAILY_CHANNELS.values())
         rows = conn.execute(
             f"SELECT elevator_id, day, {cols} FROM telemetry_daily WHERE day >= %s",  # noqa: S608
@@ -82,10 +82,8 @@ def load_daily_channels(
            GROUP BY 1, 2, 3""",
         (analog_start,),
     ).fetchall()
-    for eid, day, key, value in rows:
-        if from_view and str(key) in DAILY_CHANNELS:
-            continue  # the daily view already has it
-        put(str(key), eid, day.astimezone(UTC).date(), value)
+    for eid, day, key, value in rows:  # a day the daily view has is kept from the view
+        put(str(key), eid, day.astimezone(UTC).date(), value, replace=False)
     return DailyChannels(ids, first, channels)
 
 

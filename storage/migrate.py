@@ -2,13 +2,14 @@
 
 Files live in ``storage/migrations`` as ``NNNN_name.sql``, or as a pair
 ``NNNN_name.plain.sql`` / ``NNNN_name.timescale.sql`` when the two backends differ. The
-backend is chosen at the first migration (TimescaleDB when the extension is available,
-unless disabled) and recorded; later runs keep it.
+backend is chosen at the first migration (TimescaleDB when the extension is available
+and preloaded, unless disabled; :func:`decide_backend`) and recorded; later runs keep it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,6 +24,7 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)(?:\.(plain|timescale))?\.sql$")
 _LOCK_KEY = 0x6C696674  # "lift"
 
 TimescaleMode = Literal["auto", "on", "off"]
+log = logging.getLogger(__name__)
 
 
 class Backend(StrEnum):
@@ -78,6 +80,25 @@ def timescale_available(conn: psycopg.Connection) -> bool:
     return row is not None
 
 
+def preloads_timescale(shared_preload_libraries: str) -> bool:
+    """Whether the setting's list names the timescaledb loader."""
+    for entry in shared_preload_libraries.split(","):
+        name = entry.strip().strip("'\"").rsplit("/", 1)[-1].removesuffix(".so")
+        if name == "timescaledb":
+            return True
+    return False
+
+
+def timescale_preloaded(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+    return row is not None and preloads_timescale(str(row[0]))
+
+
+def timescale_usable(conn: psycopg.Connection) -> bool:
+    """The extension is installed and the server preloads it (CREATE EXTENSION works)."""
+    return timescale_available(conn) and timescale_preloaded(conn)
+
+
 def recorded_backend(conn: psycopg.Connection) -> Backend | None:
     if not _table_exists(conn, "schema_migrations"):
         return None
@@ -87,17 +108,41 @@ def recorded_backend(conn: psycopg.Connection) -> Backend | None:
     return Backend(row[0]) if row else None
 
 
+NOT_INSTALLED = "the timescaledb extension is not installed on the server"
+NOT_PRELOADED = (
+    "the timescaledb extension is installed but not preloaded: add timescaledb to"
+    " shared_preload_libraries in postgresql.conf and restart PostgreSQL"
+    " (docs/operations.md)"
+)
+
+
+def decide_backend(
+    mode: TimescaleMode, recorded: Backend | None, available: bool, preloaded: bool
+) -> tuple[Backend, str | None]:
+    """The backend, and why Timescale is not used when it was wanted (``auto``).
+
+    ``on`` raises :class:`MigrationError` when Timescale cannot be used.
+    """
+    if recorded is not None:
+        return recorded, None
+    if mode == "off":
+        return Backend.PLAIN, None
+    reason = None if available and preloaded else NOT_PRELOADED if available else NOT_INSTALLED
+    if reason is None:
+        return Backend.TIMESCALE, None
+    if mode == "on":
+        raise MigrationError(f"timescale=on but {reason}")
+    return Backend.PLAIN, reason
+
+
 def choose_backend(conn: psycopg.Connection, mode: TimescaleMode) -> Backend:
     recorded = recorded_backend(conn)
-    if recorded is not None:
-        return recorded
-    if mode == "off":
-        return Backend.PLAIN
-    if timescale_available(conn):
-        return Backend.TIMESCALE
-    if mode == "on":
-        raise MigrationError("timescale=on but the timescaledb extension is not available")
-    return Backend.PLAIN
+    available = recorded is None and mode != "off" and timescale_available(conn)
+    preloaded = available and timescale_preloaded(conn)
+    backend, reason = decide_backend(mode, recorded, available, preloaded)
+    if reason is not None:
+        log.warning("TimescaleDB not used, plain PostgreSQL partitions instead: %s", reason)
+    return backend
 
 
 def _table_exists(conn: psycopg.Connection, name: str) -> bool:
@@ -119,7 +164,17 @@ def migrate(url: str, timescale: TimescaleMode = "auto") -> MigrationReport:
         try:
             return _migrate_locked(conn, timescale)
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+            _unlock(conn)
+
+
+def _unlock(conn: psycopg.Connection) -> None:
+    """Release the migration lock, never hiding the error that is propagating."""
+    if conn.closed:
+        return  # the session ended, and its advisory lock with it
+    try:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    except psycopg.Error as exc:
+        log.warning("could not release the migration lock: %s", exc)
 
 
 def _migrate_locked(conn: psycopg.Connection, timescale: TimescaleMode) -> MigrationReport:

@@ -10,7 +10,7 @@ import pytest
 
 from liftwatch.embedded import EmbeddedPostgres
 from storage.errors import MigrationError
-from storage.migrate import Backend, migrate, timescale_available
+from storage.migrate import Backend, Migration, discover, migrate, timescale_usable
 from storage.scratch import url_on
 from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
 
@@ -166,10 +166,10 @@ def test_case_timeline_is_append_only(fresh_database_url: str) -> None:
 
 def test_timescale_path(make_database: Callable[[], str], pg_server_url: str) -> None:
     with psycopg.connect(pg_server_url) as conn:
-        available = timescale_available(conn)
+        available = timescale_usable(conn)
     if not available:
         pytest.skip(
-            "the timescaledb extension is not installed on this PostgreSQL "
+            "the timescaledb extension is not installed (or not preloaded) on this PostgreSQL "
             "(not packaged in Debian or PyPI); the plain path is tested instead"
         )
     url = make_database()
@@ -188,3 +188,14 @@ def test_timescale_path(make_database: Callable[[], str], pg_server_url: str) ->
         ).fetchall()
         names = {j[0] for j in jobs}
         assert {"policy_compression", "policy_retention"} <= names
+
+
+def test_a_failed_migration_reports_its_own_error(
+    fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration that loses its session (as CREATE EXTENSION timescaledb does when the
+    library is not preloaded) fails with its error, not with "the connection is closed"."""
+    killer = Migration(9999, "loses_session", "", "SELECT pg_terminate_backend(pg_backend_pid())")
+    monkeypatch.setattr("storage.migrate.discover", lambda: [*discover(), killer])
+    with pytest.raises(MigrationError, match="9999_loses_session failed: terminating connection"):
+        migrate(fresh_database_url)

@@ -75,7 +75,8 @@ def qr_for(row: StickerRow, base_url: str) -> segno.QRCode:
 
 def sticker_svg(row: StickerRow, base_url: str) -> str:
     """A 60 x 90 mm sticker: title, QR code, registration code, 96333, company's phone."""
-    qr = qr_for(row, base_url).svg_inline(scale=1, border=2, omitsize=True)
+    url = page_url(base_url, row.code)
+    qr = segno.make_qr(url, error="m").svg_inline(scale=1, border=2, omitsize=True)
     lines = [
         (8, 11, 4.2, "bold", "电梯应急救援 " + HOTLINE),
         (8, 16, 2.6, "normal", "Elevator emergency rescue"),
@@ -92,7 +93,8 @@ def sticker_svg(row: StickerRow, base_url: str) -> str:
         ' viewBox="0 0 60 90" font-family="sans-serif">'
         '<rect x="0.5" y="0.5" width="59" height="89" rx="3" fill="#fff" stroke="#c00"/>'
         f'<svg x="8" y="19" width="44" height="44">{qr}</svg>'
-        f'<text x="30" y="68" font-size="2.8" text-anchor="middle">{escape(SCAN)}</text>'
+        f'<text x="30" y="67" font-size="2.8" text-anchor="middle">{escape(SCAN)}</text>'
+        f'<text x="30" y="71" font-size="2" text-anchor="middle">{escape(url)}</text>'
         f"{texts}</svg>"
     )
 

@@ -15,7 +15,10 @@ def seed_public(url: str) -> dict[int, str]:
     now = datetime.now(UTC)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("UPDATE maintenance_companies SET duty_phone = '020-8000000' || id")
-        conn.execute("UPDATE elevators SET inspection_valid_until = current_date + 200")
+        conn.execute(
+            "UPDATE elevators SET inspection_valid_until = current_date + 200,"
+            " address = district || '示例路 ' || id || ' 号' WHERE address = ''"
+        )
         conn.execute(
             "INSERT INTO maintenance_records (elevator_id, company_id, level, technician,"
             " started_at, ended_at) SELECT id, company_id, 'half_monthly', 'T', %s, %s"

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.public_seed import seed_public
 from tests.browser.seed import SeededFleet, api_server, insert_status, seed_fleet, token
@@ -21,7 +21,7 @@ from tests.fixtures.api_server import ApiServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 FIELDS = (
     "registration_code",
     "address",

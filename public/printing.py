@@ -7,6 +7,7 @@ text (Debian ``fonts-wqy-microhei`` or ``fonts-noto-cjk``), found at run time.
 from __future__ import annotations
 
 import io
+import logging
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -121,6 +122,7 @@ def stickers_pdf(
 ) -> tuple[bytes, int]:
     """The PDF of all stickers and its number of pages."""
     layout = layout or SheetLayout()
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # one line per subset table
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_font("cjk", fname=str(font))

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.codes import MODE_INSPECTION, MODE_OUT_OF_SERVICE
+from domain.districts import DISTRICTS
 from public.config import PublicSettings
 from public.errors import InvalidReport
 from public.model import (
@@ -46,6 +47,17 @@ def valid_code(code: str) -> bool:
 
 def page_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/e/{code}"
+
+
+def district_name(value: str | None) -> str | None:
+    """The stored (English) district name for ``天河区``, ``Tianhe`` or ``tianhe``."""
+    if value is None:
+        return None
+    for district in DISTRICTS:
+        if value.strip().lower() in (district.name.lower(), district.name_zh):
+            return district.name
+    names = ", ".join(f"{d.name_zh} ({d.name})" for d in DISTRICTS)
+    raise InvalidReport(f"unknown district {value!r}: one of {names}")
 
 
 def public_status(row: DisclosureRow) -> PublicStatus:

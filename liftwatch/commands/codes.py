@@ -14,7 +14,8 @@ from rich.console import Console
 from domain.localtime import city_today
 from liftwatch.settings import load_settings
 from public.code_service import export_disclosures, fill_demo_officers, issue_codes, print_stickers
-from public.errors import NoFont
+from public.errors import InvalidReport, NoFont
+from public.policy import district_name
 
 console = Console(stderr=True)
 codes_app = typer.Typer(
@@ -26,6 +27,13 @@ BASE_URL = typer.Option(
     envvar="LIFTWATCH_PUBLIC_BASE_URL",
     help="The public address the QR codes point to (<base>/e/<code>).",
 )
+
+
+def _district(value: str | None) -> str | None:
+    try:
+        return district_name(value)
+    except InvalidReport as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _connect() -> psycopg.Connection[object]:
@@ -44,6 +52,7 @@ def stickers_cmd(
 ) -> None:
     """Print the QR stickers of a district (or the city) to a PDF, 8 per A4 page."""
     started = time.perf_counter()
+    district = _district(district)
     with _connect() as conn:
         try:
             sheet = print_stickers(conn, district, out, base_url, rotate=rotate, font=font)
@@ -63,7 +72,7 @@ def rotate_cmd(
 ) -> None:
     """Give elevators new codes (old ones keep working and are marked old)."""
     with _connect() as conn:
-        issued, rotated = issue_codes(conn, district, rotate=True)
+        issued, rotated = issue_codes(conn, _district(district), rotate=True)
     console.print(f"{issued} codes issued, {rotated} rotated")
 
 
@@ -76,7 +85,7 @@ def issue_cmd(
 ) -> None:
     """Give every elevator without a public code its first one."""
     with _connect() as conn:
-        issued, _ = issue_codes(conn, district, rotate=False)
+        issued, _ = issue_codes(conn, _district(district), rotate=False)
         filled = fill_demo_officers(conn) if demo_officers else 0
     console.print(f"{issued} codes issued, {filled} safety officers filled")
 
@@ -92,7 +101,7 @@ def export_cmd(
         raise typer.BadParameter("--format is csv or json")
     today: date = city_today()
     with _connect() as conn:
-        text = export_disclosures(conn, district, fmt, today)
+        text = export_disclosures(conn, _district(district), fmt, today)
     if out is None:
         sys.stdout.write(text)
     else:

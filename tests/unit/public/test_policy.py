@@ -19,6 +19,7 @@ from public.policy import (
     answer_due,
     check_category,
     disclose,
+    district_name,
     export_csv,
     export_record,
     new_code,
@@ -124,3 +125,10 @@ def test_export_record_and_csv() -> None:
     lines = text.splitlines()
     assert lines[0].split(",") == list(EXPORT_FIELDS)
     assert len(lines) == 3 and "天河路 1 号" in lines[1]
+
+
+def test_district_names_in_chinese_or_english() -> None:
+    assert district_name("天河区") == "Tianhe" == district_name("tianhe")
+    assert district_name(None) is None
+    with pytest.raises(InvalidReport, match="unknown district"):
+        district_name("Atlantis")

@@ -162,7 +162,12 @@ async def disclosure_export(
 
 
 @router.get("/elevators/{elevator_id}/sticker.svg", response_class=Response)
-async def sticker(request: Request, db: Db, principal: Watcher, elevator_id: BigId) -> Response:
+async def sticker(
+    request: Request,
+    db: Db,
+    principal: Watcher,
+    elevator_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+) -> Response:
     """The elevator's QR sticker (SVG): QR code, registration code, 96333, company phone."""
     row = await service.sticker(db, elevator_id, company_scope(principal))
     settings = public_settings(request)

@@ -1,0 +1,177 @@
+"""一梯一码, the passenger's side (no account): the elevator's page behind its QR code,
+reports (trapped / fault / complaint) and the reporter's progress link.
+
+Rate limited per client address and per elevator code before any database work; public
+requests share a few pool connections (:mod:`api.public_guard`). An entrapment report
+goes through the same intake as a 96333 call (:func:`open_rescue_case`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path as FilePath
+from typing import Annotated, Literal
+
+import psycopg
+from fastapi import APIRouter, Path, Request, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import get_pool
+from api.public_guard import client_address, guard_of
+from domain.localtime import city_today
+from public import service
+from public.model import NewReport, ReportKind
+from rescue.engine import DispatchEngine, HotlineCall
+from rescue.notifications import Notifier
+
+router = APIRouter(tags=["public"])
+
+PAGE = FilePath(__file__).resolve().parent.parent / "static" / "public.html"
+Code = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def open_rescue_case(request: Request, registration_code: str, phone: str, note: str) -> int:
+    """The rescue engine's hotline intake: opens or joins the elevator's case (one place
+    to re-point when the rescue package changes)."""
+    config = request.app.state.config
+    call = HotlineCall(elevator_code=registration_code, caller_phone=phone, note=note)
+
+    def work() -> int:
+        with psycopg.connect(config.database_url, autocommit=True) as conn:
+            notifier = Notifier(request.app.state.publisher, config.dispatch.notify_topic_root)
+            engine = DispatchEngine(conn, config.dispatch, notifier=notifier)
+            return engine.open_case_from_call(call, "public:qr-page").case_id
+
+    return await asyncio.to_thread(work)
+
+
+class PublicPage(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    code_current: bool
+    registration_code: str
+    district: str
+    address: str
+    building_type: str
+    user_unit: str | None
+    safety_officer_name: str | None
+    safety_officer_phone: str | None
+    company_name: str
+    company_phone: str
+    last_maintenance: date | None
+    next_maintenance_due: date | None
+    inspection_valid_until: date | None
+    insured: bool
+    grade: str | None
+    status: str
+    hotline: str
+
+
+class ReportIn(BaseModel):
+    kind: ReportKind
+    category: str = Field("", max_length=32)
+    description: str = Field("", max_length=500)
+    phone: str = Field("", max_length=20, pattern=r"^[0-9+\- ]*$")
+
+
+class Receipt(BaseModel):
+    kind: str
+    token: str
+    link: str
+    stale_code: bool
+
+
+class RescueProgress(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    state: str
+    reported_at: datetime
+    accepted_at: datetime | None
+    eta_at: datetime | None
+    arrived_at: datetime | None
+    released_at: datetime | None
+
+
+class Progress(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    category: str
+    reported_at: datetime
+    registration_code: str
+    stale_code: bool
+    dismissed: bool
+    rescue: RescueProgress | None
+    ticket_state: Literal["open", "answered", "dismissed"] | None
+    ticket_due_at: datetime | None
+    answer: str
+    answered_at: datetime | None
+
+
+@router.get("/e/{code}", include_in_schema=False)
+async def elevator_page(code: Code) -> FileResponse:
+    """The phone page; it loads its data from /api/public/e/{code}."""
+    return FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/r/{token}", include_in_schema=False)
+async def report_page(token: Token) -> FileResponse:
+    return FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/api/public/e/{code}", response_model=PublicPage)
+async def elevator_record(request: Request, code: Code) -> PublicPage:
+    """The elevator's posted safety information (信息公示)."""
+    guard = guard_of(request)
+    guard.check_view(client_address(request))
+    async with guard.gate.slot(), get_pool(request).connection() as conn:
+        elevator, ref = await service.page(conn, code, city_today())
+    return PublicPage(
+        code=ref.code, code_current=ref.current, **_fields(elevator), status=elevator.status
+    )
+
+
+def _fields(elevator: object) -> dict[str, object]:
+    names = set(PublicPage.model_fields) - {"code", "code_current", "status"}
+    return {name: getattr(elevator, name) for name in names}
+
+
+@router.post(
+    "/api/public/e/{code}/reports", response_model=Receipt, status_code=status.HTTP_201_CREATED
+)
+async def report(request: Request, code: Code, body: ReportIn) -> Receipt:
+    """I am trapped / a fault / a complaint. Trapped opens or joins the rescue case as a
+    96333 call does; the others become a ticket the company must answer."""
+    guard = guard_of(request)
+    address = client_address(request)
+    guard.check_report(address, code)
+    new = NewReport(body.kind, body.category, body.description.strip(), body.phone, address)
+
+    async def open_case(registration_code: str, phone: str, note: str) -> int:
+        return await open_rescue_case(request, registration_code, phone, note)
+
+    async with guard.gate.slot(), get_pool(request).connection() as conn:
+        receipt = await service.submit_report(
+            conn, code, new, now=datetime.now(UTC), settings=guard.settings, open_case=open_case
+        )
+    return Receipt(
+        kind=receipt.kind.value,
+        token=receipt.token,
+        link=f"/r/{receipt.token}",
+        stale_code=receipt.stale_code,
+    )
+
+
+@router.get("/api/public/reports/{token}", response_model=Progress)
+async def report_progress(request: Request, token: Token) -> Progress:
+    """What happened to a report: the rescue's steps, or the ticket's answer."""
+    guard = guard_of(request)
+    guard.check_view(client_address(request))
+    async with guard.gate.slot(), get_pool(request).connection() as conn:
+        found = await service.progress(conn, token)
+    return Progress.model_validate(found)

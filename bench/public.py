@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def map_bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_map", ROOT / "bench" / "api.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -149,7 +150,8 @@ def flood_figures(db: str, args: argparse.Namespace) -> dict[str, Any]:
             "SELECT count(*), coalesce(sum(reports), 0) FROM public_tickets WHERE elevator_id = %s",
             (elevator,),
         ).fetchone()
-    assert cases is not None and tickets is not None
+    assert cases is not None
+    assert tickets is not None
     return {
         "answers": answers,
         "cases": int(cases[0]),

@@ -116,22 +116,11 @@ class MessageDecoder:
         for i in range(start, len(items)):
             self._cursor = i
             item = items[i]
-            topic_b, payload = item[0], item[1]
-            try:
-                topic = topic_b.decode()
-            except UnicodeDecodeError:
-                topic = topic_b.decode(errors="replace")
-                out.dead.append(self.dead(item, topic, DeadLetterReason.BAD_TOPIC, "not UTF-8"))
+            payload = item[1]
+            routed = self._route(item, max_payload, prefix, prefix_length, kinds, out)
+            if routed is None:
                 continue
-            if len(payload) > max_payload:
-                detail = f"{len(payload)} > {max_payload}"
-                out.dead.append(self.dead(item, topic, DeadLetterReason.OVERSIZED, detail))
-                continue
-            parts = topic[prefix_length:].split("/") if topic.startswith(prefix) else []
-            kind = kinds.get(parts[1]) if len(parts) == 2 and parts[0] else None
-            if kind is None:
-                out.dead.append(self.dead(item, topic, DeadLetterReason.BAD_TOPIC, _WANT_TOPIC))
-                continue
+            topic, terminal, kind = routed
             if kind == ONLINE and not payload:
                 continue  # a retained online message being cleared: nothing to store
             try:
@@ -144,9 +133,9 @@ class MessageDecoder:
                 bad = classify_decode_error(str(exc), payload)
                 out.dead.append(self.dead(item, topic, bad.reason, bad.detail))
                 continue
-            ref = by_terminal.get(parts[0])
+            ref = by_terminal.get(terminal)
             if ref is None:
-                out.unknown.append((item, topic, parts[0], kind, message))
+                out.unknown.append((item, topic, terminal, kind, message))
             elif kind == STATUS:  # the common case, inline
                 assert isinstance(message, StatusMessage)
                 rejected = check_status(message, limits, ref.lowest_floor, ref.highest_floor)
@@ -156,6 +145,34 @@ class MessageDecoder:
                     out.dead.append(self.dead(item, topic, rejected.reason, rejected.detail))
             else:
                 self._check(item, topic, ref, kind, message, limits, out)
+
+    def _route(
+        self,
+        item: Incoming,
+        max_payload: int,
+        prefix: str,
+        prefix_length: int,
+        kinds: dict[str, int],
+        out: Decoded,
+    ) -> tuple[str, str, int] | None:
+        """The message's topic, terminal and kind; ``None`` when it is dead-lettered."""
+        payload = item[1]
+        try:
+            topic = item[0].decode()
+        except UnicodeDecodeError:
+            topic = item[0].decode(errors="replace")
+            out.dead.append(self.dead(item, topic, DeadLetterReason.BAD_TOPIC, "not UTF-8"))
+            return None
+        if len(payload) > max_payload:
+            detail = f"{len(payload)} > {max_payload}"
+            out.dead.append(self.dead(item, topic, DeadLetterReason.OVERSIZED, detail))
+            return None
+        parts = topic[prefix_length:].split("/") if topic.startswith(prefix) else []
+        kind = kinds.get(parts[1]) if len(parts) == 2 and parts[0] else None
+        if kind is None:
+            out.dead.append(self.dead(item, topic, DeadLetterReason.BAD_TOPIC, _WANT_TOPIC))
+            return None
+        return topic, parts[0], kind
 
     def _check(
         self,

@@ -111,7 +111,8 @@ class BatchSource:
             return
         self.start()
         child, q = self._child, self._queue
-        assert child is not None and q is not None
+        assert child is not None
+        assert q is not None
         try:
             while True:
                 try:

@@ -60,7 +60,7 @@ def site(
         yield server, fleet, url, codes
 
 
-@pytest.fixture()
+@pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:  # noqa: F811 - pytest fixture injection
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -143,7 +143,8 @@ def test_complaint_reaches_company_and_supervisor(site: Any, phone: Page) -> Non
     with httpx.Client(base_url=server.base_url) as api:
         company = api.get("/api/v1/public/tickets", headers=auth(server, "company2")).json()
         ticket = next(t for t in company if t["elevator_id"] == elevator)
-        assert ticket["category"] == "dirty" and "dirty" in ticket["description"]
+        assert ticket["category"] == "dirty"
+        assert "dirty" in ticket["description"]
         supervisor = api.get("/api/v1/public/tickets", headers=auth(server, "supervisor")).json()
         assert any(t["id"] == ticket["id"] for t in supervisor)
         other = api.get("/api/v1/public/tickets", headers=auth(server, "company1")).json()

@@ -69,7 +69,7 @@ def browser() -> Iterator[Browser]:
             b.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 860})
     pg = context.new_page()
@@ -226,7 +226,8 @@ def test_company_user_sees_only_its_own_elevators(ui: Any, page: Page) -> None:
         int(i)
         for i in page.eval_on_selector_all(".lw-point", "els => els.map(e => e.dataset.elevator)")
     }
-    assert shown and shown <= set(fleet.of_company(1))
+    assert shown
+    assert shown <= set(fleet.of_company(1))
     # Indicators tab exists, the admin-only pages do not.
     expect(page.locator('#nav a[data-view="indicators"]')).to_be_visible()
     shot(page, "company-map")

@@ -67,8 +67,10 @@ def test_semicolon_export_with_decimal_commas_and_mangled_cells(tmp_path: Path) 
     res = _run(str(path), "--interval", "1", "--json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert out["delimiter"] == ";" and out["decimal_comma"] is True
-    assert out["rows"] == ROWS and out["time"] == "row number x 1 s"
+    assert out["delimiter"] == ";"
+    assert out["decimal_comma"] is True
+    assert out["rows"] == ROWS
+    assert out["time"] == "row number x 1 s"
     channels = {c["channel"]: c for c in out["channels"]}
     assert set(channels) == set(counts)  # every channel analysed, none dropped
     assert out["ignored_columns"] == {"Bemerkung": "text: 0 of 6000 non-empty cells are numbers"}
@@ -82,12 +84,12 @@ def test_semicolon_export_with_decimal_commas_and_mangled_cells(tmp_path: Path) 
     for truth, got in zip(SHIFTS, found, strict=True):
         assert abs(got - truth) <= 0.02 * ROWS
     first = vibration["change_points"][0]
-    assert (
-        abs(first["before"]["mean"] - 0.20) < 0.005 and abs(first["after"]["mean"] - 0.26) < 0.005
-    )
+    assert abs(first["before"]["mean"] - 0.20) < 0.005
+    assert abs(first["after"]["mean"] - 0.26) < 0.005
     assert first["time"] == f"{first['index']} s"
     door = channels["Türzeit [s]"]["trend"]
-    assert door["degradation"] and door["direction"] == "falling"
+    assert door["degradation"]
+    assert door["direction"] == "falling"
     assert abs(door["relative_change"] + 0.6) < 0.05
     assert channels["Nivellierung [mm]"]["change_points"] == []
     assert not channels["Nivellierung [mm]"]["trend"]["degradation"]
@@ -114,7 +116,8 @@ def test_tab_separated_export_with_a_timestamp_column(tmp_path: Path) -> None:
     res = _run(str(path), "--json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    assert out["delimiter"] == "\t" and out["time"] == "column Zeitstempel"
+    assert out["delimiter"] == "\t"
+    assert out["time"] == "column Zeitstempel"
     channels = {c["channel"]: c for c in out["channels"]}
     (change,) = channels["strom_a"]["change_points"]
     assert abs(change["index"] - 2000) <= 0.02 * 3000
@@ -137,5 +140,6 @@ def test_bad_files_exit_2_with_one_line(tmp_path: Path) -> None:
         res = _run(str(tmp_path / name))
         assert res.returncode == 2, (name, res.stdout, res.stderr)
         lines = res.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), (name, res.stderr)
+        assert len(lines) == 1, (name, res.stderr)
+        assert lines[0].startswith("error: "), (name, res.stderr)
         assert res.stdout == ""

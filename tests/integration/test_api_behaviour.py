@@ -55,14 +55,16 @@ def test_alarm_lifecycle_and_conflicts(env: Env) -> None:
         assert "is open: cannot close" in r.json()["detail"]
         assert "allowed: acknowledge" in r.json()["detail"]
         r = c.post(f"/api/v1/alarms/{alarm}/acknowledge", json={"note": "calling the company"})
-        assert r.status_code == 200 and r.json()["state"] == "acknowledged"
+        assert r.status_code == 200
+        assert r.json()["state"] == "acknowledged"
         assert r.json()["acknowledged_at"] is not None
         assert c.post(f"/api/v1/alarms/{alarm}/acknowledge").status_code == 409
         assert c.post(f"/api/v1/alarms/{alarm}/explode").status_code == 422  # no such step
         assert c.post(f"/api/v1/alarms/{alarm}/start").json()["state"] == "in_progress"
         assert c.post(f"/api/v1/alarms/{alarm}/resolve").json()["state"] == "resolved"
         done = c.post(f"/api/v1/alarms/{alarm}/close").json()
-        assert done["state"] == "closed" and done["allowed_actions"] == []
+        assert done["state"] == "closed"
+        assert done["allowed_actions"] == []
         assert [h["action"] for h in done["history"]] == [
             "acknowledge",
             "start",
@@ -72,7 +74,8 @@ def test_alarm_lifecycle_and_conflicts(env: Env) -> None:
         assert done["history"][0]["note"] == "calling the company"
         assert done["history"][0]["actor"] == "desk"
         r = c.post(f"/api/v1/alarms/{alarm}/false-alarm")
-        assert r.status_code == 409 and "final" in r.json()["detail"]
+        assert r.status_code == 409
+        assert "final" in r.json()["detail"]
         assert c.post("/api/v1/alarms/999999/acknowledge").status_code == 404
         # A false alarm from open, then closed.
         other = _raise(env, env.fleet.of_company(1)[1], AlarmType.DOOR_FAILS_TO_OPEN)
@@ -118,7 +121,8 @@ def test_bad_input_gets_a_clear_4xx(env: Env, path: str) -> None:
 def test_text_the_database_refuses_is_a_400(env: Env) -> None:
     with env.client("supervisor") as c:
         r = c.get("/api/v1/elevators", params={"district": "Tian\x00he"})
-        assert r.status_code == 400 and "invalid value" in r.json()["detail"]
+        assert r.status_code == 400
+        assert "invalid value" in r.json()["detail"]
         # LIKE wildcards in a code prefix are literal characters, not patterns.
         assert c.get("/api/v1/elevators", params={"code": "%"}).json()["items"] == []
         assert len(c.get("/api/v1/elevators", params={"code": "440000000"}).json()["items"]) == 9
@@ -135,18 +139,21 @@ def test_bad_json_bodies_are_4xx(env: Env) -> None:
 def test_elevator_search_filters_and_pagination(env: Env) -> None:
     with env.client("supervisor") as c:
         page = c.get("/api/v1/elevators", params={"limit": 5}).json()
-        assert len(page["items"]) == 5 and page["next_offset"] == 5
+        assert len(page["items"]) == 5
+        assert page["next_offset"] == 5
         rest = c.get("/api/v1/elevators", params={"limit": 500, "offset": 5}).json()
         assert rest["next_offset"] is None
         assert len(rest["items"]) == len(env.fleet.elevators) - 5
         district = c.get("/api/v1/elevators", params={"district": "Tianhe"}).json()["items"]
-        assert district and {e["district"] for e in district} == {"Tianhe"}
+        assert district
+        assert {e["district"] for e in district} == {"Tianhe"}
         by_company = c.get("/api/v1/elevators", params={"company": 3, "limit": 500}).json()
         assert {e["id"] for e in by_company["items"]} == set(env.fleet.of_company(3))
         code = c.get("/api/v1/elevators", params={"code": "4400000007"}).json()["items"]
         assert [e["id"] for e in code] == [7]
         detail = c.get("/api/v1/elevators/7").json()
-        assert detail["code"] == "4400000007" and detail["status"] is None
+        assert detail["code"] == "4400000007"
+        assert detail["status"] is None
 
 
 def _sse_reader(
@@ -265,9 +272,11 @@ def test_openapi_document_is_valid(env: Env) -> None:
 
 def test_ui_and_leaflet_are_served_locally(env: Env) -> None:
     index = httpx.get(env.base + "/")
-    assert index.status_code == 200 and "/vendor/leaflet/leaflet.js" in index.text
+    assert index.status_code == 200
+    assert "/vendor/leaflet/leaflet.js" in index.text
     assert "http" not in index.text.replace("http-equiv", "")  # no CDN
     assert httpx.get(env.base + "/vendor/leaflet/leaflet.js").status_code == 200
     assert httpx.get(env.base + "/static/map.js").status_code == 200
     cfg = httpx.get(env.base + "/api/v1/ui-config").json()
-    assert cfg["tile_url"] == "" and "entrapment" in cfg["statuses"]
+    assert cfg["tile_url"] == ""
+    assert "entrapment" in cfg["statuses"]

@@ -41,7 +41,8 @@ def test_users_cli_creates_users_and_keys(
         ["users", "create", "--username", "x1", "--role", "company", "--password-stdin"],
         input="s3cret-password\n",
     )
-    assert no_company.exit_code != 0 and "company id" in no_company.output
+    assert no_company.exit_code != 0
+    assert "company id" in no_company.output
     short = runner.invoke(
         app,
         ["users", "create", "--username", "x2", "--role", "desk", "--password-stdin"],
@@ -62,7 +63,8 @@ def test_users_cli_creates_users_and_keys(
         row = conn.execute(
             "SELECT password_hash, role, company_id FROM users WHERE username = 'ops'"
         ).fetchone()
-        assert row is not None and row[1:] == ("company", 2)
+        assert row is not None
+        assert row[1:] == ("company", 2)
         assert verify_password(row[0], "s3cret-password")
         stored = conn.execute(
             "SELECT role FROM api_keys WHERE key_hash = %s", (hash_api_key(printed),)
@@ -79,7 +81,8 @@ def test_demo_users_are_created_and_reset(fresh_database_url: str) -> None:
         first = seed_demo_users(conn)
         names = {u.username: u for u in first}
         assert set(names) == {"admin", "supervisor", "desk", "company1", "company2", "rescuer"}
-        assert names["company2"].company_id == 2 and names["rescuer"].rescuer_id == 1
+        assert names["company2"].company_id == 2
+        assert names["rescuer"].rescuer_id == 1
         again = {u.username: u.password for u in seed_demo_users(conn)}
         conn.commit()
         row = conn.execute("SELECT password_hash FROM users WHERE username = 'desk'").fetchone()

@@ -22,7 +22,8 @@ async def test_reload_picks_up_changes_without_events(fresh_database_url: str) -
         keeper = MapKeeper(pool, ApiSettings(high_risk_grades="C,D"))
         await keeper.reload()
         index = keeper.index
-        assert index is not None and len(index) == len(fleet.elevators)
+        assert index is not None
+        assert len(index) == len(fleet.elevators)
         with psycopg.connect(fresh_database_url, autocommit=True) as conn:
             conn.execute(
                 "INSERT INTO maintenance_plans (elevator_id, level, interval_days, next_due)"

@@ -23,7 +23,7 @@ from tests.fixtures.api_server import ApiServer
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture()
+@pytest.fixture
 def received(mqtt_url: str, topic_root: str) -> Iterator[list[tuple[str, object]]]:
     """Messages arriving under this test's topic root."""
     messages: list[tuple[str, object]] = []

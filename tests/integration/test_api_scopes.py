@@ -194,18 +194,21 @@ def test_admin_only_management(world: World) -> None:
     bad = world.post(
         "admin", "/api/v1/users", json={**body, "username": "comp9", "role": "company"}
     )
-    assert bad.status_code == 422 and "company id" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert "company id" in bad.json()["detail"]
     unknown = world.post(
         "admin",
         "/api/v1/users",
         json={**body, "username": "comp99", "role": "company", "company_id": 99},
     )
-    assert unknown.status_code == 422 and "unknown reference" in unknown.json()["detail"]
+    assert unknown.status_code == 422
+    assert "unknown reference" in unknown.json()["detail"]
     login = httpx.post(
         world.base + "/api/v1/auth/token",
         data={"username": "newdesk", "password": "long-enough-pw"},
     )
-    assert login.status_code == 200 and login.json()["role"] == "desk"
+    assert login.status_code == 200
+    assert login.json()["role"] == "desk"
 
 
 def test_company_api_key_is_scoped_and_revocable(world: World) -> None:

@@ -40,7 +40,7 @@ R12 = auth(Role.RESCUER, rescuer=12)
 SUPERVISOR = auth(Role.SUPERVISOR)
 
 
-@pytest.fixture()
+@pytest.fixture
 def case_id(client: httpx.Client, url: str) -> int:
     reset(url)
     r = client.post(
@@ -80,7 +80,9 @@ def test_desk_call_rescuer_flow_and_timeline(client: httpx.Client, case_id: int)
         11: "accepted", 12: "withdrawn",
     }  # fmt: skip
     ind = client.get("/api/v1/rescue/indicators?by=company", headers=SUPERVISOR).json()
-    assert ind[0]["group"] == "1" and ind[0]["arrived"] == 1 and ind[0]["share_30min"] == 1.0
+    assert ind[0]["group"] == "1"
+    assert ind[0]["arrived"] == 1
+    assert ind[0]["share_30min"] == 1.0
 
 
 def test_scopes(client: httpx.Client, case_id: int) -> None:
@@ -95,7 +97,8 @@ def test_scopes(client: httpx.Client, case_id: int) -> None:
     r = client.post(f"/api/v1/cases/{case_id}/accept", json={"rescuer_id": 21}, headers=OWN)
     assert r.status_code == 404
     r = client.post(f"/api/v1/cases/{case_id}/accept", json={"rescuer_id": 12}, headers=OWN)
-    assert r.status_code == 200 and r.json()["rescuer_id"] == 12
+    assert r.status_code == 200
+    assert r.json()["rescuer_id"] == 12
     assert client.get("/api/v1/rescue/indicators", headers=OTHER).json() == []
 
 
@@ -121,7 +124,10 @@ def test_invalid_input_and_transitions_are_4xx(client: httpx.Client, case_id: in
     ]
     codes = [r.status_code for r in bad]
     assert all(400 <= c < 500 for c in codes), codes
-    assert codes[1] == 404 and codes[2] == 422 and codes[4] == 403 and codes[10] == 409
+    assert codes[1] == 404
+    assert codes[2] == 422
+    assert codes[4] == 403
+    assert codes[10] == 409
 
 
 def test_webhook_subscriptions_are_per_company(client: httpx.Client, case_id: int) -> None:

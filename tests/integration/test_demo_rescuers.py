@@ -58,7 +58,8 @@ def test_entrapment_is_rescued_end_to_end(make_database: Callable[[], str]) -> N
                 if state in ("released", "closed"):
                     break
                 time.sleep(0.2)
-            assert row is not None and state in ("released", "closed"), row
+            assert row is not None
+            assert state in ("released", "closed"), row
             case_id = int(row[0])
             steps = [
                 r[0]

@@ -82,7 +82,8 @@ def test_entrapment_alarm_in_database_and_on_company_topic(
     stage.start()
     ingest.start()
     try:
-        assert ingest.ready.wait(30) and ingest.receiver.connected.wait(30)
+        assert ingest.ready.wait(30)
+        assert ingest.receiver.connected.wait(30)
         assert sub_ready.wait(10)
         time.sleep(0.5)  # the ingest subscription is made on connect
         seq = {e.id: 1 for e in fleet.elevators}
@@ -133,7 +134,8 @@ def test_entrapment_alarm_in_database_and_on_company_topic(
         mqtt_delay = at - start_ms / 1000
         print(f"entrapment alarm: database {db_delay:.2f} s, MQTT {mqtt_delay:.2f} s after start")
         assert at <= deadline, f"MQTT alarm {mqtt_delay:.2f} s after start"
-        assert payload["type"] == "entrapment" and payload["state"] == "open"
+        assert payload["type"] == "entrapment"
+        assert payload["state"] == "open"
         assert payload["elevator_code"] == target.code
         assert payload["detail"]["where"] == "between_floors"
         # no other elevator raised anything but offline/none

@@ -27,7 +27,7 @@ from tests.fixtures.dispatch import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture()
+@pytest.fixture
 def db(dispatch_db: str) -> str:
     return dispatch_db  # the seeded fleet, its rescue tables reset (tests/fixtures/dispatch.py)
 
@@ -60,10 +60,13 @@ def test_two_alarms_for_one_elevator_make_one_case(db: str) -> None:
     eng = engine(db, FakeClock())
     a = eng.open_case_for_alarm(_alarm(db, kind=AlarmType.ENTRAPMENT))
     b = eng.open_case_for_alarm(_alarm(db, kind=AlarmType.ALARM_BUTTON))
-    assert a.created and not b.created and a.case_id == b.case_id
+    assert a.created
+    assert not b.created
+    assert a.case_id == b.case_id
     assert steps(eng.conn, a.case_id)[-1] == "joined"
     call = eng.open_case_from_call(HotlineCall(elevator_code="44010100001", caller_phone="139"))
-    assert call.case_id == a.case_id and not call.created
+    assert call.case_id == a.case_id
+    assert not call.created
 
 
 def test_concurrent_alarms_race_to_one_case(db: str) -> None:
@@ -84,7 +87,8 @@ def test_concurrent_alarms_race_to_one_case(db: str) -> None:
     assert len({r.case_id for r in refs}) == 1
     assert sorted(r.created for r in refs) == [False, True]
     n = engines[0].conn.execute("SELECT count(*) FROM rescue_cases").fetchone()
-    assert n is not None and n[0] == 1
+    assert n is not None
+    assert n[0] == 1
 
 
 def test_two_rescuers_accepting_at_once_exactly_one_wins(db: str) -> None:
@@ -108,7 +112,8 @@ def test_two_rescuers_accepting_at_once_exactly_one_wins(db: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert len(won) == 1 and len(lost) == 1
+    assert len(won) == 1
+    assert len(lost) == 1
     conn = engines[11].conn
     row = conn.execute("SELECT rescuer_id, state FROM rescue_cases").fetchone()
     assert row == (won[0], "accepted")
@@ -148,7 +153,9 @@ def test_offer_timeout_moves_on_then_tier_two(db: str) -> None:
     # Tier 1 exhausted: tier 2 offers the nearest of anyone, the station's rescuer included.
     assert case_state(eng.conn, ref.case_id)[:2] == ("offered", 2)
     current = offers(eng.conn, ref.case_id)
-    assert current[21] == "pending" and current[31] == "pending" and 14 not in current
+    assert current[21] == "pending"
+    assert current[31] == "pending"
+    assert 14 not in current
     assert "escalated" in steps(eng.conn, ref.case_id)
     eng.accept(ref.case_id, 31)
     assert case_state(eng.conn, ref.case_id) == ("accepted", 2, False)
@@ -184,7 +191,8 @@ def test_all_tiers_exhausted_hands_off_to_119(db: str) -> None:
     assert (state, tier, fire) == ("accepted", 3, True)
     assert steps(eng.conn, ref.case_id)[-1] == "fire_service"
     row = eng.conn.execute("SELECT decided_at - reported_at FROM rescue_cases").fetchone()
-    assert row is not None and row[0].total_seconds() < 300
+    assert row is not None
+    assert row[0].total_seconds() < 300
 
 
 def test_unanswered_chain_goes_to_119_within_the_decision_deadline(db: str) -> None:
@@ -198,7 +206,8 @@ def test_unanswered_chain_goes_to_119_within_the_decision_deadline(db: str) -> N
             break
     assert case_state(eng.conn, ref.case_id) == ("accepted", 3, True)
     row = eng.conn.execute("SELECT decided_at - reported_at FROM rescue_cases").fetchone()
-    assert row is not None and row[0].total_seconds() <= 300
+    assert row is not None
+    assert row[0].total_seconds() <= 300
 
 
 def test_sla_breach_escalates_and_insurance_flag(db: str) -> None:
@@ -224,7 +233,8 @@ def test_outer_district_has_sixty_minutes(db: str) -> None:
     row = eng.conn.execute(
         "SELECT arrival_due_at - reported_at FROM rescue_cases WHERE id = %s", (ref.case_id,)
     ).fetchone()
-    assert row is not None and row[0].total_seconds() == 3600
+    assert row is not None
+    assert row[0].total_seconds() == 3600
 
 
 def test_full_lifecycle_and_refused_transitions(db: str) -> None:

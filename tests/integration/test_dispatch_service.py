@@ -22,7 +22,7 @@ from rescue.service import DispatchService
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture()
+@pytest.fixture
 def db(dispatch_db: str) -> str:
     return dispatch_db  # the seeded fleet, its rescue tables reset (tests/fixtures/dispatch.py)
 

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 R = DeadLetterReason
 
 
-@pytest.fixture()
+@pytest.fixture
 def terminals(fresh_database_url: str) -> list[str]:
     with psycopg.connect(fresh_database_url) as conn:
         return seed_elevators(conn, 50, floors=20, lowest_floor=-2, report_interval_s=1.0)
@@ -47,7 +47,7 @@ def _service(db: str, mqtt_url: str, root: str, **kw: object) -> IngestService:
     return IngestService(settings, db, mqtt_url, topic_root=root)
 
 
-@pytest.fixture()
+@pytest.fixture
 def ingest(
     fresh_database_url: str, mqtt_url: str, topic_root: str, terminals: list[str]
 ) -> Iterator[IngestService]:
@@ -56,7 +56,8 @@ def ingest(
         dead_letter_payload_bytes=512,
     )  # fmt: skip
     service.start()
-    assert service.ready.wait(30) and service.receiver.connected.wait(10)
+    assert service.ready.wait(30)
+    assert service.receiver.connected.wait(10)
     time.sleep(0.3)  # subscription in place
     yield service
     service.stop()
@@ -123,7 +124,9 @@ def test_mixed_malformed_payloads_are_dead_lettered_and_valid_ones_stored(
         ).fetchone()
     assert got == dict(expected)
     assert scalar(db, "SELECT count(*) FROM telemetry") == valid
-    assert sizes is not None and sizes[1] > 1024 and sizes[0] == 512
+    assert sizes is not None
+    assert sizes[1] > 1024
+    assert sizes[0] == 512
     assert (
         ingest.metrics.dead_letters.labels("malformed_json")._value.get()
         == expected["malformed_json"]

@@ -180,7 +180,8 @@ def test_database_outage_of_20_s_loses_and_duplicates_nothing(
     service = IngestService(settings, _via(fresh_database_url, proxy.port), mqtt_url, topic_root)
     service.start()
     try:
-        assert service.ready.wait(20) and service.receiver.connected.wait(10)
+        assert service.ready.wait(20)
+        assert service.receiver.connected.wait(10)
         time.sleep(0.3)
         messages = _messages(topic_root, terminals, total)
         publisher = RawPublisher(mqtt_url)
@@ -232,7 +233,8 @@ def test_broker_restart_reconnects_and_resumes_the_persistent_session(
         def start() -> IngestService:
             service = IngestService(settings, db, broker.url, topic_root)
             service.start()
-            assert service.ready.wait(20) and service.receiver.connected.wait(10)
+            assert service.ready.wait(20)
+            assert service.receiver.connected.wait(10)
             return service
 
         service = start()

@@ -110,18 +110,22 @@ def test_scores_written_for_the_whole_fleet(world: World) -> None:
         ).fetchall()
     assert len(rows) == world.n
     for total, grade, baseline, factors, contrib, eligible, interval, reasons in rows:
-        assert 0 <= total <= 100 and grade in "ABCD"
+        assert 0 <= total <= 100
+        assert grade in "ABCD"
         assert set(factors) == {"age", "company", "user_unit", "credit", "monitoring"}
         assert sum(contrib.values()) == pytest.approx(total - baseline, abs=1e-3)
         assert interval == 15 if not eligible else interval >= 15
-        assert reasons and all({"code", "text"} <= set(r) for r in reasons)
-    assert any(r[5] for r in rows) and not all(r[5] for r in rows)
+        assert reasons
+        assert all({"code", "text"} <= set(r) for r in reasons)
+    assert any(r[5] for r in rows)
+    assert not all(r[5] for r in rows)
 
 
 def test_plans_urgent_visit_and_overdue_alarm(world: World) -> None:
     with psycopg.connect(world.url) as conn:
         plans = conn.execute("SELECT count(*) FROM maintenance_plans").fetchone()
-        assert plans is not None and plans[0] == 4 * world.n
+        assert plans is not None
+        assert plans[0] == 4 * world.n
         due, reasons = conn.execute(  # type: ignore[misc]
             "SELECT next_due, reasons FROM maintenance_plans"
             " WHERE elevator_id = %s AND level = 'half_monthly'",
@@ -133,7 +137,8 @@ def test_plans_urgent_visit_and_overdue_alarm(world: World) -> None:
             "SELECT state, detail FROM alarms WHERE elevator_id = %s AND type = %s",
             (world.neglected, AlarmType.MAINTENANCE_OVERDUE.value),
         ).fetchall()
-        assert len(overdue) == 1 and overdue[0][0] == "open"
+        assert len(overdue) == 1
+        assert overdue[0][0] == "open"
         assert set(overdue[0][1]["levels"]) == {
             "half_monthly",
             "quarterly",
@@ -144,7 +149,8 @@ def test_plans_urgent_visit_and_overdue_alarm(world: World) -> None:
             "SELECT count(*) FROM alarms WHERE type = 'maintenance_overdue' AND elevator_id <> %s",
             (world.neglected,),
         ).fetchone()
-        assert others is not None and others[0] == 0
+        assert others is not None
+        assert others[0] == 0
         orders = conn.execute(
             "SELECT level, state FROM work_orders WHERE elevator_id = %s ORDER BY level",
             (world.neglected,),
@@ -160,8 +166,10 @@ def test_recompute_is_idempotent_for_alarms_and_work_orders(world: World) -> Non
         report = recompute(conn, ScoreSettings(), NOW)
         after = conn.execute("SELECT count(*) FROM work_orders").fetchone()
     assert report.elevators == world.n
-    assert report.work_orders_opened == 0 and before == after
-    assert report.overdue_raised == 0 and report.overdue_resolved == 0
+    assert report.work_orders_opened == 0
+    assert before == after
+    assert report.overdue_raised == 0
+    assert report.overdue_resolved == 0
 
 
 def test_api_scores_and_scoping(world: World, client: httpx.Client) -> None:
@@ -183,7 +191,8 @@ def test_api_scores_and_scoping(world: World, client: httpx.Client) -> None:
     page = client.get(
         f"/api/v1/companies/{world.company}/scores", params={"limit": 2}, headers=own
     ).json()
-    assert page["total"] >= 1 and len(page["items"]) <= 2
+    assert page["total"] >= 1
+    assert len(page["items"]) <= 2
     totals = [i["total"] for i in page["items"]]
     assert totals == sorted(totals)
     assert (
@@ -195,7 +204,8 @@ def test_api_scores_and_scoping(world: World, client: httpx.Client) -> None:
     assert bad.status_code == 422
 
     city = client.get("/api/v1/scores/distribution", headers=sup).json()
-    assert city["elevators"] == world.n and sum(city["by_grade"].values()) == world.n
+    assert city["elevators"] == world.n
+    assert sum(city["by_grade"].values()) == world.n
     mine = client.get("/api/v1/scores/distribution", headers=own).json()
     assert 0 < mine["elevators"] < world.n
 
@@ -228,7 +238,8 @@ def test_complete_work_order_resolves_overdue(world: World, client: httpx.Client
     r = client.post(path, json=done, headers=own)
     assert r.status_code == 201, r.text
     record = r.json()
-    assert record["work_order_id"] == yearly["id"] and record["items"] == done["items"]
+    assert record["work_order_id"] == yearly["id"]
+    assert record["items"] == done["items"]
     assert client.post(path, json=done, headers=own).status_code == 409
     assert (
         client.post("/api/v1/work-orders/99999999/complete", json=done, headers=own).status_code
@@ -243,7 +254,8 @@ def test_complete_work_order_resolves_overdue(world: World, client: httpx.Client
             "SELECT state FROM alarms WHERE elevator_id = %s AND type = 'maintenance_overdue'",
             (world.neglected,),
         ).fetchone()
-        assert state is not None and state[0] == "resolved"
+        assert state is not None
+        assert state[0] == "resolved"
         # the next run keeps it resolved and counts the record towards the on-time rate
         report = recompute(conn, ScoreSettings(), NOW + timedelta(minutes=1))
         assert report.overdue_raised == 0
@@ -252,7 +264,8 @@ def test_complete_work_order_resolves_overdue(world: World, client: httpx.Client
             " AND state = 'open'",
             (world.neglected,),
         ).fetchone()
-        assert active is not None and active[0] == 0
+        assert active is not None
+        assert active[0] == 0
 
 
 def test_score_job_runs_at_start(fresh_database_url: str) -> None:
@@ -269,8 +282,10 @@ def test_score_job_runs_at_start(fresh_database_url: str) -> None:
             time.sleep(0.05)
     finally:
         job.stop()
-    assert job.runs == 1 and job.last_report is not None
+    assert job.runs == 1
+    assert job.last_report is not None
     assert job.last_report.elevators == 30
     with psycopg.connect(fresh_database_url) as conn:
         n = conn.execute("SELECT count(*) FROM elevator_scores").fetchone()
-    assert n is not None and n[0] == 30
+    assert n is not None
+    assert n[0] == 30

@@ -68,14 +68,18 @@ def test_unchanged_rows_are_not_rewritten(fresh_database_url: str) -> None:
     settings = ScoreSettings()
     with psycopg.connect(fresh_database_url, autocommit=True) as conn:
         first = recompute(conn, settings, AT)
-        assert first.scores_written == len(ids) and first.plans_changed == 4 * len(ids)
-        assert first.work_orders_opened > 0 and first.overdue_raised > 0
+        assert first.scores_written == len(ids)
+        assert first.plans_changed == 4 * len(ids)
+        assert first.work_orders_opened > 0
+        assert first.overdue_raised > 0
         before = _snapshot(conn)
         # The same instant again: the work orders and alarms the first run opened do not
         # feed back into the on-time rates (they come from the records): nothing is written.
         again = recompute(conn, settings, AT)
-        assert again.scores_written == 0 and again.plans_changed == 0
-        assert again.work_orders_opened == 0 and again.overdue_raised == 0
+        assert again.scores_written == 0
+        assert again.plans_changed == 0
+        assert again.work_orders_opened == 0
+        assert again.overdue_raised == 0
         assert _snapshot(conn) == before
         # One elevator's registry changes (no insurance): only its rows are rewritten.
         victim = ids[5]
@@ -92,7 +96,8 @@ def test_unchanged_rows_are_not_rewritten(fresh_database_url: str) -> None:
             (later,),
         ).fetchall()
         assert [r[0] for r in rows] == [victim]
-        assert rows[0][1] is False and rows[0][2]
+        assert rows[0][1] is False
+        assert rows[0][2]
         assert "no_insurance" in [r["code"] for r in rows[0][3]]
         # Its half-monthly plan moved to the statutory interval; the other levels stayed.
         changed = conn.execute(
@@ -165,11 +170,13 @@ def test_reason_text_change_rewrites_rows_with_that_key(fresh_database_url: str)
             "SELECT count(*) FROM elevator_scores WHERE reason_key = %s", (key[0],)
         ).fetchone()
         report = recompute(conn, ScoreSettings(), AT)
-        assert n is not None and report.scores_written == n[0]
+        assert n is not None
+        assert report.scores_written == n[0]
         stored = conn.execute(
             "SELECT reasons FROM maintenance_reason_sets WHERE key = %s", (key[0],)
         ).fetchone()
-        assert stored is not None and stored[0] != []
+        assert stored is not None
+        assert stored[0] != []
 
 
 def test_overdue_alarms_set_based_and_idempotent(fresh_database_url: str) -> None:
@@ -182,7 +189,8 @@ def test_overdue_alarms_set_based_and_idempotent(fresh_database_url: str) -> Non
         events = [n for n in conn.notifies(timeout=1, stop_after=len(neglected))]
         assert len(events) == len(neglected)
         again = recompute(conn, ScoreSettings(), AT + timedelta(hours=2))
-        assert again.overdue_raised == 0 and again.overdue_resolved == 0
+        assert again.overdue_raised == 0
+        assert again.overdue_resolved == 0
         active = conn.execute(
             "SELECT elevator_id, occurrences, detail->'levels' FROM alarms"
             " WHERE type = 'maintenance_overdue' AND state = 'open' ORDER BY 1"
@@ -195,7 +203,8 @@ def test_overdue_alarms_set_based_and_idempotent(fresh_database_url: str) -> Non
             (AT + timedelta(hours=2), AT + timedelta(hours=3)),
         )
         third = recompute(conn, ScoreSettings(), AT + timedelta(hours=4))
-        assert third.overdue_resolved == len(neglected) and third.overdue_elevators == 0
+        assert third.overdue_resolved == len(neglected)
+        assert third.overdue_elevators == 0
         left = conn.execute(
             "SELECT count(*) FROM alarms WHERE type = 'maintenance_overdue'"
             " AND state IN ('open', 'acknowledged', 'in_progress')"

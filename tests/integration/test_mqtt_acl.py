@@ -24,7 +24,7 @@ USERS = ["ingest", "T1", "T2", "company-1", "company-2"]
 PASSWORD = "pw-" + uuid.uuid4().hex[:8]
 
 
-@pytest.fixture()
+@pytest.fixture
 def broker(mosquitto_bin: str, tmp_path: Path) -> Iterator[Mosquitto]:
     passwd_bin = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
     require(Path(passwd_bin).exists(), "mosquitto_passwd is not installed")

@@ -58,16 +58,22 @@ def test_public_page_shows_the_posted_fields_and_nothing_internal(env: Env) -> N
     assert r.status_code == 200, r.text
     page = r.json()
     assert page["registration_code"] == f"440{elevator:07d}"
-    assert page["company_phone"] == "020-80000001" and page["hotline"] == "96333"
-    assert page["safety_officer_name"] and page["safety_officer_phone"]
-    assert page["status"] == "in_service" and page["code_current"] is True
-    assert page["last_maintenance"] and page["next_maintenance_due"]
-    assert page["inspection_valid_until"] and isinstance(page["insured"], bool)
+    assert page["company_phone"] == "020-80000001"
+    assert page["hotline"] == "96333"
+    assert page["safety_officer_name"]
+    assert page["safety_officer_phone"]
+    assert page["status"] == "in_service"
+    assert page["code_current"] is True
+    assert page["last_maintenance"]
+    assert page["next_maintenance_due"]
+    assert page["inspection_valid_until"]
+    assert isinstance(page["insured"], bool)
     for internal in ("elevator_id", "company_id", "id", "factors", "mode", "lon", "lat"):
         assert internal not in page
     assert env.client.get("/api/public/e/doesnotexist1").status_code == 404
     html = env.client.get(f"/e/{env.codes[elevator]}")
-    assert html.status_code == 200 and "/static/public.js" in html.text
+    assert html.status_code == 200
+    assert "/static/public.js" in html.text
     assert "<script>" not in html.text  # no inline script
 
 
@@ -81,14 +87,18 @@ def test_entrapment_reports_open_one_case_and_show_progress(env: Env) -> None:
             "SELECT id, source, caller_phone FROM rescue_cases WHERE elevator_id = %s",
             (elevator,),
         ).fetchall()
-    assert len(cases) == 1 and cases[0][1] == "hotline" and cases[0][2] == "13800000000"
+    assert len(cases) == 1
+    assert cases[0][1] == "hotline"
+    assert cases[0][2] == "13800000000"
     case_id = int(cases[0][0])
     progress = env.client.get(f"/api/public/reports/{first.json()['token']}").json()
-    assert progress["kind"] == "entrapment" and progress["rescue"]["state"] in (
+    assert progress["kind"] == "entrapment"
+    assert progress["rescue"]["state"] in (
         "reported",
         "offered",
     )
-    assert "case_id" not in progress and "rescuer_id" not in str(progress)
+    assert "case_id" not in progress
+    assert "rescuer_id" not in str(progress)
     desk = env.auth("desk")
     for action in ("accept", "arrive"):
         r = env.client.post(
@@ -96,7 +106,8 @@ def test_entrapment_reports_open_one_case_and_show_progress(env: Env) -> None:
         )
         assert r.status_code == 200, r.text
     progress = env.client.get(f"/api/public/reports/{second.json()['token']}").json()
-    assert progress["rescue"]["accepted_at"] and progress["rescue"]["arrived_at"]
+    assert progress["rescue"]["accepted_at"]
+    assert progress["rescue"]["arrived_at"]
     assert progress["rescue"]["eta_at"]
     page = env.client.get(f"/api/public/e/{env.codes[elevator]}").json()
     assert page["status"] == "rescue"
@@ -109,7 +120,9 @@ def test_complaint_reaches_its_company_and_the_supervisor_only(env: Env) -> None
     link = r.json()["token"]
     mine = env.client.get("/api/v1/public/tickets", headers=env.auth("company2")).json()
     ticket = next(t for t in mine if t["elevator_id"] == elevator)
-    assert ticket["kind"] == "complaint" and ticket["state"] == "open" and not ticket["overdue"]
+    assert ticket["kind"] == "complaint"
+    assert ticket["state"] == "open"
+    assert not ticket["overdue"]
     others = env.client.get("/api/v1/public/tickets", headers=env.auth("company1")).json()
     assert all(t["company_id"] == 1 for t in others)
     every = env.client.get("/api/v1/public/tickets", headers=env.auth("supervisor")).json()
@@ -121,13 +134,15 @@ def test_complaint_reaches_its_company_and_the_supervisor_only(env: Env) -> None
     assert env.client.post(path, json=body, headers=env.auth("company2")).status_code == 200
     assert env.client.post(path, json=body, headers=env.auth("company2")).status_code == 409
     progress = env.client.get(f"/api/public/reports/{link}").json()
-    assert progress["ticket_state"] == "answered" and progress["answer"] == body["answer"]
+    assert progress["ticket_state"] == "answered"
+    assert progress["answer"] == body["answer"]
 
 
 def test_rate_limit_per_address(env: Env) -> None:
     elevator = company_elevator(env, 3, 0)
     answers = [env.report(elevator, "10.3.0.1", kind="fault").status_code for _ in range(7)]
-    assert answers[:5] == [201] * 5 and answers[5:] == [429, 429]
+    assert answers[:5] == [201] * 5
+    assert answers[5:] == [429, 429]
     assert env.report(elevator, "10.3.0.2", kind="fault").status_code == 201
 
 
@@ -144,7 +159,10 @@ def test_rotation_keeps_old_codes_working_but_marked(env: Env) -> None:
         current = conn.execute(
             "SELECT elevator_id, code FROM public_codes WHERE retired_at IS NULL"
         ).fetchall()
-    assert issued == 0 and rotated >= 1 and row is not None and row[0] != old
+    assert issued == 0
+    assert rotated >= 1
+    assert row is not None
+    assert row[0] != old
     assert env.client.get(f"/api/public/e/{old}").json()["code_current"] is False
     assert env.client.get(f"/api/public/e/{row[0]}").json()["code_current"] is True
     r = env.client.post(
@@ -152,7 +170,8 @@ def test_rotation_keeps_old_codes_working_but_marked(env: Env) -> None:
         json={"kind": "fault"},
         headers={"X-Forwarded-For": "10.4.0.1"},
     )
-    assert r.status_code == 201 and r.json()["stale_code"] is True
+    assert r.status_code == 201
+    assert r.json()["stale_code"] is True
     env.codes.update({int(e): str(c) for e, c in current})
 
 
@@ -186,15 +205,18 @@ def test_export_indicators_and_sticker(env: Env) -> None:
     assert len(data["elevators"]) == len(env.fleet.elevators)
     assert "company_id" not in data["elevators"][0]
     csv = env.client.get("/api/v1/public/export?format=csv", headers=supervisor)
-    assert csv.status_code == 200 and csv.text.count("\n") == len(env.fleet.elevators) + 1
+    assert csv.status_code == 200
+    assert csv.text.count("\n") == len(env.fleet.elevators) + 1
     mine = env.client.get("/api/v1/public/export", headers=env.auth("company1")).json()
     assert len(mine["elevators"]) == len(env.fleet.of_company(1))
     counts = env.client.get("/api/v1/public/indicators", headers=supervisor).json()
     assert {c["kind"] for c in counts} >= {"entrapment", "fault", "complaint"}
     elevator = company_elevator(env, 1, 0)
     svg = env.client.get(f"/api/v1/public/elevators/{elevator}/sticker.svg", headers=supervisor)
-    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
-    assert env.codes[elevator] in svg.text and "96333" in svg.text
+    assert svg.status_code == 200
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert env.codes[elevator] in svg.text
+    assert "96333" in svg.text
     other = company_elevator(env, 2, 0)
     hidden = env.client.get(
         f"/api/v1/public/elevators/{other}/sticker.svg", headers=env.auth("company1")
@@ -226,4 +248,5 @@ def test_flood_of_reports_makes_one_case_and_bounded_tickets(env: Env) -> None:
             (elevator,),
         ).fetchone()
     assert cases == (1,)
-    assert tickets is not None and tickets[0] <= 3
+    assert tickets is not None
+    assert tickets[0] <= 3

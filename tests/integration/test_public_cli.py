@@ -52,15 +52,18 @@ def test_stickers_rotate_and_export(
     assert done.exit_code == 0, done.output
     after = current_codes(url, "Tianhe")
     tianhe = sum(1 for d in fleet.districts.values() if d == "Tianhe")
-    assert len(after) == tianhe and not set(after) & set(before)  # printing rotated them
+    assert len(after) == tianhe
+    assert not set(after) & set(before)
     pdf = pdfium.PdfDocument(out.read_bytes())
     assert len(pdf) == -(-tianhe // 8)
     image = pdf[0].render(scale=200 / 72).to_pil()
     decoded = {r.text for r in zxingcpp.read_barcodes(image)}
     assert decoded == {f"{BASE}/e/{code}" for code in after}
     bad = runner.invoke(app, ["codes", "stickers", "--district", "Atlantis", "--out", str(out)])
-    assert bad.exit_code != 0 and "unknown district" in bad.output
+    assert bad.exit_code != 0
+    assert "unknown district" in bad.output
     exported = runner.invoke(app, ["codes", "export", "--format", "json"])
     assert exported.exit_code == 0, exported.output
     records = json.loads(exported.stdout)["elevators"]
-    assert len(records) == len(fleet.elevators) and "elevator_id" not in records[0]
+    assert len(records) == len(fleet.elevators)
+    assert "elevator_id" not in records[0]

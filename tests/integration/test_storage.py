@@ -43,7 +43,8 @@ def _check_idempotent(server_url: str) -> None:
     url = url_on(server_url, "lw_idem")
     try:
         first = migrate(url)
-        assert first.applied and first.already == 0
+        assert first.applied
+        assert first.already == 0
         before = _snapshot(url)
         second = migrate(url)
         assert second.applied == []

@@ -58,7 +58,8 @@ def test_cells_are_counted_not_dropped() -> None:
     column = parse_channel("v", ["1,5", "", "N/A", "31. Jul", "2", "N/A", " "], True)
     assert (column.valid, column.empty, column.unreadable, column.invalid) == (2, 2, 3, 5)
     assert column.examples == ("N/A", "31. Jul")
-    assert column.values[0] == 1.5 and math.isnan(column.values[1])
+    assert column.values[0] == 1.5
+    assert math.isnan(column.values[1])
 
 
 def test_time_formats() -> None:
@@ -82,7 +83,8 @@ def test_encodings_and_binary() -> None:
 
 def test_export_with_sep_line_text_column_and_row_time() -> None:
     export = parse_export("sep=;\nv;w;note\n1,5;2;a\n2,5;;b\n", "f", interval_s=0.5)
-    assert export.delimiter == ";" and export.decimal_comma
+    assert export.delimiter == ";"
+    assert export.decimal_comma
     assert export.ts_ms.tolist() == [0, 500]
     assert [c.name for c in export.channels] == ["v", "w"]
     assert export.channels[1].empty == 1

@@ -48,7 +48,8 @@ def test_status_message_rejects_wrong_types() -> None:
         b'"door_zone":true,"door":"closed","passenger":false,"mode":"normal"}'
     )
     msg = msgspec.json.decode(good, type=StatusMessage)
-    assert msg.floor == 3 and msg.analog == {}
+    assert msg.floor == 3
+    assert msg.analog == {}
     with pytest.raises(msgspec.ValidationError):
         msgspec.json.decode(good.replace(b'"floor":3', b'"floor":"3"'), type=StatusMessage)
     with pytest.raises(msgspec.ValidationError):

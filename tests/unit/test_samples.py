@@ -30,7 +30,8 @@ def test_columns_round_trip_messages() -> None:
         _msg(3, door=DoorState.OPEN, mode=ServiceMode.INSPECTION),
     ]
     cols = StatusColumns.from_messages(42, msgs)
-    assert len(cols) == 3 and cols.elevator_id == 42
+    assert len(cols) == 3
+    assert cols.elevator_id == 42
     assert cols.floor.tolist() == [1, 2, 3]
     assert cols.passenger.tolist() == [False, True, False]
     back = list(cols.to_messages())

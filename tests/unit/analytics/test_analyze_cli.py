@@ -28,14 +28,16 @@ def test_analyze_reports_the_injected_segment_as_json(tmp_path: Path) -> None:
     chans = {c["channel"]: c for c in out["channels"]}
     assert set(chans) == {"vibration", "door_open_s"}  # the text column is ignored
     (seg,) = chans["vibration"]["segments"]
-    assert seg["points"] == 10 and seg["direction"] == "high"
+    assert seg["points"] == 10
+    assert seg["direction"] == "high"
     assert seg["start"].startswith("2026-03-01T17:40")  # epoch seconds read as UTC
     assert chans["door_open_s"]["segments"] == []
 
 
 def test_analyze_prints_a_table(tmp_path: Path) -> None:
     res = runner.invoke(app, ["analyze", str(_csv(tmp_path / "t.csv"))])
-    assert res.exit_code == 0 and "vibration" in res.stdout
+    assert res.exit_code == 0
+    assert "vibration" in res.stdout
 
 
 def test_bad_csv_is_a_clear_error_with_exit_code_2(tmp_path: Path) -> None:
@@ -53,4 +55,5 @@ def test_bad_csv_is_a_clear_error_with_exit_code_2(tmp_path: Path) -> None:
             path.write_text(text)
         res = runner.invoke(app, ["analyze", str(path)])
         assert res.exit_code == 2, (name, res.output)
-        assert "error" in res.output and "Traceback" not in res.output
+        assert "error" in res.output
+        assert "Traceback" not in res.output

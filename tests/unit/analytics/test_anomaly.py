@@ -18,7 +18,8 @@ def test_robust_baseline_ignores_a_minority_of_outliers() -> None:
     x = rng.normal(10.0, 1.0, 1000)
     x[:50] = 1000.0
     b = robust_baseline(x)
-    assert abs(b.median - 10.0) < 0.2 and 0.8 < b.sigma < 1.3
+    assert abs(b.median - 10.0) < 0.2
+    assert 0.8 < b.sigma < 1.3
 
 
 def test_segments_found_where_injected_and_nowhere_else() -> None:
@@ -31,8 +32,10 @@ def test_segments_found_where_injected_and_nowhere_else() -> None:
     reports = {r.channel: r for r in analyze_series(ts, {"vibration": vib, "door_s": door})}
     segs = reports["vibration"].segments
     assert len(segs) == 1
-    assert segs[0].start_ms == ts[700] and segs[0].end_ms == ts[759]
-    assert segs[0].direction == "high" and segs[0].peak_z > 4
+    assert segs[0].start_ms == ts[700]
+    assert segs[0].end_ms == ts[759]
+    assert segs[0].direction == "high"
+    assert segs[0].peak_z > 4
     assert reports["door_s"].segments == []
 
 
@@ -64,7 +67,10 @@ def test_condition_index_healthy_vs_degrading_vs_outlier() -> None:
     res = condition_indices({"vibration": vib, "leveling": lev})
     healthy = np.delete(res.index, [0, 1, 2])
     assert np.median(healthy) > 95
-    assert res.index[0] < 70 and res.index[1] < 70 and res.index[2] < 80
-    assert res.anomalies_30d[1] >= 7 and res.anomalies_30d[5] == 0
+    assert res.index[0] < 70
+    assert res.index[1] < 70
+    assert res.index[2] < 80
+    assert res.anomalies_30d[1] >= 7
+    assert res.anomalies_30d[5] == 0
     assert res.anomalies_90d[0] >= res.anomalies_30d[0]
     assert ((res.index >= 0) & (res.index <= 100)).all()

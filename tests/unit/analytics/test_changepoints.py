@@ -30,8 +30,10 @@ def test_four_level_shifts_found_within_two_percent(n: int, seed: int) -> None:
         assert abs(got - truth) <= 0.02 * n
     first = res.change_points[0]
     assert first.kind == "level"
-    assert abs(first.before.mean - 20.0) < 0.2 and abs(first.after.mean - 23.0) < 0.2
-    assert 0.8 < first.before.std < 1.2 and 0.8 < first.after.std < 1.2
+    assert abs(first.before.mean - 20.0) < 0.2
+    assert abs(first.after.mean - 23.0) < 0.2
+    assert 0.8 < first.before.std < 1.2
+    assert 0.8 < first.after.std < 1.2
     assert not res.trend.degradation
 
 
@@ -56,7 +58,8 @@ def test_a_sixty_percent_monotone_decline_is_degradation_not_steps() -> None:
     n = 8000
     x = 10.0 * np.linspace(1.0, 0.4, n) + rng.normal(0.0, 0.5, n)
     res = detect_changes(x)
-    assert res.trend.degradation and res.trend.direction == "falling"
+    assert res.trend.degradation
+    assert res.trend.direction == "falling"
     assert res.trend.relative_change == pytest.approx(-0.6, abs=0.05)
     assert res.change_points == []
 
@@ -66,7 +69,8 @@ def test_noise_alone_gives_no_change_point(n: int) -> None:
     for seed in range(5):
         rng = np.random.default_rng(100 + seed)
         res = detect_changes(rng.normal(3.0, 0.2, n))
-        assert res.change_points == [] and not res.trend.degradation
+        assert res.change_points == []
+        assert not res.trend.degradation
 
 
 def test_spikes_are_no_change_points() -> None:
@@ -88,7 +92,8 @@ def test_missing_values_are_skipped_and_indices_stay_those_of_the_input() -> Non
 def test_too_short_or_empty_series_give_nothing() -> None:
     for x in (np.array([]), np.full(5, np.nan), np.array([1.0, 2.0, 3.0])):
         res = detect_changes(x)
-        assert res.change_points == [] and not res.trend.degradation
+        assert res.change_points == []
+        assert not res.trend.degradation
         assert math.isnan(res.trend.start)
 
 

@@ -34,14 +34,16 @@ def test_matching_true_false_positives_recall_and_delays() -> None:
     assert e.on_lookalike == {"presence_flicker": 1}
     assert sorted(e.delays_ms) == [30_000, 32_000]
     assert e.summary()["median_delay_s"] == 31.0
-    assert abs(e.precision - 4 / 6) < 1e-9 and abs(e.recall - 2 / 3) < 1e-9
+    assert abs(e.precision - 4 / 6) < 1e-9
+    assert abs(e.recall - 2 / 3) < 1e-9
     o = s[AlarmType.OVERSPEED.value]
     assert (o.alarms, o.false_positives, o.faults, o.recall) == (1, 1, 0, 1.0)
 
 
 def test_alarm_before_the_fault_starts_is_false() -> None:
     s = evaluate([FiredAlarm(1, ENT, 999)], [gt(1, ENT, 1000, 5000)])
-    assert s[ENT].true_positives == 0 and s[ENT].recall == 0.0
+    assert s[ENT].true_positives == 0
+    assert s[ENT].recall == 0.0
 
 
 def test_fired_alarms_follow_the_alarm_lifecycle() -> None:

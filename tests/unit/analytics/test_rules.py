@@ -181,7 +181,8 @@ def test_alarm_button_always_even_in_inspection() -> None:
     rows = [(0, {"mode": ServiceMode.INSPECTION})]
     out = det.process(cols(rows), [ev(1, EventCode.ALARM_BUTTON, floor=3)])
     assert of(out, A.ALARM_BUTTON) == [(True, at(1))]
-    assert out[0].detail == {"floor": 3} and out[0].source == "terminal"
+    assert out[0].detail == {"floor": 3}
+    assert out[0].source == "terminal"
     out = det.process(cols([(2, {})]), [ev(2, EventCode.ALARM_BUTTON)])
     assert of(out, A.ALARM_BUTTON) == []  # a repeated press within the merge window
 
@@ -191,7 +192,8 @@ def test_terminal_codes_are_cross_checked() -> None:
     rows = [(0, {"passenger": True})]
     out = det.process(cols(rows), [ev(1, FaultCode.ENTRAPMENT)])
     e = next(x for x in out if x.alarm_type is A.ENTRAPMENT)
-    assert e.source == "terminal" and e.detail["confirmed"] is True
+    assert e.source == "terminal"
+    assert e.detail["confirmed"] is True
     assert e.detail["where"] == "at_landing"
     # the telemetry rule fires later but the alarm is already active: no second raise
     assert of(det.process(cols(periodic(0, 40))), A.ENTRAPMENT) == []
@@ -233,7 +235,8 @@ def test_many_elevators_in_one_batch_match_one_by_one() -> None:
     allc = concat([a, b])
     many.process_many(ids, allc)
     got = sorted((e.elevator_id, e.alarm_type, e.at_ms) for e in many.drain())
-    assert got == expected and len(got) >= 2
+    assert got == expected
+    assert len(got) >= 2
     assert take_samples(allc, np.arange(2)).ts_ms.shape == (2,)
 
 

@@ -153,7 +153,8 @@ def test_monitoring_factor_recent_events_weigh_more() -> None:
 def test_monitoring_unknown_condition_and_anomalies() -> None:
     x = inputs(condition_index=np.nan, anomalies_30d=np.nan, anomalies_90d=np.nan)
     f = factor(x, "monitoring")[0]
-    assert np.isfinite(f) and f > 90.0
+    assert np.isfinite(f)
+    assert f > 90.0
 
 
 def test_blend_all_unknown_is_neutral() -> None:

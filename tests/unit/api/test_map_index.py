@@ -71,7 +71,8 @@ def test_incremental_update_changes_only_named_elevators() -> None:
     idx = MapIndex.build(fleet(10), flags(fault=ids(3)))
     changed = idx.update([3, 4, 77], flags(entrapment=ids(4)))
     assert changed == {3: "normal", 4: "entrapment"}  # 77 is not in the index
-    assert idx.status_of(3) == "normal" and idx.status_of(4) == "entrapment"
+    assert idx.status_of(3) == "normal"
+    assert idx.status_of(4) == "entrapment"
     assert idx.ids_with_status([MapStatus.ENTRAPMENT]).tolist() == [4]
 
 
@@ -79,7 +80,8 @@ def test_clusters_conserve_counts_and_statuses() -> None:
     f = fleet(5000)
     idx = MapIndex.build(f, flags(fault=np.arange(1, 5001, 7, dtype=np.int64), entrapment=ids(10)))
     out = idx.query(CITY, 10, MapFilter(), cell_px=64, points_zoom=16, points_max=3000)
-    assert out["meta"]["mode"] == "clusters" and out["meta"]["total"] == 5000
+    assert out["meta"]["mode"] == "clusters"
+    assert out["meta"]["total"] == 5000
     total = 0
     worst_entrapment = 0
     for feat in out["features"]:
@@ -108,7 +110,8 @@ def test_more_zoom_means_more_clusters_and_points_at_street_level() -> None:
     ]
     assert sizes[0] < sizes[1] < sizes[2]
     out = idx.query(CITY, 16, MapFilter(), cell_px=64, points_zoom=16, points_max=3000)
-    assert out["meta"]["mode"] == "points" and len(out["features"]) == 2000
+    assert out["meta"]["mode"] == "points"
+    assert len(out["features"]) == 2000
     capped = idx.query(CITY, 16, MapFilter(), cell_px=64, points_zoom=16, points_max=100)
     assert capped["meta"]["mode"] == "clusters"
 

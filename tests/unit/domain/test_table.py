@@ -18,7 +18,8 @@ def test_zeros_full_and_assignment_keep_the_column_types() -> None:
     t = Table.zeros([("id", "i4"), ("x", "f8")], 3)
     t["id"] = [3, 1, 2]
     t["x"] = 0.5
-    assert t["id"].dtype == np.int32 and t["id"].tolist() == [3, 1, 2]
+    assert t["id"].dtype == np.int32
+    assert t["id"].tolist() == [3, 1, 2]
     assert t["x"].tolist() == [0.5, 0.5, 0.5]
     assert Table.full([("d", "i4")], 2, -7)["d"].tolist() == [-7, -7]
 
@@ -26,7 +27,8 @@ def test_zeros_full_and_assignment_keep_the_column_types() -> None:
 def test_take_and_sorted_by() -> None:
     t = Table({"id": np.array([3, 1, 2, 1]), "level": np.array([0, 1, 0, 0])})
     by_id = t.sorted_by("id", "level")
-    assert by_id["id"].tolist() == [1, 1, 2, 3] and by_id["level"].tolist() == [0, 1, 0, 0]
+    assert by_id["id"].tolist() == [1, 1, 2, 3]
+    assert by_id["level"].tolist() == [0, 1, 0, 0]
     ordered = Table({"id": np.array([1, 2, 2, 5])})
     assert ordered.sorted_by("id") is ordered  # already in order: no copy
     assert t.take(np.array([True, False, False, True]))["id"].tolist() == [3, 1]

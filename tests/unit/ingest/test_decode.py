@@ -55,7 +55,8 @@ def test_valid_messages_are_resolved_to_elevators() -> None:
     assert out.statuses[0][1].floor == -1
     assert [e[1].code for e in out.events] == [11]
     assert [o[1].online for o in out.online] == [False]
-    assert out.dead == [] and out.unknown == []
+    assert out.dead == []
+    assert out.unknown == []
 
 
 def test_bad_input_is_dead_lettered_with_reason_and_truncated_payload() -> None:
@@ -79,7 +80,8 @@ def test_bad_input_is_dead_lettered_with_reason_and_truncated_payload() -> None:
         DeadLetterReason.OUT_OF_RANGE,
         DeadLetterReason.MALFORMED_JSON,
     ]
-    assert out.dead[0].size == 2000 and out.dead[0].payload == b"x" * 16
+    assert out.dead[0].size == 2000
+    assert out.dead[0].payload == b"x" * 16
     assert out.statuses == []
 
 
@@ -116,10 +118,12 @@ def test_presence_transitions_and_cheap_timeout_scan() -> None:
     back = tracker.seen_changes(np.array([0]), np.array([NOW + 21_000]), NOW + 21_000)
     assert [(c.elevator_id, c.online) for c in back] == [(101, True)]
     will = tracker.announce(0, False, NOW + 22_000)
-    assert will is not None and not will.online
+    assert will is not None
+    assert not will.online
     assert tracker.announce(0, False, NOW + 22_001) is None
     hello = tracker.announce(0, True, NOW + 23_000)
-    assert hello is not None and hello.online
+    assert hello is not None
+    assert hello.online
     # While ingest drains a backlog nobody times out.
     tracker.quiet_since_ms = NOW + 100_000
     assert tracker.expire(NOW + 110_000) == []

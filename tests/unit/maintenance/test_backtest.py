@@ -59,7 +59,8 @@ def test_missed_fault_needs_a_warning_without_a_visit_before_the_next_fault() ->
 def test_small_backtest_runs_and_policy_visits_less() -> None:
     r = run_backtest(600, 3, ScoreSettings())
     assert r.elevators == 600
-    assert 0.0 <= r.auc <= 1.0 and 0.0 <= r.auc_age <= 1.0
+    assert 0.0 <= r.auc <= 1.0
+    assert 0.0 <= r.auc_age <= 1.0
     assert r.visits_fixed == pytest.approx(24.33, abs=0.5)
     assert r.visits_policy < r.visits_fixed
     assert sum(r.grades.values()) == 600

@@ -40,4 +40,5 @@ def test_dense_and_sparse_agree() -> None:
 
 def test_empty_fleet() -> None:
     pos, ok = IdIndex(np.zeros(0, dtype=np.int32)).find(np.array([1, 2], dtype=np.int32))
-    assert not ok.any() and pos.tolist() == [0, 0]
+    assert not ok.any()
+    assert pos.tolist() == [0, 0]

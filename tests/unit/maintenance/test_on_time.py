@@ -68,9 +68,11 @@ def test_an_overdue_elevator_counts_as_one_late_visit() -> None:
 def test_never_visited_counts_from_installation() -> None:
     new = rates([], [NO_DAY], [15], days_in_service=[10.0])
     old = rates([], [NO_DAY], [15], days_in_service=[400.0])
-    assert np.isnan(new[0]) and old == [0.0]
+    assert np.isnan(new[0])
+    assert old == [0.0]
 
 
 def test_nothing_to_judge_is_unknown() -> None:
     out = rates([(0, 10)], [AS_OF - 1, AS_OF - 1], [15, 15], company=[0, 1])
-    assert out[0] == 1.0 and np.isnan(out[1])
+    assert out[0] == 1.0
+    assert np.isnan(out[1])

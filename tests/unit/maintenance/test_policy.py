@@ -77,7 +77,8 @@ def test_each_eligibility_rule_alone_makes_ineligible(
     eligible, interval, mask = one(facts(**override))
     assert not eligible
     assert interval == S.statutory_interval_days == 15
-    assert mask & reason and mask & Reason.STATUTORY
+    assert mask & reason
+    assert mask & Reason.STATUTORY
     assert not mask & Reason.ELIGIBLE
 
 
@@ -87,7 +88,9 @@ def test_credit_b_is_eligible() -> None:
 
 def test_all_conditions_met_is_eligible() -> None:
     eligible, _, mask = one(facts())
-    assert eligible and mask & Reason.ELIGIBLE and not mask & Reason.STATUTORY
+    assert eligible
+    assert mask & Reason.ELIGIBLE
+    assert not mask & Reason.STATUTORY
 
 
 def test_guangzhou_company_rules_off_by_default() -> None:
@@ -120,7 +123,8 @@ def test_guangzhou_company_rules_when_on(
 @pytest.mark.parametrize(("grade", "days"), [("A", 90), ("B", 60), ("C", 30), ("D", 15)])
 def test_interval_by_grade_with_normal_iot(grade: str, days: int) -> None:
     eligible, interval, mask = one(facts(), grade)
-    assert eligible and interval == days
+    assert eligible
+    assert interval == days
     assert mask & Reason.IOT_NORMAL
     assert not mask & Reason.CAPPED
 
@@ -128,7 +132,8 @@ def test_interval_by_grade_with_normal_iot(grade: str, days: int) -> None:
 @pytest.mark.parametrize(("grade", "days"), [("A", 30), ("B", 30), ("C", 30), ("D", 15)])
 def test_cap_without_normal_data_exchange(grade: str, days: int) -> None:
     eligible, interval, mask = one(facts(online_rate=0.9), grade)
-    assert eligible and interval == days
+    assert eligible
+    assert interval == days
     assert not mask & Reason.IOT_NORMAL
     assert bool(mask & Reason.CAPPED) is (grade in "AB")
 
@@ -165,7 +170,8 @@ def test_due_days_regular_never_done_and_urgent() -> None:
 def test_urgent_visit_never_later_than_regular_due() -> None:
     last = np.array([to_day(date(2024, 5, 1))])
     due, urgent = due_days(last, np.array([15]), 0, np.array([to_day(date(2024, 5, 15))]), 3)
-    assert from_day(due[0]) == date(2024, 5, 16) and urgent[0]
+    assert from_day(due[0]) == date(2024, 5, 16)
+    assert urgent[0]
 
 
 def test_each_level_includes_those_below() -> None:
@@ -183,9 +189,11 @@ def test_explain_lists_codes_and_texts() -> None:
     assert "15 days" in reasons[-1]["text"]
     _, _, mask = one(facts(online_rate=0.5), "A")
     texts = " ".join(r["text"] for r in explain(mask, "A", S))
-    assert "grade A interval 90 days" in texts and "capped at 30 days" in texts
+    assert "grade A interval 90 days" in texts
+    assert "capped at 30 days" in texts
     urgent = explain(int(Reason.URGENT_VISIT | Reason.ELIGIBLE), "B", S)
-    assert urgent[-1]["code"] == "urgent_visit" and "3 days" in urgent[-1]["text"]
+    assert urgent[-1]["code"] == "urgent_visit"
+    assert "3 days" in urgent[-1]["text"]
 
 
 def test_settings_validation() -> None:
@@ -202,4 +210,5 @@ def test_a_repair_visit_after_the_event_ends_the_urgency() -> None:
     event = np.array([to_day(date(2024, 5, 10))])
     repair = np.array([to_day(date(2024, 5, 11))])
     due, urgent = due_days(last, np.array([60]), 0, event, 3, last_visit=repair)
-    assert not urgent[0] and from_day(due[0]) == date(2024, 6, 30)
+    assert not urgent[0]
+    assert from_day(due[0]) == date(2024, 6, 30)

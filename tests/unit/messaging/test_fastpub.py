@@ -97,7 +97,7 @@ class ScriptedBroker:
         self.server.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def broker() -> Iterator[ScriptedBroker]:
     b = ScriptedBroker()
     yield b
@@ -120,7 +120,8 @@ def test_publishes_are_acked_and_connect_carries_credentials(broker: ScriptedBro
     pub.disconnect()
     s = broker.sessions[0]
     assert s.connect.endswith(b"\x00\x05sim-1\x00\x03sim\x00\x06secret")
-    assert pub.sent == pub.acked == 25 and pub.in_flight == 0
+    assert pub.sent == pub.acked == 25
+    assert pub.in_flight == 0
     assert [first for first, _, _ in s.publishes] == [0x33] + [0x32] * 24
     assert [body.endswith(b'{"n":%d}' % i) for i, (_, _, body) in enumerate(s.publishes)] == [
         True
@@ -145,11 +146,13 @@ def test_window_blocks_until_acks_arrive(broker: ScriptedBroker) -> None:
     _wait(lambda: len(broker.sessions) == 1 and len(broker.sessions[0].publishes) == 4)
     time.sleep(0.2)
     assert not done.is_set()  # the 5th publish waits for room
-    assert pub.acked == 0 and pub.in_flight == 4  # nothing counts before its PUBACK
+    assert pub.acked == 0
+    assert pub.in_flight == 4
     broker.release.set()
     broker.ack = lambda session, mid: True
     assert done.wait(5)
-    assert pub.wait_acked(5) and pub.acked == 6
+    assert pub.wait_acked(5)
+    assert pub.acked == 6
     pub.disconnect()
 
 
@@ -173,7 +176,8 @@ def test_lost_connection_resends_unacked_with_dup(broker: ScriptedBroker) -> Non
     pub.publish("r/T1/status", b"5")  # reconnects, resends 4 and 5 (mids 4, 5), then 6
     assert pub.wait_acked(5)
     pub.disconnect()
-    assert pub.reconnects == 1 and pub.acked == 6
+    assert pub.reconnects == 1
+    assert pub.acked == 6
     second = broker.sessions[1].publishes
     assert [(first, mid) for first, mid, _ in second] == [(0x3A, 4), (0x3A, 5), (0x32, 6)]
 

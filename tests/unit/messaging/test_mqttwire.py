@@ -35,9 +35,11 @@ def test_remaining_length_varint(n: int, encoded: bytes) -> None:
     body = b"x" * min(n, 20_000)
     packets, rest = split_packets(b"\x30" + encoded + body)
     if n <= 20_000:  # complete: decoded with the same length
-        assert packets == [(0x30, body)] and rest == b""
+        assert packets == [(0x30, body)]
+        assert rest == b""
     else:  # the body is still incomplete: nothing decoded, all kept
-        assert packets == [] and rest == b"\x30" + encoded + body
+        assert packets == []
+        assert rest == b"\x30" + encoded + body
 
 
 @pytest.mark.parametrize("n", [-1, 268_435_456])
@@ -92,7 +94,8 @@ def test_split_packets_keeps_partial_tail() -> None:
     assert packets == [(0x40, b"\x00\x01"), (0xD0, b""), (0x40, b"\x00\x02")]
     assert rest == b"\x40\x02\x00"
     more, rest = split_packets(rest + b"\x03")
-    assert more == [(0x40, b"\x00\x03")] and rest == b""
+    assert more == [(0x40, b"\x00\x03")]
+    assert rest == b""
     # a remaining length cut inside its varint
     assert split_packets(b"\x30\x80") == ([], b"\x30\x80")
     with pytest.raises(MqttProtocolError):

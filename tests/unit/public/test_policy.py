@@ -57,7 +57,8 @@ def test_codes_are_random_url_safe_and_valid() -> None:
     codes = {new_code() for _ in range(1000)}
     assert len(codes) == 1000
     assert all(valid_code(c) and len(c) == 12 for c in codes)
-    assert not valid_code("abc") and not valid_code("../../etc/passwd")
+    assert not valid_code("abc")
+    assert not valid_code("../../etc/passwd")
     assert page_url("https://lw.example/", "abcdEFGH1234") == "https://lw.example/e/abcdEFGH1234"
 
 
@@ -79,7 +80,9 @@ def test_public_status(changes: dict[str, Any], expected: PublicStatus) -> None:
 
 def test_disclosure_hides_internal_fields_and_derives_insurance() -> None:
     shown = disclose(ROW, TODAY)
-    assert shown.insured and shown.hotline == "96333" and shown.grade == "B"
+    assert shown.insured
+    assert shown.hotline == "96333"
+    assert shown.grade == "B"
     assert not disclose(replace(ROW, insurance_expiry=date(2026, 11, 30)), TODAY).insured
     assert not disclose(replace(ROW, insurance_expiry=None), TODAY).insured
     for hidden in ("elevator_id", "company_id", "mode", "rescue_active", "insurance_expiry"):
@@ -104,7 +107,9 @@ def test_token_bucket_refills_over_time() -> None:
     assert not bucket.take(10.0)  # half a token
     assert bucket.take(20.0)  # one token after 20 s at 3 per minute
     assert not bucket.take(20.0)
-    assert bucket.take(1000.0) and bucket.take(1000.0) and bucket.take(1000.0)
+    assert bucket.take(1000.0)
+    assert bucket.take(1000.0)
+    assert bucket.take(1000.0)
     assert not bucket.take(1000.0)  # capped at capacity
 
 
@@ -120,11 +125,13 @@ def test_rate_limiter_is_per_key_and_bounded() -> None:
 def test_export_record_and_csv() -> None:
     shown = disclose(ROW, TODAY)
     record = export_record(shown)
-    assert record["last_maintenance"] == "2026-11-20" and record["status"] == "in_service"
+    assert record["last_maintenance"] == "2026-11-20"
+    assert record["status"] == "in_service"
     text = export_csv([shown, shown])
     lines = text.splitlines()
     assert lines[0].split(",") == list(EXPORT_FIELDS)
-    assert len(lines) == 3 and "天河路 1 号" in lines[1]
+    assert len(lines) == 3
+    assert "天河路 1 号" in lines[1]
 
 
 def test_district_names_in_chinese_or_english() -> None:

@@ -25,8 +25,10 @@ def _case() -> RescueCase:
 def test_case_json_has_the_api_fields_in_order() -> None:
     shown = Case.model_validate(_case()).model_dump(mode="json")
     assert list(shown) == list(CASE_FIELDS)
-    assert shown["elevator_code"] == "44010100001" and shown["reported_at"].startswith("2026")
-    assert "caller_phone" not in shown and "lon" not in shown
+    assert shown["elevator_code"] == "44010100001"
+    assert shown["reported_at"].startswith("2026")
+    assert "caller_phone" not in shown
+    assert "lon" not in shown
 
 
 def test_detail_and_board_add_timeline_and_offers() -> None:

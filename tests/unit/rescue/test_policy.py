@@ -52,14 +52,17 @@ def _decide(s: DispatchSettings, cands: list[Candidate], **kw: object) -> policy
 def test_tier_one_offers_own_company_nearest_k() -> None:
     s = DispatchSettings(offer_size=2, tier1_slack_min=60)
     d = _decide(s, [cand(1, 1), cand(2, 2), cand(3, 3), cand(9, 0.2, company=2)])
-    assert d.action is Action.OFFER and d.tier == 1
+    assert d.action is Action.OFFER
+    assert d.tier == 1
     assert [r.rescuer_id for r in d.offers] == [1, 2]
 
 
 def test_own_company_loses_priority_when_much_farther() -> None:
     s = DispatchSettings(tier1_slack_min=5)
     d = _decide(s, [cand(1, 8), cand(9, 0.3, company=2)])
-    assert d.action is Action.OFFER and d.tier == 2 and d.offers[0].rescuer_id == 9
+    assert d.action is Action.OFFER
+    assert d.tier == 2
+    assert d.offers[0].rescuer_id == 9
 
 
 def test_round_keeps_offers_close_to_the_best_eta() -> None:
@@ -73,14 +76,16 @@ def test_wait_while_offers_are_open_then_next_round() -> None:
     cands = [cand(1, 1), cand(2, 2)]
     assert _decide(s, cands, pending=1, already_offered={1}).action is Action.WAIT
     d = _decide(s, cands, pending=0, already_offered={1})
-    assert d.action is Action.OFFER and d.offers[0].rescuer_id == 2
+    assert d.action is Action.OFFER
+    assert d.offers[0].rescuer_id == 2
 
 
 def test_tier_window_escalates_even_with_offers_open() -> None:
     s = DispatchSettings(tier1_slack_min=60)
     d = _decide(s, [cand(1, 1), cand(9, 0.5, company=2)], pending=1, already_offered={1},
                 elapsed_s=s.tier1_window_s + 1)  # fmt: skip
-    assert d.action is Action.OFFER and d.tier == 2
+    assert d.action is Action.OFFER
+    assert d.tier == 2
 
 
 def test_fire_service_at_the_end_of_the_windows_and_when_exhausted() -> None:

@@ -26,4 +26,5 @@ def test_day_of_entrapments_peaks() -> None:
     assert (np.diff([i.at_s for i in day]) >= 0).all()
     assert (hours == 18).sum() > 3 * (hours == 3).sum()
     missed = [i for i in day if not i.detected]
-    assert 0.05 < len(missed) / len(day) < 0.15 and all(i.call_after_s for i in missed)
+    assert 0.05 < len(missed) / len(day) < 0.15
+    assert all(i.call_after_s for i in missed)

@@ -27,7 +27,8 @@ def test_districts_are_consistent() -> None:
         assert d.contains(*d.centre), d.name
         assert district_at(*d.centre) is d
         assert 6 <= len(d.outline) <= 15
-    assert district_by_name("tianhe").urban and not district_by_name("Conghua").urban
+    assert district_by_name("tianhe").urban
+    assert not district_by_name("Conghua").urban
     assert district_by_name("Nansha").sla_minutes == 60
     with pytest.raises(KeyError):
         district_by_name("Atlantis")
@@ -60,7 +61,8 @@ def test_companies_units_and_responders(fleet) -> None:  # type: ignore[no-untyp
     assert company_count(2000) == 50
     assert len(fleet.companies) == company_count(3000)
     grades = Counter(c.credit_grade for c in fleet.companies)
-    assert set(grades) <= {"A", "B", "C"} and len(grades) >= 2
+    assert set(grades) <= {"A", "B", "C"}
+    assert len(grades) >= 2
     tech = np.array([c.tech_level for c in fleet.companies])
     score = np.array([c.credit_score for c in fleet.companies])
     assert np.corrcoef(tech, score)[0, 1] > 0.5
@@ -71,7 +73,8 @@ def test_companies_units_and_responders(fleet) -> None:  # type: ignore[no-untyp
         assert e.user_unit_id is None or e.user_unit_id in unit_ids
     stations = Counter(s.district for s in fleet.stations)
     assert all(stations[d.name] >= (3 if d.urban else 2) for d in DISTRICTS)
-    assert any(r.company_id for r in fleet.rescuers) and any(r.station_id for r in fleet.rescuers)
+    assert any(r.company_id for r in fleet.rescuers)
+    assert any(r.station_id for r in fleet.rescuers)
 
 
 def test_dates_and_types_are_plausible(fleet) -> None:  # type: ignore[no-untyped-def]
@@ -87,10 +90,13 @@ def test_dates_and_types_are_plausible(fleet) -> None:  # type: ignore[no-untype
     assert mean_age("Yuexiu") > mean_age("Nansha") + 365 * 3
     for e in es:
         if e.building_type == BuildingType.METRO:
-            assert e.rated_speed <= 1.75 and e.lowest_floor < 0 and e.floors <= 3
+            assert e.rated_speed <= 1.75
+            assert e.lowest_floor < 0
+            assert e.floors <= 3
         if e.floors >= 30:
             assert e.rated_speed >= 2.0
-        assert e.install_date <= AS_OF and 0.0 <= e.condition <= 1.0
+        assert e.install_date <= AS_OF
+        assert 0.0 <= e.condition <= 1.0
     types = Counter(e.building_type for e in es)
     assert types[BuildingType.RESIDENTIAL] == max(types.values())
 

@@ -51,7 +51,8 @@ def test_due_messages_go_out_early_and_each_terminal_stays_in_order(
     early = list(batches(fleet, CFG, lambda: due_at))
     # The first release comes after DUE_GROUP elevators, with only their due messages.
     first = early[0]
-    assert first and max(m[1] for m in first) < DUE_GROUP
+    assert first
+    assert max(m[1] for m in first) < DUE_GROUP
     assert all(m[0] < due_at for m in first)
     assert first == sorted(first)
     assert len(early) > len(baseline)

@@ -15,7 +15,8 @@ def test_rates_rise_with_age_poor_maintenance_and_condition() -> None:
     fleet = generate_fleet(2000, 5, AS_OF)
     f = FleetFactors.of(fleet)
     base = fault_rates(f, AS_OF)
-    assert base.shape == (2000, len(FAULT_KINDS)) and (base > 0).all()
+    assert base.shape == (2000, len(FAULT_KINDS))
+    assert (base > 0).all()
     later = fault_rates(f, date(2036, 1, 1))  # ten years older
     assert (later[:, 0] > base[:, 0]).all()
     for attr, delta in (("tech", -1.0), ("credit", -10.0), ("mgmt", -1.0), ("condition", 0.2)):

@@ -126,7 +126,8 @@ def test_reference_detector_matches_truth_and_naive_does_worse(runs: list[Elevat
 
     tp, fp, fn = score(naive=False)
     assert tp > 40
-    assert tp / (tp + fp) >= 0.99 and tp / (tp + fn) >= 0.99
+    assert tp / (tp + fp) >= 0.99
+    assert tp / (tp + fn) >= 0.99
     ntp, nfp, _ = score(naive=True)
     assert ntp / (ntp + nfp) < 0.8  # flicker, stuck presence and inspection fool it
 
@@ -144,40 +145,52 @@ def test_fault_telemetry_matches_its_truth(runs: list[ElevatorRun], fleet: Fleet
                           "inspection", "long_door_hold"):  # fmt: skip
                 assert ts[m][0] == g.start_ms, g  # a sample exactly at the start
             if g.kind == AlarmType.ENTRAPMENT:
-                assert (st.door[m] == CLOSED).all() and (st.car[m] == 0).all()
+                assert (st.door[m] == CLOSED).all()
+                assert (st.car[m] == 0).all()
                 assert st.passenger[m].mean() > 0.8
                 zone = st.door_zone[m]
                 assert zone.all() if g.detail == "at_landing" else (~zone).all()
             elif g.kind == AlarmType.STOPPED_OUTSIDE_DOOR_ZONE:
-                assert (st.car[m] == 0).all() and (~st.door_zone[m]).all()
+                assert (st.car[m] == 0).all()
+                assert (~st.door_zone[m]).all()
             elif g.kind == AlarmType.DOOR_OPEN_WHILE_RUNNING:
-                assert m.sum() >= 2 and (st.car[m] == 1).all() and (st.door[m] == OPEN).all()
+                assert m.sum() >= 2
+                assert (st.car[m] == 1).all()
+                assert (st.door[m] == OPEN).all()
             elif g.kind == AlarmType.OVERSPEED:
-                assert m.sum() >= 2 and (st.speed[m] > 1.2 * rated[r.elevator_id]).all()
+                assert m.sum() >= 2
+                assert (st.speed[m] > 1.2 * rated[r.elevator_id]).all()
             elif g.kind in (AlarmType.OVERTRAVEL_TOP, AlarmType.OVERTRAVEL_BOTTOM):
-                assert (st.car[m] == 0).all() and (np.abs(st.leveling_mm[m]) > 200).all()
+                assert (st.car[m] == 0).all()
+                assert (np.abs(st.leveling_mm[m]) > 200).all()
                 if g.kind == AlarmType.OVERTRAVEL_TOP:
                     assert (st.floor[m] == top[r.elevator_id]).all()
             elif g.kind == AlarmType.POWER_CUT:
                 assert (st.power[m] == CUT).all()
             elif g.kind == AlarmType.TERMINAL_OFFLINE:
-                assert m.sum() == 0 and g.end_ms in ts
+                assert m.sum() == 0
+                assert g.end_ms in ts
                 assert not any(g.start_ms <= e.ts < g.end_ms for e in r.events)
             elif g.kind == AlarmType.ALARM_BUTTON:
                 assert any(e.code == 90 and e.ts == g.start_ms for e in r.events)
             elif g.kind == AlarmType.DOOR_FAILS_TO_CLOSE:
                 opens = np.diff(st.door_cycles[m]).sum()
-                assert opens >= 5 and (st.car[m] == 0).all()
+                assert opens >= 5
+                assert (st.car[m] == 0).all()
             elif g.kind == AlarmType.DOOR_FAILS_TO_OPEN:
-                assert (st.door[m] != OPEN).all() and (st.car[m] == 0).all()
+                assert (st.door[m] != OPEN).all()
+                assert (st.car[m] == 0).all()
                 assert st.analog["door_open_s"][m].max() > 15
             elif g.kind == LookAlike.INSPECTION:
-                assert (st.mode[m] == INSPECTION).all() and st.passenger[m].all()
+                assert (st.mode[m] == INSPECTION).all()
+                assert st.passenger[m].all()
             elif g.kind == LookAlike.LONG_DOOR_HOLD:
-                assert (st.door[m] != CLOSED).all() and st.passenger[m].all()
+                assert (st.door[m] != CLOSED).all()
+                assert st.passenger[m].all()
                 assert g.end_ms - g.start_ms >= 60_000
             elif g.kind == LookAlike.PRESENCE_FLICKER:
-                assert (st.door[m] == CLOSED).all() and (st.car[m] == 0).all()
+                assert (st.door[m] == CLOSED).all()
+                assert (st.car[m] == 0).all()
             checked[g.kind] += 1
     assert len(checked) >= 14
     # Power is cut, and speed above 1.2 x rated, only inside their truth intervals.
@@ -248,7 +261,8 @@ def test_accelerated_status_interval_keeps_behaviour_and_on_change_samples() -> 
         assert [(e.ts, e.code, e.active) for e in a.events] == [
             (e.ts, e.code, e.active) for e in b.events
         ]
-        assert a.status.runs[-1] == b.status.runs[-1] and a.end_ms == b.end_ms
+        assert a.status.runs[-1] == b.status.runs[-1]
+        assert a.end_ms == b.end_ms
         ts_a, ts_b = set(a.status.ts_ms.tolist()), set(b.status.ts_ms.tolist())
         # The 5 s grid of an elevator starts at start + (id * 7919) % 5000.
         g0 = base.start_ms + (a.elevator_id * 7919) % 5000

@@ -8,23 +8,21 @@ goes through the same intake as a 96333 call (:func:`open_rescue_case`).
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-import psycopg
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_pool
 from api.public_guard import client_address, guard_of
+from api.routers.rescue_dispatch import EngineRunner
 from domain.localtime import city_today
 from public import service
 from public.model import NewReport, ReportKind
-from rescue.engine import DispatchEngine, HotlineCall
-from rescue.notifications import Notifier
+from rescue.engine import HotlineCall
 
 router = APIRouter(tags=["public"])
 
@@ -35,18 +33,12 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def open_rescue_case(request: Request, registration_code: str, phone: str, note: str) -> int:
-    """The rescue engine's hotline intake: opens or joins the elevator's case (one place
-    to re-point when the rescue package changes)."""
-    config = request.app.state.config
+    """The rescue engine's hotline intake, on the engine's pool: opens or joins the
+    elevator's case exactly as a 96333 call does."""
     call = HotlineCall(elevator_code=registration_code, caller_phone=phone, note=note)
-
-    def work() -> int:
-        with psycopg.connect(config.database_url, autocommit=True) as conn:
-            notifier = Notifier(request.app.state.publisher, config.dispatch.notify_topic_root)
-            engine = DispatchEngine(conn, config.dispatch, notifier=notifier)
-            return engine.open_case_from_call(call, "public:qr-page").case_id
-
-    return await asyncio.to_thread(work)
+    run = EngineRunner(request)
+    ref = await run(lambda engine: engine.open_case_from_call(call, "public:qr-page"))
+    return ref.case_id
 
 
 class PublicPage(BaseModel):

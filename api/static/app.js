@@ -20,6 +20,7 @@ LW.api = async function (path, options = {}) {
     try { const body = await response.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
     const err = new Error(detail); err.status = response.status; throw err;
   }
+  if (response.status === 204) return null;  // no content (FastAPI still labels it JSON)
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : response.text();
 };

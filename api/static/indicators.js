@@ -28,6 +28,32 @@
       LW.barChart("Overdue maintenance (elevators)", rows.map((r) => ({ label: label(r), value: r.overdue_elevators })), { color: "#3b82c4" }),
     );
     loadRescue(group, days);
+    loadReportCounts(days);
+  }
+
+  // Passengers' reports (一梯一码) by district and kind; the API serves supervisors and the desk.
+  async function loadReportCounts(days) {
+    const section = document.getElementById("report-counts-section");
+    section.hidden = !LW.can("supervisor", "desk");
+    if (section.hidden) return;
+    const tbody = document.querySelector("#report-counts tbody");
+    let counts;
+    try { counts = await LW.api(`/api/v1/public/indicators?days=${Math.min(+days, 366)}`); }
+    catch (e) { tbody.replaceChildren(LW.el("tr", {}, LW.el("td", { colspan: 6, class: "muted" }, e.message))); return; }
+    const byDistrict = new Map();
+    for (const c of counts) {
+      const row = byDistrict.get(c.district) || { entrapment: 0, fault: 0, complaint: 0, total: 0, dismissed: 0 };
+      row[c.kind] = (row[c.kind] || 0) + c.reports;
+      row.total += c.reports;
+      row.dismissed += c.dismissed;
+      byDistrict.set(c.district, row);
+    }
+    const rows = [...byDistrict.entries()].sort((a, b) => b[1].total - a[1].total);
+    tbody.replaceChildren(...(rows.length
+      ? rows.map(([district, r]) => LW.el("tr", { "data-district": district }, LW.el("td", {}, district),
+        LW.el("td", { "data-kind": "entrapment" }, r.entrapment), LW.el("td", { "data-kind": "fault" }, r.fault),
+        LW.el("td", { "data-kind": "complaint" }, r.complaint), LW.el("td", {}, r.total), LW.el("td", {}, r.dismissed)))
+      : [LW.el("tr", {}, LW.el("td", { colspan: 6, class: "muted" }, "无报告 no reports in this period"))]));
   }
 
   async function loadRescue(group, days) {

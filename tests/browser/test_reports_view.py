@@ -45,7 +45,12 @@ def context_page(browser: Browser) -> Iterator[Callable[..., Page]]:  # noqa: F8
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            errors.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         return page
 
     yield new

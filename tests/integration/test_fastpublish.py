@@ -35,8 +35,9 @@ class Collector:
         self.got.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
 
     def wait(self, n: int, timeout: float = 20.0) -> None:
+        """Until ``n`` distinct payloads arrived (a redelivery after a restart is a duplicate)."""
         deadline = time.monotonic() + timeout
-        while len(self.got) < n and time.monotonic() < deadline:
+        while len({p for _, p, _ in list(self.got)}) < n and time.monotonic() < deadline:
             time.sleep(0.02)
 
     def close(self) -> None:

@@ -160,16 +160,22 @@ LW.showView = function (name) {
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === name);
 };
 
-document.addEventListener("DOMContentLoaded", async () => {
+document.addEventListener("DOMContentLoaded", () => {
+  // The handlers go on first (a quick user, or a test, may submit before the catalogues
+  // are in); they wait for LW.ready.
   const i18n = window.LWI18N;
-  await i18n.loadCatalogues(LW.AREAS);
-  i18n.applyI18n(document);
-  i18n.languageSwitch(document.getElementById("lang-switch"));
-  i18n.languageSwitch(document.getElementById("login-lang"));
-  window.addEventListener("lw:langchange", LW.onLangChange);
-  try { LW.config = await LW.api("/api/v1/ui-config"); } catch (e) { LW.config = { statuses: [], districts: [], center: [113.3, 23.13], tile_url: "" }; }
+  LW.ready = (async () => {
+    await i18n.loadCatalogues(LW.AREAS);
+    i18n.applyI18n(document);
+    i18n.languageSwitch(document.getElementById("lang-switch"));
+    i18n.languageSwitch(document.getElementById("login-lang"));
+    window.addEventListener("lw:langchange", LW.onLangChange);
+    try { LW.config = await LW.api("/api/v1/ui-config"); } catch (e) { LW.config = { statuses: [], districts: [], center: [113.3, 23.13], tile_url: "" }; }
+    document.body.dataset.ready = "true";
+  })();
   document.getElementById("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    await LW.ready;
     const err = document.getElementById("login-error");
     err.textContent = "";
     try {
@@ -179,6 +185,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     } catch (ex) { err.textContent = ex.message; }
   });
   document.getElementById("logout").addEventListener("click", LW.logout);
-  window.addEventListener("hashchange", LW.route);
-  LW.route();
+  LW.ready.then(() => {
+    window.addEventListener("hashchange", LW.route);
+    LW.route();
+  });
 });

@@ -248,12 +248,12 @@
         const r = await LW.api("/api/v1/cases", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
         form.reset();
         result.textContent = LW.t(r.created ? "desk.call.opened" : "desk.call.joined", { id: r.id });
-        result.dataset.case = String(r.id);
+        result.dataset.openedCase = String(r.id);
         first.focus();
         load();
       } catch (ex) { result.textContent = ex.status === 404 ? LW.t("common.error.unavailable") : ex.message; }
     });
-    form.addEventListener("reset", () => { result.textContent = ""; delete result.dataset.case; setTimeout(() => first.focus(), 0); });
+    form.addEventListener("reset", () => { result.textContent = ""; delete result.dataset.openedCase; setTimeout(() => first.focus(), 0); });
     form.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { e.preventDefault(); form.reset(); }
     });

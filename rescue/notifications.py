@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import msgspec
 import psycopg
 
+from i18n import DEFAULT_LANG, case_text, offer_text
 from rescue.config import DispatchSettings
 from rescue.repository import webhooks as webhook_repository
 from storage.events import notify
@@ -61,6 +62,7 @@ class Notifier:
     publisher: MqttPublisher | None = None
     topic_root: str = "liftwatch/notify/v1"
     sink: Sink | None = None  # in-process listener (simulated rescuer agents)
+    language: str = DEFAULT_LANG  # of the "text" line of each message (docs/ui.md)
     _outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def case(
@@ -72,6 +74,7 @@ class Notifier:
     ) -> None:
         """A case changed (``data`` has id, state, step, ...): desk, company, webhooks."""
         payload = {**data, "company_id": company_id, "at": at.isoformat()}
+        payload["text"] = case_text(payload, at, self.language)
         notify(conn, "case", payload)
         body = msgspec.json.encode(payload).decode()
         webhook_repository.enqueue(conn, company_id, int(data["id"]), str(data["step"]), body, at)
@@ -82,6 +85,7 @@ class Notifier:
     ) -> None:
         """An offer was made, answered, expired or withdrawn: desk and the rescuer."""
         payload = {**data, "rescuer_id": rescuer_id, "at": at.isoformat()}
+        payload["text"] = offer_text(payload, self.language)
         notify(conn, "offer", payload)
         self._outbox.append((rescuer_topic(self.topic_root, rescuer_id), payload))
 

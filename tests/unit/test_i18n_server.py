@@ -4,6 +4,7 @@ error details and validation messages, rescue notification texts."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_error_details_in_the_users_language() -> None:
 
 
 def test_validation_messages_keep_fastapis_shape() -> None:
-    errors = [
+    errors: list[dict[str, Any]] = [
         {"type": "string_too_long", "loc": ["body", "address"], "msg": "String should...",
          "input": "x" * 300, "ctx": {"max_length": 200}},
         {"type": "missing", "loc": ["query", "bbox"], "msg": "Field required", "input": None},

@@ -20,7 +20,9 @@ LW.api = async function (path, options = {}) {
   if (!response.ok) {
     let detail = response.statusText;
     try { const body = await response.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
-    const err = new Error(detail); err.status = response.status; throw err;
+    const err = new Error(detail); err.status = response.status;
+    err.missing = response.status === 404 && detail === "Not Found";   // no such route here
+    throw err;
   }
   if (response.status === 204) return null;  // no content (FastAPI still labels it JSON)
   const type = response.headers.get("content-type") || "";

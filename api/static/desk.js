@@ -83,7 +83,7 @@
     }
     return acts.map((a) => LW.el("button", { class: "act", type: "button", "data-action": a, onclick: async () => {
       try { await LW.api(`/api/v1/cases/${c.id}/${a}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }); load(); }
-      catch (e) { alert(e.status === 404 ? LW.t("common.error.unavailable") : e.message); }
+      catch (e) { alert(e.missing ? LW.t("common.error.unavailable") : e.message); }
     } }, LW.code("case_action", a)));
   }
 
@@ -251,7 +251,7 @@
         result.dataset.openedCase = String(r.id);
         first.focus();
         load();
-      } catch (ex) { result.textContent = ex.status === 404 ? LW.t("common.error.unavailable") : ex.message; }
+      } catch (ex) { result.textContent = ex.missing ? LW.t("common.error.unavailable") : ex.message; }
     });
     form.addEventListener("reset", () => { result.textContent = ""; delete result.dataset.openedCase; setTimeout(() => first.focus(), 0); });
     form.addEventListener("keydown", (e) => {

@@ -282,3 +282,26 @@ def test_hotline_form_from_the_keyboard(site: Any, new_page: Callable[..., Page]
     expect(card).to_contain_text("被困 2 人")
     expect(page.locator("#call-code")).to_be_focused()  # ready for the next call
     shot(page, "i18n-desk-hotline-keyboard")
+
+
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_indicators_and_reports_in_chinese(
+    site: Any, new_page: Callable[..., Page], screen: str
+) -> None:
+    server, _, _ = site
+    page = new_page("zh-CN", screen)
+    login(page, server.base_url, "supervisor")
+    page.goto(server.base_url + "/#/indicators")
+    expect(page.locator("#ind-charts .chart")).to_have_count(4)
+    expect(page.locator("#ind-totals")).to_contain_text("电梯责任保险覆盖率")
+    expect(page.locator("#ind-charts .chart h3").first).to_have_text("故障率（%）")
+    labels = page.locator("#ind-charts .chart").first.locator("svg text")
+    texts = labels.evaluate_all("els => els.map(e => e.textContent)")
+    assert "天河区" in texts
+    assert "Tianhe" not in texts
+    expect(page.locator("#ind-days option[value='30']")).to_have_text("近 30 天")
+    shot(page, f"i18n-indicators-zh-CN-{screen}")
+    page.goto(server.base_url + "/#/reports")
+    expect(page.locator("#view-reports h2")).to_have_text("乘客报告")
+    expect(page.locator("#ticket-table tbody")).to_contain_text("无工单")
+    shot(page, f"i18n-reports-zh-CN-{screen}")

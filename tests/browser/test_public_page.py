@@ -62,9 +62,7 @@ def site(
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:  # noqa: F811 - pytest fixture injection
-    context = browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN"
-    )
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

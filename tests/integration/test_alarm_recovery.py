@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from analytics.config import DetectionSettings
+from domain.fleet import Elevator
 from domain.telemetry import status_topic
 from fleet.repository import save_fleet
 from ingest.config import IngestSettings
@@ -25,7 +26,7 @@ from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from rescue.config import DispatchSettings
 from rescue.service import DispatchService
-from simulators.fleet import Elevator, generate_fleet
+from simulators.fleet import generate_fleet
 from tests.integration.test_ingest_faults import TcpProxy, _via
 from tests.integration.test_ingest_support import (
     IngestProcess,

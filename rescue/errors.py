@@ -55,3 +55,7 @@ class CaseContention(RescueError, ConflictError):
 
 class WebhookExists(RescueError, ConflictError):
     """The company has already subscribed this URL."""
+
+
+class NoEndRequest(RescueError, ConflictError):
+    """The desk confirms or rejects an end request, but the case has none pending."""

@@ -44,6 +44,7 @@ class Account:
     company_id: int | None
     rescuer_id: int | None
     active: bool
+    token_version: int = 0  # bumped when the user's tokens are revoked
 
 
 @dataclass(frozen=True)

@@ -50,14 +50,14 @@ AsyncConn = psycopg.AsyncConnection[Any]
 
 _INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
     VALUES (%s, %s, %s, %s, %s)
-    RETURNING id, username, role, company_id, rescuer_id, active"""
+    RETURNING id, username, role, company_id, rescuer_id, active, token_version"""
 _UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
     VALUES (%s, %s, %s, %s, %s)
     ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
         role = EXCLUDED.role, company_id = EXCLUDED.company_id,
         rescuer_id = EXCLUDED.rescuer_id, active = true,
         token_version = users.token_version + 1
-    RETURNING id, username, role, company_id, rescuer_id, active"""
+    RETURNING id, username, role, company_id, rescuer_id, active, token_version"""
 _INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id)
     VALUES (%s, %s, %s, %s, %s)
     RETURNING id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked"""
@@ -117,8 +117,8 @@ async def acreate_api_key(conn: AsyncConn, name: str, key_hash: str, scope: Scop
 
 
 async def list_users(conn: AsyncConn, limit: int, offset: int) -> list[Account]:
-    query = """SELECT id, username, role, company_id, rescuer_id, active FROM users
-               ORDER BY id LIMIT %s OFFSET %s"""
+    query = """SELECT id, username, role, company_id, rescuer_id, active, token_version
+               FROM users ORDER BY id LIMIT %s OFFSET %s"""
     return await _fetch_all(conn, Account, query, (limit, offset))
 
 
@@ -140,7 +140,8 @@ async def update_user(
                   token_version = token_version + CASE
                       WHEN %(active)s::boolean IS FALSE OR %(hash)s::text IS NOT NULL
                       THEN 1 ELSE 0 END
-           WHERE id = %(id)s RETURNING id, username, role, company_id, rescuer_id, active"""
+           WHERE id = %(id)s
+           RETURNING id, username, role, company_id, rescuer_id, active, token_version"""
     params = {"active": active, "hash": password_hash, "id": user_id}
     return await _fetch_one(conn, Account, query, params)
 

@@ -50,6 +50,8 @@ def bench_token(db: str, secret: str = SECRET) -> str:
         account = create_user(conn, "bench", "bench-password", Scope("supervisor"), replace=True)
     principal = Principal("bench", Role.SUPERVISOR, user_id=account.id)
     return create_token(secret, principal, 60, account.token_version)
+
+
 VIEW_W, VIEW_H = 1280, 800
 
 

@@ -32,6 +32,11 @@ MESSAGES = {
 RETRY_AFTER_S = 10
 
 
+class SlowReader(Exception):
+    """The client did not take a write in time (not an OSError: Starlette would call it a
+    disconnect)."""
+
+
 class LiveStreamResponse(StreamingResponse):
     """An event stream that gives its hub slot back when it ends, and ends when the
     client does not take a write within ``send_timeout_s`` (a slow or stuck reader)."""
@@ -51,14 +56,17 @@ class LiveStreamResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, self._bounded(send))
-        except TimeoutError:
+        except SlowReader:
             return  # dropped: the connection closes, the client reconnects and resyncs
         finally:
             self._hub.release(self._sub)
 
     def _bounded(self, send: Send) -> Send:
         async def bounded(message: Message) -> None:
-            await asyncio.wait_for(send(message), timeout=self._send_timeout_s)
+            try:
+                await asyncio.wait_for(send(message), timeout=self._send_timeout_s)
+            except TimeoutError:
+                raise SlowReader from None
 
         return bounded
 

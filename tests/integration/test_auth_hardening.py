@@ -4,6 +4,7 @@ instead of tokens in the URL, and capped live-event streams."""
 
 from __future__ import annotations
 
+import functools
 import statistics
 import threading
 import time
@@ -33,6 +34,9 @@ SETTINGS = ApiSettings(
 )
 
 
+TIMEOUT = 120  # argon2 on two busy cores: a login may wait seconds for its turn
+
+
 @dataclass
 class Server:
     base: str
@@ -42,7 +46,9 @@ class Server:
 
     def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
         return httpx.post(
-            f"{self.base}/api/v1/auth/token", data={"username": username, "password": password}
+            f"{self.base}/api/v1/auth/token",
+            data={"username": username, "password": password},
+            timeout=TIMEOUT,
         )
 
     def token(self, username: str, password: str = PASSWORD) -> str:
@@ -51,12 +57,13 @@ class Server:
         return str(r.json()["access_token"])
 
     def get(self, path: str, token: str) -> httpx.Response:
-        return httpx.get(f"{self.base}{path}", headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.get(f"{self.base}{path}", headers=headers, timeout=TIMEOUT)
 
     def admin(self) -> httpx.Client:
         self.admin_token = self.admin_token or self.token("admin")  # logins are throttled
         headers = {"Authorization": f"Bearer {self.admin_token}"}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
+        return httpx.Client(base_url=self.base, headers=headers, timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +171,7 @@ def test_ten_concurrent_api_key_requests_all_succeed(server: Server) -> None:
             f"{server.base}/api/v1/elevators",
             params={"limit": 5},
             headers={"X-API-Key": key},
-            timeout=60,
+            timeout=TIMEOUT,
         ).status_code
 
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -173,7 +180,9 @@ def test_ten_concurrent_api_key_requests_all_succeed(server: Server) -> None:
 
 def _ticket(server: Server, token: str) -> str:
     r = httpx.post(
-        f"{server.base}/api/v1/auth/sse-ticket", headers={"Authorization": f"Bearer {token}"}
+        f"{server.base}/api/v1/auth/sse-ticket",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=TIMEOUT,
     )
     assert r.status_code == 200, r.text
     assert r.json()["expires_in"] == SETTINGS.sse_ticket_s
@@ -191,13 +200,14 @@ def test_sse_ticket_works_once_and_a_token_in_the_url_does_not(server: Server) -
     token = server.token("supervisor")
     events = f"{server.base}/api/v1/events"
     ticket = _ticket(server, token)
-    with httpx.stream("GET", events, params={"ticket": ticket}, timeout=30) as r:
+    with httpx.stream("GET", events, params={"ticket": ticket}, timeout=TIMEOUT) as r:
         assert r.status_code == 200
         assert _first_event(r) == "hello"
-    assert httpx.get(events, params={"ticket": ticket}).status_code == 401  # used
-    assert httpx.get(events, params={"access_token": token}).status_code == 401
-    assert httpx.get(events, params={"ticket": token}).status_code == 401  # not a ticket
-    key_only = httpx.post(f"{server.base}/api/v1/auth/sse-ticket")
+    get = functools.partial(httpx.get, events, timeout=TIMEOUT)
+    assert get(params={"ticket": ticket}).status_code == 401  # used
+    assert get(params={"access_token": token}).status_code == 401
+    assert get(params={"ticket": token}).status_code == 401  # not a ticket
+    key_only = httpx.post(f"{server.base}/api/v1/auth/sse-ticket", timeout=TIMEOUT)
     assert key_only.status_code == 401
 
 
@@ -213,7 +223,7 @@ def test_stream_caps_refuse_the_next_stream(server: Server) -> None:
         def open_stream(token: str) -> httpx.Response:
             ticket = _ticket(server, token)
             return open_streams.enter_context(
-                httpx.stream("GET", events, params={"ticket": ticket}, timeout=30)
+                httpx.stream("GET", events, params={"ticket": ticket}, timeout=TIMEOUT)
             )
 
         first: list[Any] = [open_stream(desk), open_stream(desk)]

@@ -9,7 +9,7 @@ server on 127.0.0.1 and the database on LIFTWATCH_DATABASE_URL's server.
 - 20 concurrent logins for one name: how many are refused with 429;
 - a webhook to a drip-feeding server: the time until the attempt is cut (deadline 1 s).
 
-Usage: python bench/auth.py [--requests 200]
+Usage: python -m bench.auth [--requests 200]  (from the repository root)
 Prints its figures, one JSON line last.
 """
 

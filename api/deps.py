@@ -154,6 +154,8 @@ async def stream_principal(
 
     A stream lasts minutes: the caller is checked on a connection given back at once
     rather than on the request's, which would be held until the stream ends."""
+    if not (token or ticket or x_api_key):
+        raise _UNAUTHORIZED
     async with get_pool(request).connection() as conn:
         if token:
             return await _from_token(request, conn, token, ACCESS)

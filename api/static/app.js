@@ -78,16 +78,24 @@ LW.logout = function () {
 
 LW.connectLive = function () {
   if (LW.source || !LW.token) return;
+  // A single-use ticket for each connection: the token never goes into the URL.
+  LW.source = { close() {} };
+  LW.api("/api/v1/auth/sse-ticket", { method: "POST" })
+    .then((t) => { if (LW.source && !LW.source.url) { LW.source = null; LW.openLive(t.ticket); } })
+    .catch(() => { LW.source = null; if (LW.token) setTimeout(LW.connectLive, 5000); });
+};
+
+LW.openLive = function (ticket) {
   const live = document.getElementById("live");
-  const source = new EventSource("/api/v1/events?access_token=" + encodeURIComponent(LW.token));
-  let connected = false;
+  const source = new EventSource("/api/v1/events?ticket=" + encodeURIComponent(ticket));
   source.addEventListener("hello", () => {
     live.className = "live on";
     // After a reconnect, events may have been missed: let the views resynchronise.
-    if (connected) for (const fn of LW.listeners) { try { fn({ kind: "resync" }); } catch (err) { console.error(err); } }
-    connected = true;
+    if (LW.liveBefore) for (const fn of LW.listeners) { try { fn({ kind: "resync" }); } catch (err) { console.error(err); } }
+    LW.liveBefore = true;
   });
-  source.onerror = () => { live.className = "live off"; };
+  // The ticket is spent: reconnect with a new one rather than EventSource's own retry.
+  source.onerror = () => { live.className = "live off"; source.close(); if (LW.source === source) { LW.source = null; setTimeout(LW.connectLive, 2000); } };
   for (const kind of ["alarm", "status", "case", "offer"]) {
     source.addEventListener(kind, (e) => {
       let event; try { event = JSON.parse(e.data); } catch (err) { return; }

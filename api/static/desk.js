@@ -76,7 +76,10 @@
     if (LW.can("desk")) {
       if (ACTIVE.includes(c.state)) acts.push("cancel", "false-alarm");
       if (c.state === "released") acts.push("close");
+      if (c.end_request) acts.push("confirm-request", "reject-request");
     }
+    const holds = LW.me.role === "company" || (LW.me.role === "rescuer" && c.rescuer_id === LW.me.rescuer_id);
+    if (holds && ACTIVE.includes(c.state) && !c.end_request) acts.push("request-false-alarm");
     if (LW.me.role === "rescuer") {
       const next = { offered: ["accept", "decline"], accepted: ["depart"], en_route: ["arrive"], on_site: ["release"], released: ["close"] };
       acts.push(...(next[c.state] || []));

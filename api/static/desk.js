@@ -105,6 +105,7 @@
       urgencyBar(c),
       LW.el("div", { class: "muted" }, T("desk.case.since", { time: LW.fmtTime(c.trapped_since) }) + " · " + extras.join(" · ")),
       c.arrival_due_at ? LW.el("div", { class: "muted" }, T("desk.case.due", { time: LW.fmtTime(c.arrival_due_at) })) : "",
+      c.end_request ? LW.el("div", { class: "end-request" }, T("desk.case.end_request", { what: LW.code("case_state", c.end_request) })) : "",
       LW.el("ol", { class: "timeline" }, ...steps),
       offers.length ? LW.el("div", {}, LW.el("strong", {}, T("desk.case.offers")), LW.el("ul", {}, ...offers)) : "",
       LW.el("div", { class: "actions" }, ...caseActions(c)),

@@ -14,6 +14,7 @@ class Role(StrEnum):
     DESK = "desk"
     COMPANY = "company"
     RESCUER = "rescuer"
+    USER_UNIT = "user_unit"  # a user unit (使用单位): its own elevators only
 
 
 ROLES = tuple(role.value for role in Role)
@@ -27,6 +28,7 @@ class Principal:
     role: Role
     company_id: int | None = None
     rescuer_id: int | None = None
+    user_unit_id: int | None = None
 
     def sees_company(self, company_id: int) -> bool:
         """Whether this caller may see data of ``company_id``'s elevators."""
@@ -43,6 +45,7 @@ class Account:
     company_id: int | None
     rescuer_id: int | None
     active: bool
+    user_unit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,9 +66,12 @@ class Credentials:
     role: str
     company_id: int | None
     rescuer_id: int | None
+    user_unit_id: int | None = None
 
 
-def check_scope(role: str, company_id: int | None, rescuer_id: int | None) -> None:
+def check_scope(
+    role: str, company_id: int | None, rescuer_id: int | None, user_unit_id: int | None = None
+) -> None:
     if role not in ROLES:
         raise InvalidAccount(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "company" and company_id is None:
@@ -76,6 +82,8 @@ def check_scope(role: str, company_id: int | None, rescuer_id: int | None) -> No
         raise InvalidAccount("only a company account has a company id")
     if role != "rescuer" and rescuer_id is not None:
         raise InvalidAccount("only a rescuer account has a rescuer id")
+    if (role == "user_unit") != (user_unit_id is not None):
+        raise InvalidAccount("a user-unit account, and only it, has a user unit id")
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class Scope:
     role: str
     company_id: int | None = None
     rescuer_id: int | None = None
+    user_unit_id: int | None = None
 
     def __post_init__(self) -> None:
-        check_scope(self.role, self.company_id, self.rescuer_id)
+        check_scope(self.role, self.company_id, self.rescuer_id, self.user_unit_id)

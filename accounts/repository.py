@@ -46,17 +46,17 @@ __all__ = [
 T = TypeVar("T")
 AsyncConn = psycopg.AsyncConnection[Any]
 
-_INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
-    RETURNING id, username, role, company_id, rescuer_id, active"""
-_UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
+_INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id,
+        user_unit_id) VALUES (%s, %s, %s, %s, %s, %s)
+    RETURNING id, username, role, company_id, rescuer_id, active, user_unit_id"""
+_UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id,
+        user_unit_id) VALUES (%s, %s, %s, %s, %s, %s)
     ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
         role = EXCLUDED.role, company_id = EXCLUDED.company_id,
-        rescuer_id = EXCLUDED.rescuer_id, active = true
-    RETURNING id, username, role, company_id, rescuer_id, active"""
-_INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
+        rescuer_id = EXCLUDED.rescuer_id, user_unit_id = EXCLUDED.user_unit_id, active = true
+    RETURNING id, username, role, company_id, rescuer_id, active, user_unit_id"""
+_INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id, user_unit_id)
+    VALUES (%s, %s, %s, %s, %s, %s)
     RETURNING id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked"""
 
 
@@ -66,8 +66,8 @@ def _inserted(row: T | None) -> T:
     return row
 
 
-def _scope_params(scope: Scope) -> tuple[str, int | None, int | None]:
-    return scope.role, scope.company_id, scope.rescuer_id
+def _scope_params(scope: Scope) -> tuple[str, int | None, int | None, int | None]:
+    return scope.role, scope.company_id, scope.rescuer_id, scope.user_unit_id
 
 
 def create_user(
@@ -144,7 +144,7 @@ async def revoke_api_key(conn: AsyncConn, key_id: int) -> ApiKeyRecord | None:
 
 async def find_credentials(conn: AsyncConn, username: str) -> Credentials | None:
     """The password hash and scope of an active user of that name."""
-    query = """SELECT password_hash, role, company_id, rescuer_id FROM users
+    query = """SELECT password_hash, role, company_id, rescuer_id, user_unit_id FROM users
                WHERE username = %s AND active"""
     return await _fetch_one(conn, Credentials, query, (username,))
 

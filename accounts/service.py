@@ -30,7 +30,9 @@ async def authenticate(conn: AsyncConn, username: str, password: str) -> Princip
     found = await repository.find_credentials(conn, username)
     if found is None or not verify_password(found.password_hash, password):
         return None
-    return Principal(username, Role(found.role), found.company_id, found.rescuer_id)
+    return Principal(
+        username, Role(found.role), found.company_id, found.rescuer_id, found.user_unit_id
+    )
 
 
 async def principal_of_api_key(conn: AsyncConn, key: str) -> Principal | None:

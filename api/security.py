@@ -38,6 +38,7 @@ def create_token(secret: str, principal: Principal, minutes: int) -> str:
         "role": principal.role.value,
         "company_id": principal.company_id,
         "rescuer_id": principal.rescuer_id,
+        "user_unit_id": principal.user_unit_id,
         "iat": now,
         "exp": now + minutes * 60,
     }
@@ -52,6 +53,7 @@ def decode_token(secret: str, token: str) -> Principal:
             role=Role(claims["role"]),
             company_id=claims.get("company_id"),
             rescuer_id=claims.get("rescuer_id"),
+            user_unit_id=claims.get("user_unit_id"),
         )
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise InvalidToken(str(exc)) from exc

@@ -31,6 +31,7 @@ NOT_FAULTS: frozenset[AlarmType] = frozenset(
         AlarmType.TERMINAL_OFFLINE,
         AlarmType.ANOMALY,
         AlarmType.MAINTENANCE_OVERDUE,
+        AlarmType.HAZARD_OVERDUE,
         *MISUSE_TYPES,
     }
 )

@@ -16,6 +16,11 @@ from units.policy import WINDOW_DAYS, check_record, completion, period_start
 AsyncConn = repo.AsyncConn
 
 
+def window(today: date, days: int) -> tuple[date, date]:
+    """The ``days`` days up to and including ``today``, as [start, end)."""
+    return today - timedelta(days=days - 1), today + timedelta(days=1)
+
+
 async def units(conn: AsyncConn, only: int | None, limit: int, offset: int) -> list[Unit]:
     return await repo.units(conn, only, limit, offset)
 
@@ -83,14 +88,15 @@ async def completions(
     conn: AsyncConn, unit_id: int | None, today: date, days: int = WINDOW_DAYS
 ) -> list[Completion]:
     """Each unit's completion over the ``days`` before today."""
-    found = await repo.counts(conn, unit_id, today - timedelta(days=days), today)
+    start, end = window(today, days)
+    found = await repo.counts(conn, unit_id, start, end)
     return [completion(c, days) for c in found]
 
 
 def unit_facts(conn: repo.SyncConn, as_of: datetime, days: int = WINDOW_DAYS) -> Table:
     """Completion and staffing per unit as of ``as_of``, for the score's user-unit factor."""
-    end = city_date(as_of)
-    found = repo.read_counts(conn, end - timedelta(days=days), end)
+    start, end = window(city_date(as_of), days)
+    found = repo.read_counts(conn, start, end)
     return repo.unit_facts(
         [(c.user_unit_id, completion(c, days).overall, c.staffed) for c in found]
     )

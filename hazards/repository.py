@@ -300,3 +300,28 @@ def elevators_with_overdue_alarm(conn: SyncConn) -> list[int]:
         " AND state IN ('open', 'acknowledged', 'in_progress')"
     )
     return [int(r[0]) for r in cur.fetchall()]
+
+
+_IMPORT = """
+INSERT INTO hazards (elevator_id, source, category, description, grade, party, state,
+                     reported_at, reported_by, due_at, remediated_at, verified_at, closed_at)
+VALUES (%(elevator)s, %(source)s, %(category)s, %(description)s, %(grade)s, %(party)s,
+        %(state)s, %(at)s, %(by)s, %(due)s, %(remediated_at)s, %(verified_at)s,
+        %(closed_at)s)
+RETURNING id"""
+
+
+def import_hazards(conn: SyncConn, rows: list[dict[str, Any]]) -> int:
+    """Past hazards with their whole history (a simulated year, a migration from another
+    register): each with its trail entries (``trail``: (at, action, from, to, actor))."""
+    with conn.cursor() as cur:
+        for values in rows:
+            cur.execute(_IMPORT, values)
+            row = cur.fetchone()
+            assert row is not None
+            cur.executemany(
+                _TRAIL,
+                [(row[0], at, action, a, b, actor, "", None, Jsonb({}))
+                 for at, action, a, b, actor in values["trail"]],
+            )  # fmt: skip
+    return len(rows)

@@ -60,5 +60,22 @@ def scan_cmd(
     print(json.dumps(summary, ensure_ascii=False))
 
 
+def eval_hazards_cmd(
+    elevators: int = typer.Option(2000, min=100, help="size of the simulated fleet"),
+    seed: int = typer.Option(7, help="random seed"),
+) -> None:
+    """A simulated year of hazards through the product's rules and indicators (on a scratch
+    database of LIFTWATCH_DATABASE_URL's server): serious-hazard remediation rate against
+    the 100 % target, median days to remediate by grade, overdue hazards."""
+    from evaluation.hazards_year import lines, run_year
+
+    settings = load_settings()
+    result = run_year(settings.require_database_url(), elevators, seed, settings.hazards)
+    for line in lines(result):
+        console.print(line)
+    print(json.dumps(result.summary(), ensure_ascii=False))
+
+
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     app.add_typer(hazards_app, name="hazards")
+    groups["eval"].command("hazards")(eval_hazards_cmd)

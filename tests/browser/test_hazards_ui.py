@@ -30,7 +30,9 @@ from tests.integration.test_hazards import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 PHONE = {
-    "viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
     "locale": "zh-CN",
 }
 DESKTOP = {"viewport": {"width": 1400, "height": 860}, "locale": "zh-CN"}
@@ -87,7 +89,12 @@ def new_page(browser: Browser) -> Iterator[Any]:  # noqa: F811
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("dialog", lambda d: (errors.append(d.message), d.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            errors.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         return page
 
     yield new

@@ -180,3 +180,39 @@ def unit_facts(rows: list[tuple[int, float, bool | None]]) -> Table:
     table["completion"] = np.array([r[1] for r in rows], dtype=np.float64)
     table["staffed"] = np.array([-1 if r[2] is None else int(r[2]) for r in rows], dtype=np.int8)
     return table
+
+
+def default_checklist_ids(conn: SyncConn) -> dict[str, int]:
+    cur = conn.execute("SELECT kind, id FROM unit_checklists WHERE user_unit_id IS NULL AND active")
+    return {str(r[0]): int(r[1]) for r in cur.fetchall()}
+
+
+def import_checks(conn: SyncConn, rows: list[tuple[Any, ...]]) -> int:
+    """Past records (a migration from paper, the demo's simulated history), by COPY:
+    (unit, checklist, kind, elevator, building, period_start, done_at, done_by, results
+    JSON text, problems, minutes)."""
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY unit_checks (user_unit_id, checklist_id, kind, elevator_id, building,"
+            " period_start, done_at, done_by, results, problems, minutes) FROM STDIN"
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    return len(rows)
+
+
+def import_staff(conn: SyncConn, rows: list[tuple[Any, ...]]) -> int:
+    """(unit, duty, name, phone, certificate_no, certificate_valid_until) rows."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO unit_staff (user_unit_id, duty, name, phone, certificate_no,"
+            " certificate_valid_until) VALUES (%s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+    return len(rows)
+
+
+def has_checks(conn: SyncConn) -> bool:
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM unit_checks)").fetchone() == (True,)

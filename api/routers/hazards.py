@@ -36,6 +36,7 @@ ElevatorId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 District = Annotated[str, Query(min_length=1, max_length=64)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a value the database refuses (e.g. a NUL character in text)"},
     401: {"description": "not authenticated"},
     403: {"description": "the role or the responsible party may not take this step"},
     404: {"description": "no such hazard or elevator within the caller's scope"},

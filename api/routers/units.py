@@ -29,6 +29,7 @@ Recorder = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.USER
 UnitOnly = Annotated[Principal, Depends(require_roles(Role.USER_UNIT))]
 UnitId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a value the database refuses (e.g. a NUL character in text)"},
     401: {"description": "not authenticated"},
     403: {"description": "the role may not use this endpoint"},
     404: {"description": "no such unit within the caller's scope"},

@@ -56,15 +56,27 @@
       t.note ? ` · ${t.note}` : "")));
   }
 
+  // The last message of each hazard's card, kept across redraws (a live event redraws
+  // the list at any time).
+  const messages = new Map();
+
   // One hazard as a card; onChange() redraws what holds it.
   function card(h, onChange) {
-    const msg = LW.el("p", { class: "hz-msg muted", role: "status" });
+    const last = messages.get(h.id) || { text: "", cls: "hz-msg muted" };
+    const msg = LW.el("p", { class: last.cls, role: "status" }, last.text);
+    const say = (text, cls) => {
+      messages.set(h.id, { text, cls });
+      // This card, or the one a redraw has put in its place meanwhile.
+      for (const node of [msg, ...document.querySelectorAll(`[data-hazard-id="${h.id}"] .hz-msg`)]) {
+        node.textContent = text; node.className = cls;
+      }
+    };
     const note = LW.el("input", { class: "hz-note", maxlength: "2000", placeholder: T("hazards.card.note_ph") });
-    const fail = (e) => { msg.textContent = T("hazards.error", { message: e.message }); msg.className = "hz-msg error"; };
+    const fail = (e) => say(T("hazards.error", { message: e.message }), "hz-msg error");
     const buttons = steps(h).map(([action, key, extra]) => LW.el("button", {
       type: "button", class: `act hz-step hz-${action}`, "data-action": action,
       onclick: async () => {
-        try { await post(`/api/v1/hazards/${h.id}/actions`, { action, note: note.value, ...extra }); onChange(); } catch (e) { fail(e); }
+        try { await post(`/api/v1/hazards/${h.id}/actions`, { action, note: note.value, ...extra }); say("", "hz-msg muted"); onChange(); } catch (e) { fail(e); }
       },
     }, T(`hazards.action.${key}`)));
     const parts = [
@@ -93,9 +105,9 @@
         form.append("file", file);
         try {
           await LW.api(`/api/v1/hazards/${h.id}/evidence`, { method: "POST", body: form });
-          msg.textContent = T("hazards.upload.done", { name: file.name }); msg.className = "hz-msg";
+          say(T("hazards.upload.done", { name: file.name }), "hz-msg");
           onChange();
-        } catch (e) { msg.textContent = uploadError(e); msg.className = "hz-msg error"; }
+        } catch (e) { say(uploadError(e), "hz-msg error"); }
       });
       parts.push(LW.el("label", { class: "hz-upload" }, T("hazards.upload"), " ", input));
     }

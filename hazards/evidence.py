@@ -12,6 +12,8 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
+from hazards.config import HazardSettings
+
 
 class EvidenceStore(Protocol):
     def put(self, key: str, data: bytes, media_type: str) -> None: ...
@@ -57,3 +59,20 @@ class DiskEvidenceStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+
+def store_for(settings: HazardSettings) -> EvidenceStore:
+    """The configured store: on disk, or on S3-compatible object storage."""
+    if settings.evidence_store == "s3":
+        from hazards.s3_store import S3EvidenceStore
+
+        if not settings.s3_endpoint:
+            raise ValueError("LIFTWATCH_HAZARDS__S3_ENDPOINT is not set")
+        return S3EvidenceStore(
+            settings.s3_endpoint,
+            settings.s3_bucket,
+            settings.s3_access_key.get_secret_value(),
+            settings.s3_secret_key.get_secret_value(),
+            settings.s3_region,
+        )
+    return DiskEvidenceStore(settings.evidence_dir)

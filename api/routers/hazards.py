@@ -19,7 +19,7 @@ from hazards import indicators_repository as ind_repo
 from hazards import service
 from hazards.config import HazardSettings
 from hazards.errors import EvidenceTooLarge, InvalidEvidence
-from hazards.evidence import DiskEvidenceStore, EvidenceStore
+from hazards.evidence import EvidenceStore, store_for
 from hazards.indicators import HazardIndicators, figures, to_csv
 from hazards.model import CATEGORIES, Action, Actor, Grade, NewHazard, Party, Scope, Source
 from hazards.policy import check_evidence
@@ -56,7 +56,7 @@ def hazard_settings(request: Request) -> HazardSettings:
 def evidence_store(request: Request) -> EvidenceStore:
     store: EvidenceStore | None = getattr(request.app.state, "evidence_store", None)
     if store is None:
-        store = DiskEvidenceStore(hazard_settings(request).evidence_dir)
+        store = store_for(hazard_settings(request))
         request.app.state.evidence_store = store
     return store
 
@@ -307,6 +307,7 @@ UPLOAD_ERRORS = {
     **STEP_ERRORS,
     413: {"description": "the file is larger than the limit"},
     415: {"description": "not a JPEG/PNG/WebP photo or a PDF (checked by content)"},
+    503: {"description": "the evidence store (object storage) is unavailable"},
 }
 
 
@@ -346,7 +347,7 @@ async def upload_evidence(
 @router.get(
     "/{hazard_id}/evidence/{evidence_id}",
     response_class=Response,
-    responses={**ERRORS, 200: {"content": {"image/jpeg": {}, "image/png": {},
+    responses={**ERRORS, 503: UPLOAD_ERRORS[503], 200: {"content": {"image/jpeg": {}, "image/png": {},
                                            "application/pdf": {}}, "description": "the file"}},
 )  # fmt: skip
 async def evidence_file(

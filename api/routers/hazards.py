@@ -347,9 +347,15 @@ async def upload_evidence(
 @router.get(
     "/{hazard_id}/evidence/{evidence_id}",
     response_class=Response,
-    responses={**ERRORS, 503: UPLOAD_ERRORS[503], 200: {"content": {"image/jpeg": {}, "image/png": {},
-                                           "application/pdf": {}}, "description": "the file"}},
-)  # fmt: skip
+    responses={
+        **ERRORS,
+        503: UPLOAD_ERRORS[503],
+        200: {
+            "content": {"image/jpeg": {}, "image/png": {}, "application/pdf": {}},
+            "description": "the file",
+        },
+    },
+)
 async def evidence_file(
     request: Request, db: Db, principal: Anyone, hazard_id: HazardId, evidence_id: EvidenceId
 ) -> Response:

@@ -48,18 +48,18 @@ __all__ = [
 T = TypeVar("T")
 AsyncConn = psycopg.AsyncConnection[Any]
 
-_INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
-    RETURNING id, username, role, company_id, rescuer_id, active, token_version"""
-_UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
+_INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id,
+        user_unit_id) VALUES (%s, %s, %s, %s, %s, %s)
+    RETURNING id, username, role, company_id, rescuer_id, active, token_version, user_unit_id"""
+_UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id,
+        user_unit_id) VALUES (%s, %s, %s, %s, %s, %s)
     ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
         role = EXCLUDED.role, company_id = EXCLUDED.company_id,
-        rescuer_id = EXCLUDED.rescuer_id, active = true,
+        rescuer_id = EXCLUDED.rescuer_id, user_unit_id = EXCLUDED.user_unit_id, active = true,
         token_version = users.token_version + 1
-    RETURNING id, username, role, company_id, rescuer_id, active, token_version"""
-_INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
+    RETURNING id, username, role, company_id, rescuer_id, active, token_version, user_unit_id"""
+_INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id, user_unit_id)
+    VALUES (%s, %s, %s, %s, %s, %s)
     RETURNING id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked"""
 
 
@@ -69,8 +69,8 @@ def _inserted(row: T | None) -> T:
     return row
 
 
-def _scope_params(scope: Scope) -> tuple[str, int | None, int | None]:
-    return scope.role, scope.company_id, scope.rescuer_id
+def _scope_params(scope: Scope) -> tuple[str, int | None, int | None, int | None]:
+    return scope.role, scope.company_id, scope.rescuer_id, scope.user_unit_id
 
 
 def create_user(
@@ -155,15 +155,16 @@ async def revoke_api_key(conn: AsyncConn, key_id: int) -> ApiKeyRecord | None:
 
 async def find_credentials(conn: AsyncConn, username: str) -> Credentials | None:
     """The password hash and scope of an active user of that name."""
-    query = """SELECT id, password_hash, role, company_id, rescuer_id, token_version FROM users
+    query = """SELECT id, password_hash, role, company_id, rescuer_id, token_version,
+                      user_unit_id FROM users
                WHERE username = %s AND active"""
     return await _fetch_one(conn, Credentials, query, (username,))
 
 
 async def find_token_user(conn: AsyncConn, user_id: int) -> TokenUser | None:
     """The user a token names (active or not: the caller decides)."""
-    query = """SELECT id, username, role, company_id, rescuer_id, active, token_version
-               FROM users WHERE id = %s"""
+    query = """SELECT id, username, role, company_id, rescuer_id, active, token_version,
+                      user_unit_id FROM users WHERE id = %s"""
     return await _fetch_one(conn, TokenUser, query, (user_id,))
 
 

@@ -40,7 +40,12 @@ async def authenticate(conn: AsyncConn, username: str, password: str) -> Authent
     if found is None or not ok:
         return None
     principal = Principal(
-        username, Role(found.role), found.company_id, found.rescuer_id, user_id=found.id
+        username,
+        Role(found.role),
+        found.company_id,
+        found.rescuer_id,
+        found.user_unit_id,
+        user_id=found.id,
     )
     return Authenticated(principal, found.token_version)
 

@@ -125,6 +125,8 @@ def company_scope(principal: Principal) -> int | None:
     """The company whose data alone the caller may see, or None for every company."""
     if principal.role is Role.COMPANY:
         return principal.company_id if principal.company_id is not None else NO_COMPANY
+    if principal.role is Role.USER_UNIT:
+        return NO_COMPANY  # a user unit sees its elevators through its own routes only
     return None
 
 

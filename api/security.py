@@ -74,6 +74,7 @@ def issue_token(
         "role": principal.role.value,
         "company_id": principal.company_id,
         "rescuer_id": principal.rescuer_id,
+        "user_unit_id": principal.user_unit_id,
         "iat": now,
         "exp": now + lifetime_s,
     }
@@ -100,6 +101,7 @@ def decode_token(secret: str, token: str, kind: str = ACCESS) -> TokenClaims:
             role=Role(claims["role"]),
             company_id=claims.get("company_id"),
             rescuer_id=claims.get("rescuer_id"),
+            user_unit_id=claims.get("user_unit_id"),
             user_id=int(claims["uid"]),
         )
         return TokenClaims(

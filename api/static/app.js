@@ -55,7 +55,7 @@ LW.code = (group, value) => {
   return window.LWI18N.has(key) ? LW.t(key) : String(value);
 };
 LW.label = (s) => String(s).replace(/_/g, " ");
-LW.AREAS = ["common", "codes", "map", "desk", "indicators", "reports"];
+LW.AREAS = ["common", "codes", "map", "desk", "indicators", "reports", "hazards"];
 LW.can = (...roles) => LW.me && (LW.me.role === "admin" || roles.includes(LW.me.role));
 
 LW.login = async function (username, password) {
@@ -96,7 +96,7 @@ LW.openLive = function (ticket) {
   });
   // The ticket is spent: reconnect with a new one rather than EventSource's own retry.
   source.onerror = () => { live.className = "live off"; source.close(); if (LW.source === source) { LW.source = null; setTimeout(LW.connectLive, 2000); } };
-  for (const kind of ["alarm", "status", "case", "offer"]) {
+  for (const kind of ["alarm", "status", "case", "offer", "hazard"]) {
     source.addEventListener(kind, (e) => {
       let event; try { event = JSON.parse(e.data); } catch (err) { return; }
       for (const fn of LW.listeners) { try { fn(event); } catch (err) { console.error(err); } }
@@ -109,6 +109,7 @@ LW.openLive = function (ticket) {
 LW.defaultView = function () {
   const role = LW.me.role;
   if (role === "rescuer") return "desk";
+  if (role === "user_unit") return "hazards";
   return "map";
 };
 

@@ -144,6 +144,7 @@
       parts.push(LW.el("h4", {}, LW.t("map.panel.plan")), kv(d.plans.map((p) => [LW.code("level", p.level), LW.t("map.panel.plan_due", { due: p.next_due, days: p.interval_days })])));
     }
     parts.push(LW.el("h4", {}, LW.t("map.panel.telemetry")), await telemetrySection(id));
+    if (LW.hazards) parts.splice(3, 0, await LW.hazards.panelTab(id));  // hazards.js
     if (currentPanel === id) body.replaceChildren(...parts);
   }
 
@@ -193,6 +194,7 @@
     districtLayer = L.layerGroup().addTo(map);
     LW.api("/api/v1/districts").then((geo) => { districtGeo = geo; drawDistricts(); }).catch(() => {});
     layer = L.layerGroup().addTo(map);
+    if (LW.hazards) LW.hazards.attachMap(map);  // hazards.js: the hazards layer
     map.on("moveend", load);
     LW.listeners.push(onLive);
     window.addEventListener("lw:langchange", () => { renderFilters(); drawDistricts(); load(); if (currentPanel !== null) openPanel(currentPanel); });

@@ -117,7 +117,8 @@ async def acreate_api_key(conn: AsyncConn, name: str, key_hash: str, scope: Scop
 
 
 async def list_users(conn: AsyncConn, limit: int, offset: int) -> list[Account]:
-    query = """SELECT id, username, role, company_id, rescuer_id, active, token_version
+    query = """SELECT id, username, role, company_id, rescuer_id, active, token_version,
+                      user_unit_id
                FROM users ORDER BY id LIMIT %s OFFSET %s"""
     return await _fetch_all(conn, Account, query, (limit, offset))
 
@@ -141,7 +142,8 @@ async def update_user(
                       WHEN %(active)s::boolean IS FALSE OR %(hash)s::text IS NOT NULL
                       THEN 1 ELSE 0 END
            WHERE id = %(id)s
-           RETURNING id, username, role, company_id, rescuer_id, active, token_version"""
+           RETURNING id, username, role, company_id, rescuer_id, active, token_version,
+                     user_unit_id"""
     params = {"active": active, "hash": password_hash, "id": user_id}
     return await _fetch_one(conn, Account, query, params)
 

@@ -55,3 +55,7 @@ class CaseContention(RescueError, ConflictError):
 
 class WebhookExists(RescueError, ConflictError):
     """The company has already subscribed this URL."""
+
+
+class ActionIdReused(RescueError, ConflictError):
+    """The phone sent an action id it had already used for a different action."""

@@ -103,9 +103,11 @@ def test_check_in_beyond_200_m_without_code_is_refused(
 ) -> None:
     far = check_in(client, order, WANG, position=at(350))
     assert far.status_code == 422
-    assert 340 < distance_in(far) < 360 and "more than 200 m" in far.text
+    assert 340 < distance_in(far) < 360
+    assert "more than 200 m" in far.text
     nothing = check_in(client, order, WANG)
-    assert nothing.status_code == 422 and "scan the elevator's code" in nothing.text
+    assert nothing.status_code == 422
+    assert "scan the elevator's code" in nothing.text
     assert client.get(f"/api/v1/work-orders/{order}/check-in", headers=WANG).status_code == 404
     assert work_order_state(url, order) == "open"
 
@@ -116,24 +118,30 @@ def test_check_in_by_position_then_finish_with_every_mandatory_item(
     started = check_in(client, order, WANG, position=at(120))
     assert started.status_code == 200, started.text
     body = started.json()
-    assert body["start_method"] == "position" and body["start_on_site"] is True
+    assert body["start_method"] == "position"
+    assert body["start_on_site"] is True
     assert 110 < body["start_distance_m"] < 130
-    assert body["technician"] == "wang" and body["finished_at"] is None
+    assert body["technician"] == "wang"
+    assert body["finished_at"] is None
     assert work_order_state(url, order) == "in_progress"
     assert check_in(client, order, WANG, position=at(10)).json() == body  # a repeat
     missing = check_out(client, order, WANG, position=at(20), items=MANDATORY[1:])
     assert missing.status_code == 422
     assert "mandatory checklist items not ticked: A1-01" in missing.text
     unknown = check_out(client, order, WANG, position=at(20), items=[*MANDATORY, "Z9-99"])
-    assert unknown.status_code == 422 and "Z9-99" in unknown.text
+    assert unknown.status_code == 422
+    assert "Z9-99" in unknown.text
     far = check_out(client, order, WANG, position=at(900), items=MANDATORY)
-    assert far.status_code == 422 and 890 < distance_in(far) < 910
+    assert far.status_code == 422
+    assert 890 < distance_in(far) < 910
     assert work_order_state(url, order) == "in_progress"
     done = check_out(client, order, WANG, position=at(30), items=MANDATORY, findings="正常")
     assert done.status_code == 200, done.text
     finished = done.json()
-    assert finished["finish_on_site"] is True and 25 < finished["finish_distance_m"] < 35
-    assert finished["on_time"] is True and finished["record_id"] is not None
+    assert finished["finish_on_site"] is True
+    assert 25 < finished["finish_distance_m"] < 35
+    assert finished["on_time"] is True
+    assert finished["record_id"] is not None
     assert finished["finished_at"] >= finished["started_at"]
     assert finished["items"] == MANDATORY
     assert work_order_state(url, order) == "done"
@@ -143,9 +151,12 @@ def test_check_in_by_position_then_finish_with_every_mandatory_item(
             " WHERE work_order_id = %s",
             (order,),
         ).fetchone()
-    assert record is not None and record[0] == "wang" and record[4] == "正常"
+    assert record is not None
+    assert record[0] == "wang"
+    assert record[4] == "正常"
     assert record[1].isoformat().startswith(finished["started_at"][:19])
-    assert len(record[3]) == len(MANDATORY) and record[3][0].startswith("A1-01 机房")
+    assert len(record[3]) == len(MANDATORY)
+    assert record[3][0].startswith("A1-01 机房")
     again = check_out(client, order, WANG, position=at(30), items=MANDATORY)
     assert again.json() == finished  # a repeat does not write a second record
 
@@ -154,16 +165,20 @@ def test_check_in_by_code_proves_presence_whatever_the_position(
     client: httpx.Client, order: int
 ) -> None:
     other = check_in(client, order, WANG, code=CODE_2)
-    assert other.status_code == 422 and "another elevator" in other.text
+    assert other.status_code == 422
+    assert "another elevator" in other.text
     old = check_in(client, order, WANG, code=OLD_CODE_1)
-    assert old.status_code == 422 and "replaced" in old.text
+    assert old.status_code == 422
+    assert "replaced" in old.text
     unknown = check_in(client, order, WANG, code="NoSuchCode99")
-    assert unknown.status_code == 422 and "unknown elevator code" in unknown.text
+    assert unknown.status_code == 422
+    assert "unknown elevator code" in unknown.text
     url_code = check_in(client, order, WANG, code=f"https://lift.example/e/{CODE_1}",
                         position=at(600))  # fmt: skip
     assert url_code.status_code == 200, url_code.text
     body = url_code.json()
-    assert body["start_method"] == "code" and body["start_on_site"] is True
+    assert body["start_method"] == "code"
+    assert body["start_on_site"] is True
     assert 590 < body["start_distance_m"] < 610  # kept, but the code decides
     finished = check_out(client, order, WANG, code=CODE_1, items=MANDATORY)
     assert finished.status_code == 200, finished.text
@@ -179,25 +194,29 @@ def test_scoped_to_the_company_and_to_the_technician_who_checked_in(
     mine = client.get(
         "/api/v1/technicians/me/work-orders", params={"lon": LON, "lat": LAT}, headers=WANG
     ).json()
-    assert [o["id"] for o in mine] == [order] and mine[0]["distance_m"] < 1
+    assert [o["id"] for o in mine] == [order]
+    assert mine[0]["distance_m"] < 1
     assert check_in(client, order, WANG, code=CODE_1).status_code == 200
     assert check_in(client, order, LI, code=CODE_1).status_code == 409
     assert check_out(client, order, LI, code=CODE_1, items=MANDATORY).status_code == 403
     assert check_out(client, order, OTHER_CO, code=CODE_1, items=MANDATORY).status_code == 404
     assert check_in(client, order, RESCUER, code=CODE_1).status_code == 403
     seen = client.get(f"/api/v1/work-orders/{order}/check-in", headers=SUPERVISOR)
-    assert seen.status_code == 200 and seen.json()["technician"] == "wang"
+    assert seen.status_code == 200
+    assert seen.json()["technician"] == "wang"
     hidden = client.get(f"/api/v1/work-orders/{order}/check-in", headers=OTHER_CO)
     assert hidden.status_code == 404
 
 
 def test_checklist_and_technician_accounts(client: httpx.Client, url: str) -> None:
     items = client.get("/api/v1/maintenance/checklist", headers=WANG).json()
-    assert len(items) == 31 and items[0]["name"] == "机房、滑轮间环境"
+    assert len(items) == 31
+    assert items[0]["name"] == "机房、滑轮间环境"
     assert [i["key"] for i in items if i["mandatory"]] == MANDATORY
     with psycopg.connect(url, autocommit=True) as conn:
         account = create_user(conn, "tech-wang", "x", Scope("technician", 1, None))
-        assert account.role == "technician" and account.company_id == 1
+        assert account.role == "technician"
+        assert account.company_id == 1
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute(
                 "INSERT INTO users (username, password_hash, role) VALUES ('t2', 'x', 'technician')"

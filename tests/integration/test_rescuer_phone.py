@@ -82,7 +82,8 @@ def test_offer_then_case_on_the_phone_with_gcj02_navigation(
     offer = next(o for o in view["offers"] if o["case_id"] == case_id)
     assert offer["address"] == "1 Tianhe Road"
     assert offer["people_trapped"] == 3
-    assert offer["floor"] == 7 and offer["door_zone"] is False
+    assert offer["floor"] == 7
+    assert offer["door_zone"] is False
     assert offer["expires_at"] > view["server_time"]
     accepted = act(client, R11, action_id="accept-0001", kind="accept", case_id=case_id)
     assert accepted.status_code == 200, accepted.text
@@ -93,19 +94,22 @@ def test_offer_then_case_on_the_phone_with_gcj02_navigation(
     assert case["floor"] == 7
     glon, glat = wgs84_to_gcj02(LON, LAT)
     nav = case["navigation"]
-    assert abs(nav["lon"] - glon) < 1e-5 and abs(nav["lat"] - glat) < 1e-5
+    assert abs(nav["lon"] - glon) < 1e-5
+    assert abs(nav["lat"] - glat) < 1e-5
     assert haversine_m(nav["lon"], nav["lat"], LON, LAT) > 100  # GCJ-02 is not WGS-84
     assert f"position={nav['lon']},{nav['lat']}" in nav["amap"]
     assert "coordinate=gaode" in nav["amap"]
     assert f"location={nav['lat']},{nav['lon']}" in nav["baidu"]
-    assert "coord_type=gcj02" in nav["baidu"] and nav["baidu_app"].startswith("baidumap://")
+    assert "coord_type=gcj02" in nav["baidu"]
+    assert nav["baidu_app"].startswith("baidumap://")
 
 
 def test_a_resent_action_is_applied_once(client: httpx.Client, url: str, case_id: int) -> None:
     first = act(client, R11, action_id="accept-0002", kind="accept", case_id=case_id)
     again = act(client, R11, action_id="accept-0002", kind="accept", case_id=case_id)
     assert first.status_code == again.status_code == 200, again.text
-    assert first.json()["replayed"] is False and again.json()["replayed"] is True
+    assert first.json()["replayed"] is False
+    assert again.json()["replayed"] is True
     assert again.json()["applied_at"] == first.json()["applied_at"]
     release = {"kind": "release", "case_id": case_id, "note": "门已打开，3人出来"}
     assert act(client, R11, action_id="arrive-0002", kind="arrive", case_id=case_id).is_success
@@ -120,7 +124,8 @@ def test_a_resent_action_is_applied_once(client: httpx.Client, url: str, case_id
     assert reused.status_code == 409
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT count(*) FROM rescuer_actions WHERE rescuer_id = 11").fetchone()
-    assert row is not None and row[0] == 3
+    assert row is not None
+    assert row[0] == 3
 
 
 def test_a_refused_action_is_not_kept_and_may_be_sent_again(
@@ -130,7 +135,8 @@ def test_a_refused_action_is_not_kept_and_may_be_sent_again(
     assert early.status_code == 403  # not accepted yet: the case is not his
     assert act(client, R11, action_id="accept-0003", kind="accept", case_id=case_id).is_success
     later = act(client, R11, action_id="arrive-0003", kind="arrive", case_id=case_id)
-    assert later.status_code == 200 and later.json()["replayed"] is False
+    assert later.status_code == 200
+    assert later.json()["replayed"] is False
 
 
 def test_far_arrival_is_flagged_on_the_timeline_and_the_board(
@@ -144,13 +150,15 @@ def test_far_arrival_is_flagged_on_the_timeline_and_the_board(
     assert 990 < r.json()["distance_m"] < 1010
     timeline = steps(url, case_id)
     on_site = next(detail for step, detail in timeline if step == "on_site")
-    assert on_site["far"] is True and on_site["position"]["lat"] == pytest.approx(far["lat"])
+    assert on_site["far"] is True
+    assert on_site["position"]["lat"] == pytest.approx(far["lat"])
     assert 990 < on_site["distance_m"] < 1010
     assert [step for step, _ in timeline].count("arrival_far") == 1
     board = client.get("/api/v1/board/cases?active=true", headers=DESK).json()
     card = next(c for c in board["items"] if c["id"] == case_id)
     flagged = [t for t in card["timeline"] if t["step"] == "arrival_far"]
-    assert flagged and flagged[0]["detail"]["distance_m"] > 200
+    assert flagged
+    assert flagged[0]["detail"]["distance_m"] > 200
 
 
 def test_near_arrival_is_not_flagged(client: httpx.Client, url: str, case_id: int) -> None:
@@ -158,7 +166,8 @@ def test_near_arrival_is_not_flagged(client: httpx.Client, url: str, case_id: in
     near = {"lon": LON, "lat": LAT + 150 * DLAT_PER_M}
     r = act(client, R11, action_id="arrive-0005", kind="arrive", case_id=case_id, position=near)
     assert r.status_code == 200, r.text
-    assert r.json()["far"] is False and 140 < r.json()["distance_m"] < 160
+    assert r.json()["far"] is False
+    assert 140 < r.json()["distance_m"] < 160
     assert "arrival_far" not in [step for step, _ in steps(url, case_id)]
 
 

@@ -1,4 +1,5 @@
-// liftwatch web UI core: session, API calls, view routing, live events (SSE).
+// liftwatch web UI core: session, API calls, view routing, live events (SSE), language.
+// Every user-visible word comes from the message catalogues (i18n.js, docs/ui.md).
 "use strict";
 
 const LW = {
@@ -13,8 +14,9 @@ const LW = {
 LW.api = async function (path, options = {}) {
   const headers = Object.assign({}, options.headers || {});
   if (LW.token) headers["Authorization"] = "Bearer " + LW.token;
+  headers["Accept-Language"] = LW.lang();   // server messages in the user's language
   const response = await fetch(path, Object.assign({}, options, { headers }));
-  if (response.status === 401 && LW.token) { LW.logout(); throw new Error("session expired"); }
+  if (response.status === 401 && LW.token) { LW.logout(); throw new Error(LW.t("common.error.session_expired")); }
   if (!response.ok) {
     let detail = response.statusText;
     try { const body = await response.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
@@ -36,14 +38,28 @@ LW.el = function (tag, attrs = {}, ...children) {
   return node;
 };
 
-LW.fmtTime = (iso) => iso ? new Date(iso).toLocaleString() : "—";
+// Language and formats (i18n.js publishes window.LWI18N before DOMContentLoaded).
+LW.t = (key, vars) => window.LWI18N.t(key, vars);
+LW.lang = () => (window.LWI18N ? window.LWI18N.lang() : "zh-CN");
+LW.fmtTime = (iso) => window.LWI18N.fmtDateTime(iso);           // 2026-12-01 09:30:00, Asia/Shanghai
+LW.fmtShort = (iso) => window.LWI18N.fmtDateTimeShort(iso);     // 2026-12-01 09:30
+LW.fmtClock = (iso) => window.LWI18N.fmtTime(iso);              // 09:30:00
+LW.fmtNumber = (v, digits) => window.LWI18N.fmtNumber(v, digits);
+// A code (status, alarm type, state, district ...) in the user's language: the catalogue
+// entry "codes.<group>.<value>", or the value itself when the catalogue has none.
+LW.code = (group, value) => {
+  if (value === null || value === undefined || value === "") return "—";
+  const key = `codes.${group}.${value}`;
+  return window.LWI18N.has(key) ? LW.t(key) : String(value);
+};
 LW.label = (s) => String(s).replace(/_/g, " ");
+LW.AREAS = ["common", "codes", "map", "desk", "indicators", "reports"];
 LW.can = (...roles) => LW.me && (LW.me.role === "admin" || roles.includes(LW.me.role));
 
 LW.login = async function (username, password) {
   const body = new URLSearchParams({ username, password });
   const r = await fetch("/api/v1/auth/token", { method: "POST", body });
-  if (!r.ok) throw new Error(r.status === 401 ? "wrong username or password" : "login failed (" + r.status + ")");
+  if (!r.ok) throw new Error(r.status === 401 ? LW.t("common.login.wrong") : LW.t("common.login.failed", { status: r.status }));
   const data = await r.json();
   LW.token = data.access_token;
   sessionStorage.setItem("lw_token", LW.token);
@@ -99,7 +115,8 @@ LW.route = async function () {
     try { me = await LW.mePromise; } catch (e) { LW.mePromise = null; LW.logout(); return; }
     if (!LW.me) {
       LW.me = me;
-      document.getElementById("whoami").textContent = `${LW.me.subject} · ${LW.me.role}` + (LW.me.company_id ? ` (company ${LW.me.company_id})` : "");
+      LW.showWho();
+      await window.LWI18N.setUser(LW.me.subject);
       for (const a of document.querySelectorAll("#nav a")) a.hidden = !a.dataset.roles.split(" ").includes(LW.me.role);
       LW.connectLive();
     }
@@ -108,6 +125,24 @@ LW.route = async function () {
   const view = (location.hash.replace(/^#\//, "") || "").split("?")[0];
   if (!view || view === "login" || !LW.allowed(view)) { location.hash = "#/" + LW.defaultView(); return; }
   LW.showView(view);
+};
+
+LW.showWho = function () {
+  if (!LW.me) return;
+  const role = LW.code("role", LW.me.role);
+  document.getElementById("whoami").textContent = LW.me.company_id
+    ? LW.t("common.whoami.company", { subject: LW.me.subject, role, company: LW.me.company_id })
+    : LW.t("common.whoami", { subject: LW.me.subject, role });
+};
+
+// After a language switch: the static labels are refilled by applyI18n; the views that
+// drew content from data redraw it (the map redraws its own labels on "lw:langchange").
+LW.onLangChange = function () {
+  LW.showWho();
+  const name = (location.hash.replace(/^#\//, "") || "").split("?")[0];
+  const v = LW.views[name];
+  const section = document.getElementById("view-" + name);
+  if (v && section && !section.hidden && v.show) v.show();
 };
 
 LW.showView = function (name) {
@@ -124,6 +159,12 @@ LW.showView = function (name) {
 };
 
 document.addEventListener("DOMContentLoaded", async () => {
+  const i18n = window.LWI18N;
+  await i18n.loadCatalogues(LW.AREAS);
+  i18n.applyI18n(document);
+  i18n.languageSwitch(document.getElementById("lang-switch"));
+  i18n.languageSwitch(document.getElementById("login-lang"));
+  window.addEventListener("lw:langchange", LW.onLangChange);
   try { LW.config = await LW.api("/api/v1/ui-config"); } catch (e) { LW.config = { statuses: [], districts: [], center: [113.3, 23.13], tile_url: "" }; }
   document.getElementById("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();

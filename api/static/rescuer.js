@@ -216,7 +216,7 @@ function liveUpdates() {
 }
 
 async function start() {
-  await loadCatalogues(["field", "rescuer", "codes"]);
+  await loadCatalogues(["common", "field", "rescuer", "codes"]);
   queue = new ActionQueue("lw_rescuer_queue", send, handlers);
   showNetwork($("net"), queue);
   const me = await signIn(["rescuer"]);

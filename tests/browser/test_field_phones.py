@@ -6,6 +6,7 @@ the technician checks in (by position and by code) and finishes with the checkli
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,10 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize, expect
 
+from accounts.repository import Scope, create_user
+from api.security import hash_password
 from domain.geo import haversine_m
+from maintenance.checkin_items import HALF_MONTHLY
 from tests.browser.seed import PASSWORD, SeededFleet, api_server, insert_status, seed_fleet, token
 from tests.browser.test_ui import browser, shot  # noqa: F401 - the browser fixture
 from tests.fixtures.api_server import ApiServer
@@ -33,7 +37,20 @@ def site(make_database: Any) -> Iterator[tuple[ApiServer, SeededFleet, str]]:
     with psycopg.connect(url, autocommit=True) as conn:
         for eid in fleet.elevators:
             insert_status(conn, eid)
-        conn.execute("UPDATE elevators SET address = '天河路 ' || (100 + id) || ' 号 ' || id || ' 号梯'")
+        conn.execute(
+            "UPDATE elevators SET address = '天河路 ' || (100 + id) || ' 号 ' || id || ' 号梯'"
+        )
+        create_user(conn, "tech1", hash_password(PASSWORD), Scope("technician", 1, None))
+        for eid, _, _, _ in elevators_near_rescuer(url, fleet)[2:4]:
+            conn.execute(
+                "INSERT INTO public_codes (code, elevator_id) VALUES (%s, %s)",
+                (f"Sticker{eid:05d}", eid),
+            )
+            conn.execute(
+                "INSERT INTO work_orders (elevator_id, company_id, level, due_date)"
+                " VALUES (%s, 1, 'half_monthly', current_date + 5)",
+                (eid,),
+            )
     with api_server(url) as server:
         yield server, fleet, url
 
@@ -109,7 +126,7 @@ def test_rescuer_accepts_arrives_offline_and_online_in_chinese(
     browser: Browser,  # noqa: F811 - pytest fixture injection
 ) -> None:
     server, fleet, url = site
-    eid, code, lon, lat = elevators_near_rescuer(url, fleet)[0]
+    _eid, code, lon, lat = elevators_near_rescuer(url, fleet)[0]
     errors: list[str] = []
     context = phone_context(browser, "zh-CN", lon, lat + 40 / M_PER_DEG_LAT)  # 40 m away
     page = open_page(context, errors)
@@ -119,11 +136,12 @@ def test_rescuer_accepts_arrives_offline_and_online_in_chinese(
     case_id = open_case(server, code, "13800138000")
     offer = page.locator(f'.offer[data-case="{case_id}"]')
     expect(offer).to_be_visible()
-    expect(offer.locator(".countdown")).to_have_text(__import__("re").compile(r"^\d+ 秒$"))
+    expect(offer.locator(".countdown")).to_have_text(re.compile(r"^\d+ 秒$"))
     expect(offer).to_contain_text("接受")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     box = offer.locator('button[data-act="accept"]').bounding_box()
-    assert box is not None and box["height"] >= 48  # a thumb-sized target
+    assert box is not None
+    assert box["height"] >= 48
     shot(page, "rescuer-offer-zh")
 
     offer.locator('button[data-act="accept"]').click()
@@ -134,11 +152,14 @@ def test_rescuer_accepts_arrives_offline_and_online_in_chinese(
     expect(page.locator("#case-trapped")).to_have_text("2 人")
     expect(page.locator("#case-floor")).to_contain_text("3 层")
     amap = page.locator("#nav-amap")
-    expect(amap).to_have_attribute("href", __import__("re").compile(r"^https://uri\.amap\.com/marker\?position=113\.\d+,23\.\d+&.*coordinate=gaode"))
-    expect(page.locator("#nav-baidu")).to_have_attribute("href", __import__("re").compile(r"coord_type=gcj02"))
+    expect(amap).to_have_attribute(
+        "href",
+        re.compile(r"^https://uri\.amap\.com/marker\?position=113\.\d+,23\.\d+&.*coordinate=gaode"),
+    )
+    expect(page.locator("#nav-baidu")).to_have_attribute("href", re.compile(r"coord_type=gcj02"))
     expect(page.locator("#timer")).to_have_attribute("data-state", "running")
     expect(page.locator("#timer-label")).to_have_text("距 30 分钟到场时限")
-    expect(page.locator("#timer-value")).to_have_text(__import__("re").compile(r"^(2\d|30):\d\d$"))
+    expect(page.locator("#timer-value")).to_have_text(re.compile(r"^(2\d|30):\d\d$"))
     shot(page, "rescuer-case-zh")
 
     # The network drops: both taps are kept on the phone, nothing reaches the server.
@@ -182,7 +203,8 @@ def test_rescuer_accepts_arrives_offline_and_online_in_chinese(
     page.click("#release-form button[type=submit]")
     expect(page.locator("#case-done")).to_be_visible()
     expect(page.locator("#net")).to_have_text("在线", timeout=20_000)
-    assert answers and answers[0]["replayed"] is False
+    assert answers
+    assert answers[0]["replayed"] is False
     assert any(r.get("replayed") is True and r["kind"] == "release" for r in responses)
     released = [d for s, d in timeline(url, case_id) if s == "released"]
     assert len(released) == 1
@@ -234,3 +256,104 @@ def test_far_arrival_in_english_is_flagged_for_the_desk(
     shot(desk, "desk-arrival-far")
     desk_context.close()
     assert not math.isnan(eid)
+
+
+def order_of(url: str, elevator_id: int) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT id FROM work_orders WHERE elevator_id = %s", (elevator_id,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def checkin_row(url: str, order: int) -> dict[str, Any]:
+    with psycopg.connect(url) as conn:
+        cur = conn.execute(
+            "SELECT k.*, w.state AS order_state FROM maintenance_checkins k"
+            " JOIN work_orders w ON w.id = k.work_order_id WHERE k.work_order_id = %s",
+            (order,),
+        )
+        row = cur.fetchone()
+        assert row is not None
+        names = [c.name for c in cur.description or []]
+    return dict(zip(names, row, strict=True))
+
+
+def tick_mandatory(page: Page) -> None:
+    for item in HALF_MONTHLY:
+        if item.mandatory:
+            page.check(f'#checklist input[data-item="{item.key}"]')
+
+
+def test_technician_checks_in_and_completes_in_chinese(
+    site: Any,
+    browser: Browser,  # noqa: F811 - pytest fixture injection
+) -> None:
+    server, fleet, url = site
+    (a, _, a_lon, a_lat), (b, _, b_lon, b_lat) = elevators_near_rescuer(url, fleet)[2:4]
+    order_a, order_b = order_of(url, a), order_of(url, b)
+    errors: list[str] = []
+    context = phone_context(browser, "zh-CN", a_lon, a_lat + 60 / M_PER_DEG_LAT)
+    page = open_page(context, errors)
+    log_in(page, server.base_url, "/technician", "tech1")
+    first = page.locator(".order").first
+    expect(first).to_have_attribute("data-order", str(order_a))  # nearest first
+    expect(first).to_contain_text("半月维保")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "technician-orders-zh")
+
+    first.click()
+    expect(page.locator("#order")).to_have_attribute("data-state", "open")
+    page.click("#checkin-position")
+    expect(page.locator("#order")).to_have_attribute("data-state", "working")
+    expect(page.locator("#started")).to_contain_text("定位签到")
+    expect(page.locator("#checklist .check")).to_have_count(len(HALF_MONTHLY))
+    expect(page.locator('#checklist .check[data-key="A1-01"]')).to_contain_text("机房、滑轮间环境")
+    page.click("#finish")
+    expect(page.locator("#message")).to_contain_text("必检项目未勾选")
+    expect(page.locator('#checklist .check[data-key="A1-01"]')).to_have_attribute(
+        "data-missing", "true"
+    )
+    shot(page, "technician-checklist-missing-zh")
+    tick_mandatory(page)
+    page.fill("#findings", "曳引机运行正常，层门地坎已清洁")
+    page.click("#finish")
+    expect(page.locator("#order")).to_have_attribute("data-state", "finished")
+    expect(page.locator('#proof dd[data-field="on_time"]')).to_have_text("是")
+    expect(page.locator('#proof dd[data-field="on_site"]')).to_have_text("是")
+    shot(page, "technician-done-zh")
+    row = checkin_row(url, order_a)
+    assert row["order_state"] == "done"
+    assert row["start_method"] == "position"
+    assert row["finish_method"] == "position"
+    assert 50 < row["start_distance_m"] < 70
+    assert 50 < row["finish_distance_m"] < 70
+    assert row["start_lat"] == pytest.approx(a_lat + 60 / M_PER_DEG_LAT)
+    assert row["finished_at"] >= row["started_at"]
+    assert row["on_time"] is True
+    assert row["technician"] == "tech1"
+    assert row["record_id"] is not None
+
+    # Far from the second elevator: refused by position, accepted with the car's code.
+    page.click("#back")
+    context.set_geolocation({"longitude": b_lon, "latitude": b_lat + 800 / M_PER_DEG_LAT})
+    page.locator(f'.order[data-order="{order_b}"]').click()
+    page.click("#checkin-position")
+    expect(page.locator("#message")).to_contain_text("未通过")
+    expect(page.locator("#message")).to_contain_text("more than 200 m")
+    expect(page.locator("#order")).to_have_attribute("data-state", "open")
+    shot(page, "technician-refused-far-zh")
+    page.fill("#code-input", f"Sticker{b:05d}")
+    page.click("#checkin-code")
+    expect(page.locator("#order")).to_have_attribute("data-state", "working")
+    expect(page.locator("#started")).to_contain_text("扫码签到")
+    tick_mandatory(page)
+    page.click("#finish")
+    expect(page.locator("#order")).to_have_attribute("data-state", "finished")
+    row = checkin_row(url, order_b)
+    assert row["start_method"] == "code"
+    assert row["finish_method"] == "code"
+    assert 780 < row["start_distance_m"] < 820  # kept; the code proved presence
+    context.close()
+    assert not errors, errors

@@ -69,6 +69,7 @@ LW.logout = function () {
   LW.token = null; LW.me = null; LW.mePromise = null;
   sessionStorage.removeItem("lw_token");
   if (LW.source) { LW.source.close(); LW.source = null; }
+  for (const id of ["sound-banner", "alert-banner"]) document.getElementById(id).hidden = true;
   location.hash = "#/login";
   LW.route();
 };
@@ -119,6 +120,7 @@ LW.route = async function () {
       await window.LWI18N.setUser(LW.me.subject);
       for (const a of document.querySelectorAll("#nav a")) a.hidden = !a.dataset.roles.split(" ").includes(LW.me.role);
       LW.connectLive();
+      if (LW.deskAlerts) LW.deskAlerts();
     }
   }
   // Read the hash only now: it may have changed while the identity was being fetched.

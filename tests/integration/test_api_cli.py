@@ -80,7 +80,16 @@ def test_demo_users_are_created_and_reset(fresh_database_url: str) -> None:
     with psycopg.connect(fresh_database_url) as conn:
         first = seed_demo_users(conn)
         names = {u.username: u for u in first}
-        assert set(names) == {"admin", "supervisor", "desk", "company1", "company2", "rescuer"}
+        assert set(names) == {
+            "admin",
+            "supervisor",
+            "desk",
+            "company1",
+            "company2",
+            "technician1",
+            "technician2",
+            "rescuer",
+        }
         assert names["company2"].company_id == 2
         assert names["rescuer"].rescuer_id == 1
         again = {u.username: u.password for u in seed_demo_users(conn)}

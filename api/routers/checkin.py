@@ -32,6 +32,7 @@ Reader = Annotated[
 ]
 BigId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]
 Level = Literal["half_monthly", "quarterly", "half_yearly", "yearly"]
+NO_NUL = r"^[^\x00]*$"  # text the database can store
 
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"description": "not authenticated (no or an invalid bearer token / API key)"},
@@ -87,7 +88,7 @@ class CheckOutIn(CheckInIn):
     items: list[Annotated[str, Field(min_length=1, max_length=16)]] = Field(
         max_length=200, description="keys of the ticked checklist items (A1-01 ...)"
     )
-    findings: str = Field("", max_length=10_000)
+    findings: str = Field("", max_length=10_000, pattern=NO_NUL)
 
 
 class ChecklistItemOut(Reading):

@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api/v1/rescuers/me", tags=["rescue"])
 
 Rescuer = Annotated[Principal, Depends(require_roles(Role.RESCUER))]
 BIG = 9_223_372_036_854_775_807
+NO_NUL = r"^[^\x00]*$"  # text the database can store
 
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"description": "not authenticated (no or an invalid bearer token / API key)"},
@@ -112,7 +113,9 @@ class ActionIn(BaseModel):
     case_id: int = Field(ge=1, le=BIG)
     done_at: AwareDatetime | None = Field(None, description="when it was tapped (phone clock)")
     position: PositionIn | None = Field(None, description="arrive: where the phone is")
-    note: str = Field("", max_length=500, description="release: a note; decline: a reason")
+    note: str = Field(
+        "", max_length=500, pattern=NO_NUL, description="release: a note; decline: a reason"
+    )
     people_released: int | None = Field(None, ge=0, le=50)
 
 

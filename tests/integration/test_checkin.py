@@ -128,6 +128,8 @@ def test_check_in_by_position_then_finish_with_every_mandatory_item(
     missing = check_out(client, order, WANG, position=at(20), items=MANDATORY[1:])
     assert missing.status_code == 422
     assert "mandatory checklist items not ticked: A1-01" in missing.text
+    nul = check_out(client, order, WANG, position=at(20), items=MANDATORY, findings="a\x00")
+    assert nul.status_code == 422
     unknown = check_out(client, order, WANG, position=at(20), items=[*MANDATORY, "Z9-99"])
     assert unknown.status_code == 422
     assert "Z9-99" in unknown.text

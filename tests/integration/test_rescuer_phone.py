@@ -180,3 +180,5 @@ def test_scope_other_rescuers_and_roles(client: httpx.Client, case_id: int) -> N
     assert desk.status_code == 403
     bad = act(client, R11, action_id="x", kind="arrive", case_id=case_id)
     assert bad.status_code == 422
+    nul = act(client, R11, action_id="release-0006", kind="release", case_id=case_id, note="a\x00b")
+    assert nul.status_code == 422

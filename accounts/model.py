@@ -28,6 +28,7 @@ class Principal:
     role: Role
     company_id: int | None = None
     rescuer_id: int | None = None
+    user_id: int | None = None  # the user's row (None: an API key)
 
     def sees_company(self, company_id: int) -> bool:
         """Whether this caller may see data of ``company_id``'s elevators."""
@@ -44,6 +45,7 @@ class Account:
     company_id: int | None
     rescuer_id: int | None
     active: bool
+    token_version: int = 0  # bumped when the user's tokens are revoked
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,40 @@ class ApiKeyRecord:
 class Credentials:
     """What a login is checked against: the stored hash and whom the user acts as."""
 
+    id: int
     password_hash: str
     role: str
     company_id: int | None
     rescuer_id: int | None
+    token_version: int
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """The user row a token is checked against on every request: still active, and the
+    token issued under the current ``token_version`` (bumped on deactivation and on a
+    password change, which revokes every earlier token)."""
+
+    id: int
+    username: str
+    role: str
+    company_id: int | None
+    rescuer_id: int | None
+    active: bool
+    token_version: int
+
+    def principal(self) -> Principal:
+        return Principal(
+            self.username, Role(self.role), self.company_id, self.rescuer_id, user_id=self.id
+        )
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A successful login: who, and the token version to issue the token under."""
+
+    principal: Principal
+    token_version: int
 
 
 def check_scope(role: str, company_id: int | None, rescuer_id: int | None) -> None:

@@ -20,7 +20,9 @@ LW.api = async function (path, options = {}) {
   if (!response.ok) {
     let detail = response.statusText;
     try { const body = await response.json(); detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail); } catch (e) { /* not JSON */ }
-    const err = new Error(detail); err.status = response.status; throw err;
+    const err = new Error(detail); err.status = response.status;
+    err.missing = response.status === 404 && detail === "Not Found";   // no such route here
+    throw err;
   }
   if (response.status === 204) return null;  // no content (FastAPI still labels it JSON)
   const type = response.headers.get("content-type") || "";
@@ -76,16 +78,24 @@ LW.logout = function () {
 
 LW.connectLive = function () {
   if (LW.source || !LW.token) return;
+  // A single-use ticket for each connection: the token never goes into the URL.
+  LW.source = { close() {} };
+  LW.api("/api/v1/auth/sse-ticket", { method: "POST" })
+    .then((t) => { if (LW.source && !LW.source.url) { LW.source = null; LW.openLive(t.ticket); } })
+    .catch(() => { LW.source = null; if (LW.token) setTimeout(LW.connectLive, 5000); });
+};
+
+LW.openLive = function (ticket) {
   const live = document.getElementById("live");
-  const source = new EventSource("/api/v1/events?access_token=" + encodeURIComponent(LW.token));
-  let connected = false;
+  const source = new EventSource("/api/v1/events?ticket=" + encodeURIComponent(ticket));
   source.addEventListener("hello", () => {
     live.className = "live on";
     // After a reconnect, events may have been missed: let the views resynchronise.
-    if (connected) for (const fn of LW.listeners) { try { fn({ kind: "resync" }); } catch (err) { console.error(err); } }
-    connected = true;
+    if (LW.liveBefore) for (const fn of LW.listeners) { try { fn({ kind: "resync" }); } catch (err) { console.error(err); } }
+    LW.liveBefore = true;
   });
-  source.onerror = () => { live.className = "live off"; };
+  // The ticket is spent: reconnect with a new one rather than EventSource's own retry.
+  source.onerror = () => { live.className = "live off"; source.close(); if (LW.source === source) { LW.source = null; setTimeout(LW.connectLive, 2000); } };
   for (const kind of ["alarm", "status", "case", "offer"]) {
     source.addEventListener(kind, (e) => {
       let event; try { event = JSON.parse(e.data); } catch (err) { return; }
@@ -160,16 +170,22 @@ LW.showView = function (name) {
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("active", a.dataset.view === name);
 };
 
-document.addEventListener("DOMContentLoaded", async () => {
+document.addEventListener("DOMContentLoaded", () => {
+  // The handlers go on first (a quick user, or a test, may submit before the catalogues
+  // are in); they wait for LW.ready.
   const i18n = window.LWI18N;
-  await i18n.loadCatalogues(LW.AREAS);
-  i18n.applyI18n(document);
-  i18n.languageSwitch(document.getElementById("lang-switch"));
-  i18n.languageSwitch(document.getElementById("login-lang"));
-  window.addEventListener("lw:langchange", LW.onLangChange);
-  try { LW.config = await LW.api("/api/v1/ui-config"); } catch (e) { LW.config = { statuses: [], districts: [], center: [113.3, 23.13], tile_url: "" }; }
+  LW.ready = (async () => {
+    await i18n.loadCatalogues(LW.AREAS);
+    i18n.applyI18n(document);
+    i18n.languageSwitch(document.getElementById("lang-switch"));
+    i18n.languageSwitch(document.getElementById("login-lang"));
+    window.addEventListener("lw:langchange", LW.onLangChange);
+    try { LW.config = await LW.api("/api/v1/ui-config"); } catch (e) { LW.config = { statuses: [], districts: [], center: [113.3, 23.13], tile_url: "" }; }
+    document.body.dataset.ready = "true";
+  })();
   document.getElementById("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    await LW.ready;
     const err = document.getElementById("login-error");
     err.textContent = "";
     try {
@@ -179,6 +195,8 @@ document.addEventListener("DOMContentLoaded", async () => {
     } catch (ex) { err.textContent = ex.message; }
   });
   document.getElementById("logout").addEventListener("click", LW.logout);
-  window.addEventListener("hashchange", LW.route);
-  LW.route();
+  LW.ready.then(() => {
+    window.addEventListener("hashchange", LW.route);
+    LW.route();
+  });
 });

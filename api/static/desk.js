@@ -76,14 +76,17 @@
     if (LW.can("desk")) {
       if (ACTIVE.includes(c.state)) acts.push("cancel", "false-alarm");
       if (c.state === "released") acts.push("close");
+      if (c.end_request) acts.push("confirm-request", "reject-request");
     }
+    const holds = LW.me.role === "company" || (LW.me.role === "rescuer" && c.rescuer_id === LW.me.rescuer_id);
+    if (holds && ACTIVE.includes(c.state) && !c.end_request) acts.push("request-false-alarm");
     if (LW.me.role === "rescuer") {
       const next = { offered: ["accept", "decline"], accepted: ["depart"], en_route: ["arrive"], on_site: ["release"], released: ["close"] };
       acts.push(...(next[c.state] || []));
     }
     return acts.map((a) => LW.el("button", { class: "act", type: "button", "data-action": a, onclick: async () => {
       try { await LW.api(`/api/v1/cases/${c.id}/${a}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }); load(); }
-      catch (e) { alert(e.status === 404 ? LW.t("common.error.unavailable") : e.message); }
+      catch (e) { alert(e.missing ? LW.t("common.error.unavailable") : e.message); }
     } }, LW.code("case_action", a)));
   }
 
@@ -102,6 +105,7 @@
       urgencyBar(c),
       LW.el("div", { class: "muted" }, T("desk.case.since", { time: LW.fmtTime(c.trapped_since) }) + " · " + extras.join(" · ")),
       c.arrival_due_at ? LW.el("div", { class: "muted" }, T("desk.case.due", { time: LW.fmtTime(c.arrival_due_at) })) : "",
+      c.end_request ? LW.el("div", { class: "end-request" }, T("desk.case.end_request", { what: LW.code("case_state", c.end_request) })) : "",
       LW.el("ol", { class: "timeline" }, ...steps),
       offers.length ? LW.el("div", {}, LW.el("strong", {}, T("desk.case.offers")), LW.el("ul", {}, ...offers)) : "",
       LW.el("div", { class: "actions" }, ...caseActions(c)),
@@ -248,12 +252,12 @@
         const r = await LW.api("/api/v1/cases", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
         form.reset();
         result.textContent = LW.t(r.created ? "desk.call.opened" : "desk.call.joined", { id: r.id });
-        result.dataset.case = String(r.id);
+        result.dataset.openedCase = String(r.id);
         first.focus();
         load();
-      } catch (ex) { result.textContent = ex.status === 404 ? LW.t("common.error.unavailable") : ex.message; }
+      } catch (ex) { result.textContent = ex.missing ? LW.t("common.error.unavailable") : ex.message; }
     });
-    form.addEventListener("reset", () => { result.textContent = ""; delete result.dataset.case; setTimeout(() => first.focus(), 0); });
+    form.addEventListener("reset", () => { result.textContent = ""; delete result.dataset.openedCase; setTimeout(() => first.focus(), 0); });
     form.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { e.preventDefault(); form.reset(); }
     });

@@ -63,7 +63,7 @@
     let rows;
     try { rows = await LW.api(`/api/v1/rescue/indicators?by=${group}&since=${encodeURIComponent(since)}`); }
     catch (e) {
-      box.replaceChildren(LW.el("p", { class: "muted" }, e.status === 404 ? LW.t("common.error.unavailable") : e.message));
+      box.replaceChildren(LW.el("p", { class: "muted" }, e.missing ? LW.t("common.error.unavailable") : e.message));
       return;
     }
     if (!rows.length) { box.replaceChildren(LW.el("p", { class: "muted" }, LW.t("indicators.rescue.none"))); return; }

@@ -27,17 +27,35 @@ CODE_2 = "CodeOfLift02"
 MANDATORY = [item.key for item in HALF_MONTHLY if item.mandatory]
 
 
-def auth(role: Role, company: int | None, name: str) -> dict[str, str]:
-    token = create_token(SECRET, Principal(name, role, company, None), 10)
-    return {"Authorization": f"Bearer {token}"}
+HEADERS: dict[str, dict[str, str]] = {}
 
 
-WANG = auth(Role.TECHNICIAN, 1, "wang")
-LI = auth(Role.TECHNICIAN, 1, "li")
-OTHER_CO = auth(Role.TECHNICIAN, 2, "zhao")
-SUPERVISOR = auth(Role.SUPERVISOR, None, "sup")
-RESCUER = {"Authorization": "Bearer " + create_token(
-    SECRET, Principal("r", Role.RESCUER, None, 11), 10)}  # fmt: skip
+def named_token(url: str, name: str, role: Role, company: int | None, rescuer: int | None) -> str:
+    """A token of the user ``name`` (created when missing): tokens name real users."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
+               VALUES (%s, '!', %s, %s, %s)
+               ON CONFLICT (username) DO UPDATE SET username = EXCLUDED.username
+               RETURNING id, token_version""",
+            (name, role.value, company, rescuer),
+        ).fetchone()
+    assert row is not None
+    principal = Principal(name, role, company, rescuer, user_id=int(row[0]))
+    return create_token(SECRET, principal, 30, int(row[1]))
+
+
+def auth(name: str) -> dict[str, str]:
+    return HEADERS[name]
+
+
+PEOPLE: dict[str, tuple[Role, int | None, int | None]] = {
+    "wang": (Role.TECHNICIAN, 1, None),
+    "li": (Role.TECHNICIAN, 1, None),
+    "zhao": (Role.TECHNICIAN, 2, None),
+    "sup": (Role.SUPERVISOR, None, None),
+    "r11": (Role.RESCUER, None, 11),
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +67,9 @@ def url(dispatch_seeded_url: str) -> str:
             " (%s, 2, now(), NULL)",
             (CODE_1, OLD_CODE_1, CODE_2),
         )
+    for name, (role, company, rescuer) in PEOPLE.items():
+        token = named_token(dispatch_seeded_url, name, role, company, rescuer)
+        HEADERS[name] = {"Authorization": f"Bearer {token}"}
     return dispatch_seeded_url
 
 
@@ -101,21 +122,23 @@ def work_order_state(url: str, order: int) -> str:
 def test_check_in_beyond_200_m_without_code_is_refused(
     client: httpx.Client, url: str, order: int
 ) -> None:
-    far = check_in(client, order, WANG, position=at(350))
+    far = check_in(client, order, auth("wang"), position=at(350))
     assert far.status_code == 422
     assert 340 < distance_in(far) < 360
     assert "more than 200 m" in far.text
-    nothing = check_in(client, order, WANG)
+    nothing = check_in(client, order, auth("wang"))
     assert nothing.status_code == 422
     assert "scan the elevator's code" in nothing.text
-    assert client.get(f"/api/v1/work-orders/{order}/check-in", headers=WANG).status_code == 404
+    assert (
+        client.get(f"/api/v1/work-orders/{order}/check-in", headers=auth("wang")).status_code == 404
+    )
     assert work_order_state(url, order) == "open"
 
 
 def test_check_in_by_position_then_finish_with_every_mandatory_item(
     client: httpx.Client, url: str, order: int
 ) -> None:
-    started = check_in(client, order, WANG, position=at(120))
+    started = check_in(client, order, auth("wang"), position=at(120))
     assert started.status_code == 200, started.text
     body = started.json()
     assert body["start_method"] == "position"
@@ -124,20 +147,20 @@ def test_check_in_by_position_then_finish_with_every_mandatory_item(
     assert body["technician"] == "wang"
     assert body["finished_at"] is None
     assert work_order_state(url, order) == "in_progress"
-    assert check_in(client, order, WANG, position=at(10)).json() == body  # a repeat
-    missing = check_out(client, order, WANG, position=at(20), items=MANDATORY[1:])
+    assert check_in(client, order, auth("wang"), position=at(10)).json() == body  # a repeat
+    missing = check_out(client, order, auth("wang"), position=at(20), items=MANDATORY[1:])
     assert missing.status_code == 422
     assert "mandatory checklist items not ticked: A1-01" in missing.text
-    nul = check_out(client, order, WANG, position=at(20), items=MANDATORY, findings="a\x00")
+    nul = check_out(client, order, auth("wang"), position=at(20), items=MANDATORY, findings="a\x00")
     assert nul.status_code == 422
-    unknown = check_out(client, order, WANG, position=at(20), items=[*MANDATORY, "Z9-99"])
+    unknown = check_out(client, order, auth("wang"), position=at(20), items=[*MANDATORY, "Z9-99"])
     assert unknown.status_code == 422
     assert "Z9-99" in unknown.text
-    far = check_out(client, order, WANG, position=at(900), items=MANDATORY)
+    far = check_out(client, order, auth("wang"), position=at(900), items=MANDATORY)
     assert far.status_code == 422
     assert 890 < distance_in(far) < 910
     assert work_order_state(url, order) == "in_progress"
-    done = check_out(client, order, WANG, position=at(30), items=MANDATORY, findings="正常")
+    done = check_out(client, order, auth("wang"), position=at(30), items=MANDATORY, findings="正常")
     assert done.status_code == 200, done.text
     finished = done.json()
     assert finished["finish_on_site"] is True
@@ -159,30 +182,30 @@ def test_check_in_by_position_then_finish_with_every_mandatory_item(
     assert record[1].isoformat().startswith(finished["started_at"][:19])
     assert len(record[3]) == len(MANDATORY)
     assert record[3][0].startswith("A1-01 机房")
-    again = check_out(client, order, WANG, position=at(30), items=MANDATORY)
+    again = check_out(client, order, auth("wang"), position=at(30), items=MANDATORY)
     assert again.json() == finished  # a repeat does not write a second record
 
 
 def test_check_in_by_code_proves_presence_whatever_the_position(
     client: httpx.Client, order: int
 ) -> None:
-    other = check_in(client, order, WANG, code=CODE_2)
+    other = check_in(client, order, auth("wang"), code=CODE_2)
     assert other.status_code == 422
     assert "another elevator" in other.text
-    old = check_in(client, order, WANG, code=OLD_CODE_1)
+    old = check_in(client, order, auth("wang"), code=OLD_CODE_1)
     assert old.status_code == 422
     assert "replaced" in old.text
-    unknown = check_in(client, order, WANG, code="NoSuchCode99")
+    unknown = check_in(client, order, auth("wang"), code="NoSuchCode99")
     assert unknown.status_code == 422
     assert "unknown elevator code" in unknown.text
-    url_code = check_in(client, order, WANG, code=f"https://lift.example/e/{CODE_1}",
+    url_code = check_in(client, order, auth("wang"), code=f"https://lift.example/e/{CODE_1}",
                         position=at(600))  # fmt: skip
     assert url_code.status_code == 200, url_code.text
     body = url_code.json()
     assert body["start_method"] == "code"
     assert body["start_on_site"] is True
     assert 590 < body["start_distance_m"] < 610  # kept, but the code decides
-    finished = check_out(client, order, WANG, code=CODE_1, items=MANDATORY)
+    finished = check_out(client, order, auth("wang"), code=CODE_1, items=MANDATORY)
     assert finished.status_code == 200, finished.text
     assert finished.json()["finish_method"] == "code"
 
@@ -190,28 +213,28 @@ def test_check_in_by_code_proves_presence_whatever_the_position(
 def test_scoped_to_the_company_and_to_the_technician_who_checked_in(
     client: httpx.Client, order: int
 ) -> None:
-    assert check_in(client, order, OTHER_CO, code=CODE_1).status_code == 404
-    listed = client.get("/api/v1/technicians/me/work-orders", headers=OTHER_CO).json()
+    assert check_in(client, order, auth("zhao"), code=CODE_1).status_code == 404
+    listed = client.get("/api/v1/technicians/me/work-orders", headers=auth("zhao")).json()
     assert order not in [o["id"] for o in listed]
     mine = client.get(
-        "/api/v1/technicians/me/work-orders", params={"lon": LON, "lat": LAT}, headers=WANG
+        "/api/v1/technicians/me/work-orders", params={"lon": LON, "lat": LAT}, headers=auth("wang")
     ).json()
     assert [o["id"] for o in mine] == [order]
     assert mine[0]["distance_m"] < 1
-    assert check_in(client, order, WANG, code=CODE_1).status_code == 200
-    assert check_in(client, order, LI, code=CODE_1).status_code == 409
-    assert check_out(client, order, LI, code=CODE_1, items=MANDATORY).status_code == 403
-    assert check_out(client, order, OTHER_CO, code=CODE_1, items=MANDATORY).status_code == 404
-    assert check_in(client, order, RESCUER, code=CODE_1).status_code == 403
-    seen = client.get(f"/api/v1/work-orders/{order}/check-in", headers=SUPERVISOR)
+    assert check_in(client, order, auth("wang"), code=CODE_1).status_code == 200
+    assert check_in(client, order, auth("li"), code=CODE_1).status_code == 409
+    assert check_out(client, order, auth("li"), code=CODE_1, items=MANDATORY).status_code == 403
+    assert check_out(client, order, auth("zhao"), code=CODE_1, items=MANDATORY).status_code == 404
+    assert check_in(client, order, auth("r11"), code=CODE_1).status_code == 403
+    seen = client.get(f"/api/v1/work-orders/{order}/check-in", headers=auth("sup"))
     assert seen.status_code == 200
     assert seen.json()["technician"] == "wang"
-    hidden = client.get(f"/api/v1/work-orders/{order}/check-in", headers=OTHER_CO)
+    hidden = client.get(f"/api/v1/work-orders/{order}/check-in", headers=auth("zhao"))
     assert hidden.status_code == 404
 
 
 def test_checklist_and_technician_accounts(client: httpx.Client, url: str) -> None:
-    items = client.get("/api/v1/maintenance/checklist", headers=WANG).json()
+    items = client.get("/api/v1/maintenance/checklist", headers=auth("wang")).json()
     assert len(items) == 31
     assert items[0]["name"] == "机房、滑轮间环境"
     assert [i["key"] for i in items if i["mandatory"]] == MANDATORY

@@ -10,10 +10,11 @@ import httpx
 import psycopg
 import pytest
 
-from api.security import Principal, Role, create_token
+from api.security import Role
 from domain.geo import haversine_m, wgs84_to_gcj02
 from tests.fixtures.api_server import api_client
 from tests.fixtures.dispatch import LAT, LON, reset
+from tests.fixtures.users import bearer, user_token
 
 pytestmark = pytest.mark.integration
 
@@ -21,18 +22,17 @@ SECRET = "y" * 40
 DLAT_PER_M = 1 / 111_320
 
 
-def auth(role: Role, company: int | None = None, rescuer: int | None = None) -> dict[str, str]:
-    token = create_token(SECRET, Principal(f"t-{role}-{rescuer}", role, company, rescuer), 10)
-    return {"Authorization": f"Bearer {token}"}
-
-
-DESK = auth(Role.DESK)
-R11 = auth(Role.RESCUER, rescuer=11)
-R21 = auth(Role.RESCUER, rescuer=21)
+DESK: dict[str, str] = {}
+R11: dict[str, str] = {}
+R21: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
 def url(dispatch_seeded_url: str) -> str:
+    """The seeded database, and tokens of real users of it (tokens name users)."""
+    DESK.update(bearer(user_token(dispatch_seeded_url, SECRET, Role.DESK)))
+    R11.update(bearer(user_token(dispatch_seeded_url, SECRET, Role.RESCUER, rescuer=11)))
+    R21.update(bearer(user_token(dispatch_seeded_url, SECRET, Role.RESCUER, rescuer=21)))
     return dispatch_seeded_url
 
 

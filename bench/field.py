@@ -60,13 +60,23 @@ def seed(url: str) -> None:
         )
 
 
-def bearer(role: Role, rescuer: int | None = None) -> dict[str, str]:
-    token = create_token(SECRET, Principal(f"bench-{role}", role, None, rescuer), 600)
+def bearer(url: str, role: Role, rescuer: int | None = None) -> dict[str, str]:
+    """A token of a user created for it (tokens name a user row)."""
+    name = f"bench-{role.value}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO users (username, password_hash, role, rescuer_id)"
+            " VALUES (%s, '!', %s, %s) RETURNING id, token_version",
+            (name, role.value, rescuer),
+        ).fetchone()
+    assert row is not None
+    principal = Principal(name, role, None, rescuer, user_id=int(row[0]))
+    token = create_token(SECRET, principal, 600, int(row[1]))
     return {"Authorization": f"Bearer {token}"}
 
 
-def run(base: str, cases: int) -> dict[str, list[float]]:
-    desk, phone = bearer(Role.DESK), bearer(Role.RESCUER, 11)
+def run(base: str, url: str, cases: int) -> dict[str, list[float]]:
+    desk, phone = bearer(url, Role.DESK), bearer(url, Role.RESCUER, 11)
     out: dict[str, list[float]] = {"phone_view": [], "action_applied": [], "action_replayed": []}
     near = {"lon": LON, "lat": LAT + 40 / 111_195, "accuracy_m": 10}
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -108,7 +118,7 @@ def main() -> None:
         while not server.started:
             time.sleep(0.05)
         try:
-            samples = run(f"http://127.0.0.1:{port}", args.cases)
+            samples = run(f"http://127.0.0.1:{port}", db.url, args.cases)
         finally:
             server.should_exit = True
             thread.join(timeout=15)

@@ -4,6 +4,7 @@ applied once by their id, arrivals flagged beyond 200 m from the elevator."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -182,3 +183,15 @@ def test_scope_other_rescuers_and_roles(client: httpx.Client, case_id: int) -> N
     assert bad.status_code == 422
     nul = act(client, R11, action_id="release-0006", kind="release", case_id=case_id, note="a\x00b")
     assert nul.status_code == 422
+
+
+def test_two_sends_of_one_action_at_once_apply_it_once(
+    client: httpx.Client, url: str, case_id: int
+) -> None:
+    body = {"action_id": "accept-0008", "kind": "accept", "case_id": case_id}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: act(client, R11, **body), range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert sorted(a.json()["replayed"] for a in answers) == [False, True, True, True]
+    assert len({a.json()["applied_at"] for a in answers}) == 1
+    assert [step for step, _ in steps(url, case_id)].count("accepted") == 1

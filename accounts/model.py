@@ -14,6 +14,7 @@ class Role(StrEnum):
     DESK = "desk"
     COMPANY = "company"
     RESCUER = "rescuer"
+    TECHNICIAN = "technician"  # a maintenance company's technician (维保人员), on a phone
     USER_UNIT = "user_unit"  # a user unit (使用单位): its own elevators only
 
 
@@ -33,7 +34,7 @@ class Principal:
 
     def sees_company(self, company_id: int) -> bool:
         """Whether this caller may see data of ``company_id``'s elevators."""
-        if self.role is Role.COMPANY:
+        if self.role in (Role.COMPANY, Role.TECHNICIAN):
             return self.company_id == company_id
         return self.role in (Role.ADMIN, Role.SUPERVISOR, Role.DESK)
 
@@ -108,12 +109,12 @@ def check_scope(
 ) -> None:
     if role not in ROLES:
         raise InvalidAccount(f"unknown role {role!r}; one of {', '.join(ROLES)}")
-    if role == "company" and company_id is None:
-        raise InvalidAccount("a company account needs a company id")
+    if role in ("company", "technician") and company_id is None:
+        raise InvalidAccount(f"a {role} account needs a company id")
     if role == "rescuer" and rescuer_id is None:
         raise InvalidAccount("a rescuer account needs a rescuer id")
-    if role != "company" and company_id is not None:
-        raise InvalidAccount("only a company account has a company id")
+    if role not in ("company", "technician") and company_id is not None:
+        raise InvalidAccount("only a company or technician account has a company id")
     if role != "rescuer" and rescuer_id is not None:
         raise InvalidAccount("only a rescuer account has a rescuer id")
     if (role == "user_unit") != (user_unit_id is not None):

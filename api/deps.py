@@ -123,7 +123,7 @@ NO_COMPANY = -1  # matches no elevator: a company principal without a company se
 
 def company_scope(principal: Principal) -> int | None:
     """The company whose data alone the caller may see, or None for every company."""
-    if principal.role is Role.COMPANY:
+    if principal.role in (Role.COMPANY, Role.TECHNICIAN):
         return principal.company_id if principal.company_id is not None else NO_COMPANY
     if principal.role is Role.USER_UNIT:
         return NO_COMPANY  # a user unit sees its elevators through its own routes only

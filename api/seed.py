@@ -30,6 +30,7 @@ def _wanted(conn: psycopg.Connection[Any]) -> list[DemoUser]:
     ]
     for company_id in fleet.existing_companies(conn, [1, 2]):
         wanted.append(DemoUser(f"company{company_id}", "company", "", company_id=company_id))
+        wanted.append(DemoUser(f"technician{company_id}", "technician", "", company_id=company_id))
     rescuer_id = fleet.first_rescuer(conn)
     if rescuer_id is not None:
         wanted.append(DemoUser("rescuer", "rescuer", "", rescuer_id=rescuer_id))
@@ -39,8 +40,9 @@ def _wanted(conn: psycopg.Connection[Any]) -> list[DemoUser]:
 def seed_demo_users(conn: psycopg.Connection[Any], password: str | None = None) -> list[DemoUser]:
     """Create (or reset) the demo users; returns them with their passwords to print.
 
-    admin, supervisor, desk, company1 (company 1), company2 (company 2) and rescuer (the
-    lowest rescuer id); a company or rescuer user is skipped when its record is missing.
+    admin, supervisor, desk, company1 / technician1 (company 1), company2 / technician2
+    (company 2) and rescuer (the lowest rescuer id); a company or rescuer user is skipped
+    when its record is missing.
     """
     created: list[DemoUser] = []
     with conn.transaction():

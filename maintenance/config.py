@@ -45,6 +45,8 @@ class ScoreSettings(BaseModel):
     record_grace_h: float = Field(24.0, ge=0)
     work_order_horizon_days: int = Field(7, ge=0)  # open work orders this far ahead
     job_interval_s: float = Field(86400.0, gt=0)  # the score job runs daily
+    # 维保签到: a check-in without the car's code must come from within this radius.
+    checkin_radius_m: float = Field(200.0, gt=0)
 
     @field_validator("weights")
     @classmethod

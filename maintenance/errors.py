@@ -4,7 +4,13 @@ is the message the caller sees."""
 
 from __future__ import annotations
 
-from domain.errors import ConflictError, InvalidRequestError, LiftwatchError, NotFoundError
+from domain.errors import (
+    ConflictError,
+    InvalidRequestError,
+    LiftwatchError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 
 class MaintenanceError(LiftwatchError):
@@ -54,3 +60,31 @@ class WorkOrderClosed(MaintenanceError, ConflictError):
 
 class InvalidRecord(MaintenanceError, InvalidRequestError):
     """The completion record is inconsistent (times, items)."""
+
+
+class CheckinRefused(MaintenanceError, InvalidRequestError):
+    """A check-in or check-out whose presence is not proven: no code and no position, a
+    position too far from the elevator, or a code of another elevator or a replaced one."""
+
+
+class ChecklistIncomplete(MaintenanceError, InvalidRequestError):
+    """A check-out without every mandatory checklist item ticked (or with unknown ones)."""
+
+    def __init__(self, missing: list[str], unknown: list[str]) -> None:
+        parts = []
+        if missing:
+            parts.append(f"mandatory checklist items not ticked: {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown checklist items: {', '.join(unknown)}")
+        super().__init__("; ".join(parts))
+        self.missing = missing
+        self.unknown = unknown
+
+
+class CheckinConflict(MaintenanceError, ConflictError):
+    """The work order was checked into by someone else, is not checked into yet, or is
+    finished already."""
+
+
+class NotYourCheckin(MaintenanceError, PermissionDeniedError):
+    """Only the technician who checked in may check out (his position is the proof)."""

@@ -39,6 +39,8 @@ class DispatchSettings(BaseModel):
     outer_districts: tuple[str, ...] = ("Huadu", "Nansha", "Conghua", "Zengcheng")
     district_arrival_min: dict[str, float] = Field(default_factory=dict)
     insurance_trapped_min: float = Field(40.0, gt=0)
+    # An arrival reported from farther than this from the elevator is flagged for the desk.
+    arrival_radius_m: float = Field(200.0, gt=0)
     # Notifications.
     notify_topic_root: str = "liftwatch/notify/v1"
     webhook_max_attempts: int = Field(6, ge=1, le=20)

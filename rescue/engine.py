@@ -18,7 +18,7 @@ from rescue.config import DispatchSettings
 from rescue.context import Clock, DispatchContext, utc_now
 from rescue.intake import Intake
 from rescue.lifecycle import CaseState
-from rescue.model import CaseRef, HotlineCall, RescueCase
+from rescue.model import CaseRef, HotlineCall, PhonePosition, RescueCase
 from rescue.notifications import Notifier
 from rescue.offers import OfferRounds
 from rescue.progress import Progress
@@ -77,13 +77,24 @@ class DispatchEngine:
     def report_position(self, rescuer_id: int, lon: float, lat: float) -> int | None:
         return self.progress.report_position(rescuer_id, lon, lat)
 
-    def arrive(self, case_id: int, rescuer_id: int | None, actor: str) -> RescueCase:
-        return self.progress.arrive(case_id, rescuer_id, actor)
+    def arrive(
+        self,
+        case_id: int,
+        rescuer_id: int | None,
+        actor: str,
+        position: PhonePosition | None = None,
+    ) -> RescueCase:
+        return self.progress.arrive(case_id, rescuer_id, actor, position)
 
     def release(
-        self, case_id: int, rescuer_id: int | None, actor: str, people: int | None = None
+        self,
+        case_id: int,
+        rescuer_id: int | None,
+        actor: str,
+        people: int | None = None,
+        note: str = "",
     ) -> RescueCase:
-        return self.progress.release(case_id, rescuer_id, actor, people)
+        return self.progress.release(case_id, rescuer_id, actor, people, note)
 
     def close(self, case_id: int, actor: str) -> RescueCase:
         return self.progress.close(case_id, actor)

@@ -68,3 +68,7 @@ class RefusedWebhookUrl(RescueError, InvalidRequestError):
 
 class TooManyWebhooks(RescueError, ConflictError):
     """The company has as many webhook subscriptions as it may."""
+
+
+class ActionIdReused(RescueError, ConflictError):
+    """The phone sent an action id it had already used for a different action."""

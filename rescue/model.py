@@ -192,3 +192,94 @@ class Indicator:
     share_decided_5min: float | None
     insurance_flags: int
     fire_service: int
+
+
+@dataclass(frozen=True)
+class PhonePosition:
+    """Where the rescuer's phone says he is (WGS-84, as browsers report it)."""
+
+    lon: float
+    lat: float
+    accuracy_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """How far from the elevator an arrival was reported, and whether that is too far."""
+
+    distance_m: float
+    far: bool
+
+
+PHONE_ACTIONS = ("accept", "decline", "depart", "arrive", "release")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhoneAction:
+    """One tap on the rescuer's phone, as queued there: ``action_id`` is the phone's own
+    id of it, so a resend is recognised and not applied twice."""
+
+    action_id: str
+    kind: str  # one of PHONE_ACTIONS
+    case_id: int
+    done_at: datetime | None = None
+    position: PhonePosition | None = None
+    note: str = ""
+    people_released: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionOutcome:
+    """What an applied action did; a resend gets the same back with ``replayed``."""
+
+    action_id: str
+    kind: str
+    case_id: int
+    state: str  # the case's state after it
+    applied_at: datetime
+    distance_m: float | None = None
+    far: bool | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhoneOffer:
+    """An open offer as the rescuer's phone shows it."""
+
+    id: int
+    case_id: int
+    tier: int
+    eta_s: float
+    distance_m: float
+    offered_at: datetime
+    expires_at: datetime
+    district: str
+    address: str
+    people_trapped: int
+    source: str
+    floor: int | None
+    door_zone: bool | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhoneCase:
+    """The rescuer's own case with what he needs on the way and on site."""
+
+    id: int
+    state: str
+    source: str
+    elevator_code: str
+    district: str
+    address: str
+    people_trapped: int
+    caller_phone: str
+    floor: int | None
+    door_zone: bool | None
+    lon: float  # WGS-84, as stored
+    lat: float
+    trapped_since: datetime
+    reported_at: datetime
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    released_at: datetime | None
+    arrival_due_at: datetime | None

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.geo import haversine_m
 from rescue import policy
+from rescue.config import DispatchSettings
 from rescue.context import DispatchContext
 from rescue.errors import InvalidCall, NoEndRequest, NotAssigned, NotFound
 from rescue.lifecycle import END_REQUESTS, CaseState, check_transition
-from rescue.model import RescueCase
+from rescue.model import Arrival, PhonePosition, RescueCase
 from rescue.offers import OfferRounds
 from rescue.repository import cases as case_repository
 from rescue.repository import rescuers as rescuer_repository
@@ -24,6 +26,22 @@ def _check_position(lon: float, lat: float) -> None:
 def _check_assigned(case: RescueCase, rescuer_id: int | None) -> None:
     if rescuer_id is not None and case.rescuer_id != rescuer_id:
         raise NotAssigned(f"case {case.id} is not assigned to rescuer {rescuer_id}")
+
+
+def arrival_of(settings: DispatchSettings, case: RescueCase, position: PhonePosition) -> Arrival:
+    """How far from the elevator (stored WGS-84) the phone reported the arrival; farther
+    than ``arrival_radius_m`` is flagged."""
+    _check_position(position.lon, position.lat)
+    distance = haversine_m(position.lon, position.lat, case.lon, case.lat)
+    return Arrival(distance_m=round(distance, 1), far=distance > settings.arrival_radius_m)
+
+
+def _arrival_detail(position: PhonePosition, arrival: Arrival) -> dict[str, Any]:
+    return {
+        "position": {"lon": position.lon, "lat": position.lat, "accuracy_m": position.accuracy_m},
+        "distance_m": arrival.distance_m,
+        "far": arrival.far,
+    }
 
 
 class Progress:
@@ -72,24 +90,45 @@ class Progress:
             )
             return case_id
 
-    def arrive(self, case_id: int, rescuer_id: int | None, actor: str) -> RescueCase:
+    def arrive(
+        self,
+        case_id: int,
+        rescuer_id: int | None,
+        actor: str,
+        position: PhonePosition | None = None,
+    ) -> RescueCase:
+        """On site. With the phone's ``position`` the timeline keeps it with its distance
+        from the elevator, and an arrival farther than ``arrival_radius_m`` adds the step
+        ``arrival_far`` for the desk."""
         context = self.context
         with context.transaction():
             case = context.load(case_id)
             _check_assigned(case, rescuer_id)
             check_transition(case_id, case.state, CaseState.ON_SITE)
+            arrival = None if position is None else arrival_of(context.settings, case, position)
             now = context.clock()
             case = context.change(case, state=CaseState.ON_SITE.value, arrived_at=now)
+            lon, lat = (case.lon, case.lat) if position is None else (position.lon, position.lat)
             if case.rescuer_id is not None:
                 rescuer_repository.set_rescuer_position(
-                    context.conn, case.rescuer_id, case.lon, case.lat, now
+                    context.conn, case.rescuer_id, lon, lat, now
                 )
             minutes = (now - case.reported_at).total_seconds() / 60
-            context.record(case, now, "on_site", actor, arrival_min=round(minutes, 2))
+            detail: dict[str, Any] = {}
+            if position is not None and arrival is not None:
+                detail = _arrival_detail(position, arrival)
+            context.record(case, now, "on_site", actor, arrival_min=round(minutes, 2), **detail)
+            if arrival is not None and arrival.far:
+                context.record(case, now, "arrival_far", actor, **detail)
             return case
 
     def release(
-        self, case_id: int, rescuer_id: int | None, actor: str, people: int | None = None
+        self,
+        case_id: int,
+        rescuer_id: int | None,
+        actor: str,
+        people: int | None = None,
+        note: str = "",
     ) -> RescueCase:
         """Passengers are out; flags insurance if they were trapped long enough."""
         if people is not None and not 0 <= people <= 50:
@@ -112,8 +151,9 @@ class Progress:
                 columns["people_trapped"] = people
             case = context.change(case, **columns)
             trapped = (now - case.trapped_since).total_seconds() / 60
+            extra = {"note": note[:500]} if note else {}
             context.record(case, now, "released", actor, trapped_min=round(trapped, 2),
-                           people=people)  # fmt: skip
+                           people=people, **extra)  # fmt: skip
             return case
 
     def close(self, case_id: int, actor: str) -> RescueCase:

@@ -5,13 +5,13 @@
 ALTER TABLE users ADD COLUMN user_unit_id integer REFERENCES user_units (id);
 ALTER TABLE users DROP CONSTRAINT users_role_check;
 ALTER TABLE users ADD CONSTRAINT users_role_check CHECK
-    (role IN ('admin', 'supervisor', 'desk', 'company', 'rescuer', 'user_unit'));
+    (role IN ('admin', 'supervisor', 'desk', 'company', 'rescuer', 'technician', 'user_unit'));
 ALTER TABLE users ADD CONSTRAINT users_user_unit_scope CHECK
     ((role = 'user_unit') = (user_unit_id IS NOT NULL));
 ALTER TABLE api_keys ADD COLUMN user_unit_id integer REFERENCES user_units (id);
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check;
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK
-    (role IN ('admin', 'supervisor', 'desk', 'company', 'rescuer', 'user_unit'));
+    (role IN ('admin', 'supervisor', 'desk', 'company', 'rescuer', 'technician', 'user_unit'));
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_user_unit_scope CHECK
     ((role = 'user_unit') = (user_unit_id IS NOT NULL));
 

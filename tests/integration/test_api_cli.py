@@ -80,12 +80,23 @@ def test_demo_users_are_created_and_reset(fresh_database_url: str) -> None:
     with psycopg.connect(fresh_database_url) as conn:
         first = seed_demo_users(conn)
         names = {u.username: u for u in first}
-        assert set(names) == {"admin", "supervisor", "desk", "company1", "company2", "rescuer"}
+        assert set(names) == {
+            "admin",
+            "supervisor",
+            "desk",
+            "company1",
+            "company2",
+            "technician1",
+            "technician2",
+            "rescuer",
+        }
         assert names["company2"].company_id == 2
         assert names["rescuer"].rescuer_id == 1
+        assert names["technician2"].role == "technician"
+        assert names["technician2"].company_id == 2
         again = {u.username: u.password for u in seed_demo_users(conn)}
         conn.commit()
         row = conn.execute("SELECT password_hash FROM users WHERE username = 'desk'").fetchone()
         assert row is not None
         assert verify_password(row[0], again["desk"])
-        assert conn.execute("SELECT count(*) FROM users").fetchone() == (6,)
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (8,)

@@ -20,7 +20,15 @@ from api.security import Role, hash_password
 from hazards.config import HazardSettings
 from hazards.jobs import escalate, scan
 from liftwatch.commands.hazards import fault_type_names
-from tests.browser.seed import JWT_SECRET, SeededFleet, api_server, seed_fleet, token
+from tests.browser.seed import (
+    JWT_SECRET,
+    PASSWORD,
+    USERS,
+    SeededFleet,
+    api_server,
+    seed_fleet,
+    token,
+)
 from tests.fixtures.api_server import ApiServer
 from tests.fixtures.users import bearer, user_token
 
@@ -54,11 +62,9 @@ class Env:
     unit_elevators: dict[int, list[int]]
 
     def auth(self, user: str) -> dict[str, str]:
-        if user.startswith("unit"):
-            return bearer(user_token(self.url, JWT_SECRET, Role.USER_UNIT, user_unit=int(user[4:])))
-        if user.startswith("company"):
+        if user.startswith("company") and user not in USERS:  # no seeded user: a row of its own
             return bearer(user_token(self.url, JWT_SECRET, Role.COMPANY, company=int(user[7:])))
-        return {"Authorization": f"Bearer {token(self.server.base_url, user)}"}
+        return bearer(token(self.server.base_url, user))  # a seeded user, logged in
 
     def post(self, user: str, path: str, **kw: object) -> httpx.Response:
         return self.client.post(path, headers=self.auth(user), **kw)  # type: ignore[arg-type]
@@ -103,7 +109,7 @@ def env(
             unit = 2 if eid % 2 == 0 else 1
             conn.execute("UPDATE elevators SET user_unit_id = %s WHERE id = %s", (unit, eid))
             units[unit].append(eid)
-        hashed = hash_password("unit-password-123")
+        hashed = hash_password(PASSWORD)  # the seeded users' password: they log in alike
         create_user(conn, "unit1", hashed, Scope("user_unit", user_unit_id=1))
         create_user(conn, "unit2", hashed, Scope("user_unit", user_unit_id=2))
     server = api_server(url)

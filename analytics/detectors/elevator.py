@@ -26,6 +26,7 @@ from analytics.detectors.model import (
     DOOR_SHIFT,
     DOOR_ZONE,
     INSPECTION,
+    LOADED,
     NORMAL_SERVICE,
     OVERSPEED_1,
     OVERSPEED_2,
@@ -65,6 +66,8 @@ STOPPED_CLOSED_NORMAL = (DOOR_CLOSED << DOOR_SHIFT) | NORMAL_SERVICE
 TRAPPED_MASK = STOPPED_CLOSED_NORMAL_MASK | PASSENGER
 TRAPPED = STOPPED_CLOSED_NORMAL | PASSENGER
 PER_SAMPLE = DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1  # bits a debounce counts sample by sample
+# The bits the evidence rule of entrapment looks at.
+EVIDENCE_BITS = RUNNING | DOOR_MASK | PASSENGER | LOADED | NORMAL_SERVICE | DOOR_ZONE | INSPECTION
 _OVERTRAVEL = (
     (BEYOND_TOP, OVERTRAVEL_TOP, ALARM_BIT[OVERTRAVEL_TOP]),
     (BEYOND_BOTTOM, OVERTRAVEL_BOTTOM, ALARM_BIT[OVERTRAVEL_BOTTOM]),
@@ -94,6 +97,7 @@ class ElevatorDetector(TerminalEvents):
         if ts <= self.last_ts:
             self.late += 1
             return
+        previous_ts = seen if seen >= 0 else self.last_ts
         heartbeat = self.heartbeat_ms  # timers pending, a silence, or back online:
         if (
             self.entrapment_since >= 0
@@ -113,7 +117,10 @@ class ElevatorDetector(TerminalEvents):
             return
         if changed & POWER_CUT:
             self._power_cut(ts, key, floor)
-        if (
+        if self.rules.evidence:
+            if changed & EVIDENCE_BITS or self.entrapment_since >= 0:
+                self._entrapment_evidence(ts, key, floor, previous_ts)
+        elif (
             self.entrapment_since >= 0
             or key & TRAPPED_MASK == TRAPPED
             or self.active_alarms & ENTRAPMENT_ALARM

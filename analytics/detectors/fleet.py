@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from analytics.config import DetectionSettings
 from analytics.detectors.elevator import ElevatorDetector
+from analytics.detectors.health import HealthReport, batch_stats, closed_loads
 from analytics.detectors.model import (
     AlarmEvent,
     ElevatorSpec,
@@ -123,6 +124,11 @@ class FleetDetector:
         ts = cols.ts_ms
         r = self.rules
         spec = det.spec
+        presence_ok, load_limit = True, np.inf
+        if r.evidence and len(cols):
+            self._learn_health([det], cols, np.zeros(1, dtype=np.intp))
+            presence_ok = det.health.presence_ok(r.health)
+            load_limit = det.health.load_limit(r.health)
         key = sample_keys(
             cols,
             spec.rated_speed,
@@ -130,6 +136,8 @@ class FleetDetector:
             spec.bottom_floor,
             r.overspeed_factor_1,
             r.overspeed_factor_2,
+            presence_ok,
+            load_limit,
         )
         mask = step_mask(key, np.zeros(1 if len(cols) else 0, dtype=np.intp))
         _mark_gaps(mask, ts, det.heartbeat_ms)
@@ -188,7 +196,18 @@ class FleetDetector:
         top = np.repeat(np.array([d.spec.top_floor for d in dets], np.int32), counts)
         bottom = np.repeat(np.array([d.spec.bottom_floor for d in dets], np.int32), counts)
         r = self.rules
-        key = sample_keys(cols, rated, top, bottom, r.overspeed_factor_1, r.overspeed_factor_2)
+        presence_ok: npt.NDArray[np.bool_] | bool = True
+        load_limit: npt.NDArray[np.float32] | float = np.inf
+        if r.evidence:
+            self._learn_health(dets, cols, starts)
+            hr = r.health
+            presence_ok = np.repeat(np.array([d.health.presence_ok(hr) for d in dets]), counts)
+            limits = np.array([d.health.load_limit(hr) for d in dets], np.float32)
+            load_limit = np.repeat(limits, counts)
+        key = sample_keys(
+            cols, rated, top, bottom, r.overspeed_factor_1, r.overspeed_factor_2, presence_ok,
+            load_limit,
+        )  # fmt: skip
         mask = step_mask(key, starts)
         heartbeat = np.repeat(np.array([d.heartbeat_ms for d in dets], np.int64), counts)
         _mark_gaps(mask, cols.ts_ms, heartbeat)
@@ -202,6 +221,25 @@ class FleetDetector:
             last_ts = int(cols.ts_ms[end - 1])
             self._run(det, idx, cols.ts_ms, key, cols, evs, last_ts, start, end)
             self._after(det)
+
+    def _learn_health(
+        self, dets: list[ElevatorDetector], cols: StatusColumns, starts: npt.NDArray[np.intp]
+    ) -> None:
+        """Fold a batch into each elevator's sensor health (before its keys are made)."""
+        hr = self.rules.health
+        previous = np.array([d.last_ts for d in dets], np.int64)
+        band = np.array([d.health.load_band(hr) for d in dets], np.float64)
+        stats = batch_stats(cols, starts, previous, band)
+        ends = [*starts[1:].tolist(), len(cols)]
+        for i, (d, lo, hi) in enumerate(zip(dets, starts.tolist(), ends, strict=True)):
+            row = stats[i]
+            first = d.health.load_base != d.health.load_base and row[6] > 0
+            d.health.learn(row, closed_loads(cols, lo, hi) if first else None)
+
+    def health(self, elevator_id: int) -> HealthReport | None:
+        """What was learned about an elevator's sensors (None: never seen)."""
+        det = self.detectors.get(elevator_id)
+        return None if det is None else det.health.report(self.rules.health)
 
     def _run(
         self,

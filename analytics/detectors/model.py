@@ -30,7 +30,7 @@ from domain.samples import StatusColumns
 RUNNING = 1  # car running
 DOOR_SHIFT = 1  # 3 bits: door state id
 DOOR_MASK = 7 << DOOR_SHIFT
-PASSENGER = 1 << 4  # passenger present (only while stopped)
+PASSENGER = 1 << 4  # presence reported (by a sensor whose health allows it)
 NORMAL_SERVICE = 1 << 5  # normal service
 INSPECTION = 1 << 6  # inspection mode
 DOOR_ZONE = 1 << 7  # in the door zone (only while stopped)
@@ -40,6 +40,7 @@ OVERSPEED_2 = 1 << 10  # speed above tier 2
 BEYOND_TOP = 1 << 11  # floor above the top landing
 BEYOND_BOTTOM = 1 << 12  # floor below the bottom landing
 DOOR_NOT_CLOSED_RUNNING = 1 << 13  # car running with doors not fully closed
+LOADED = 1 << 14  # car load above the learned empty-car baseline (a person's weight)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +90,18 @@ def sample_keys(
     bottom: npt.NDArray[np.int32] | int,
     factor_1: float,
     factor_2: float,
+    presence_ok: npt.NDArray[np.bool_] | bool = True,
+    load_limit: npt.NDArray[np.float32] | float = np.inf,
 ) -> npt.NDArray[np.int32]:
-    """One key per sample (see the module docstring); rated/top/bottom per sample or scalar."""
+    """One key per sample (see the module docstring); rated/top/bottom per sample or
+    scalar. ``presence_ok`` masks presence from a sensor learned to be stuck;
+    ``load_limit`` is the load (kg) above which a person is in the car (inf: no usable
+    load cell)."""
     running = cols.car == RUNNING_ID
     stopped = ~running
     key: npt.NDArray[np.int32] = running.astype(np.int32)
     key |= cols.door.astype(np.int32) << DOOR_SHIFT
-    key |= (cols.passenger & stopped).astype(np.int32) << 4
+    key |= (cols.passenger & presence_ok).astype(np.int32) << 4
     key |= (cols.mode == NORMAL_ID).astype(np.int32) << 5
     key |= (cols.mode == INSPECTION_ID).astype(np.int32) << 6
     key |= (cols.door_zone & stopped).astype(np.int32) << 7
@@ -113,6 +119,7 @@ def sample_keys(
         (cols.floor < bottom) | (beyond & (cols.floor <= bottom) & (cols.leveling_mm < 0))
     ).astype(np.int32) << 12
     key |= (running & (cols.door != CLOSED_ID)).astype(np.int32) << 13
+    key |= (cols.load > load_limit).astype(np.int32) << 14
     return key
 
 

@@ -19,9 +19,10 @@ class DetectionSettings(BaseModel):
     # learned empty-car baseline; the alarm button) is in it until the doors open.
     # False: the presence-at-one-moment rule above (flicker tolerance, presence share).
     entrapment_evidence: bool = True
-    # Presence at a stopped, closed car counts only this long after the stop (later
-    # presence appearing in a closed car is a sensor glitch: nobody can enter it).
-    presence_stop_window_s: float = Field(10.0, ge=0)
+    # Presence appearing in a stopped, closed car after its first sample counts only
+    # corroborated (held >= 5 s or appearing twice) within this time of the stop (a
+    # lone blip is a sensor glitch: nobody can enter a closed car).
+    presence_stop_window_s: float = Field(120.0, ge=0)
     # A car stopped outside the door zone for this long after a trip that may have
     # carried people, with no evidence either way: "possible entrapment".
     possible_entrapment_s: float = Field(30.0, gt=0)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from analytics.detectors.model import (
     BEYOND_BOTTOM,
     BEYOND_TOP,
+    DOOR_CYCLED,
     DOOR_MASK,
     DOOR_NOT_CLOSED_RUNNING,
     DOOR_SHIFT,
@@ -32,6 +33,7 @@ from analytics.detectors.model import (
     OVERSPEED_2,
     PASSENGER,
     POWER_CUT,
+    RAN,
     RUNNING,
 )
 from analytics.detectors.state import (
@@ -66,8 +68,12 @@ STOPPED_CLOSED_NORMAL = (DOOR_CLOSED << DOOR_SHIFT) | NORMAL_SERVICE
 TRAPPED_MASK = STOPPED_CLOSED_NORMAL_MASK | PASSENGER
 TRAPPED = STOPPED_CLOSED_NORMAL | PASSENGER
 PER_SAMPLE = DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1  # bits a debounce counts sample by sample
-# The bits the evidence rule of entrapment looks at.
-EVIDENCE_BITS = RUNNING | DOOR_MASK | PASSENGER | LOADED | NORMAL_SERVICE | DOOR_ZONE | INSPECTION
+# The bits the evidence rule of entrapment looks at (the counters' are stepped always).
+COUNTED = DOOR_CYCLED | RAN
+FORCED = PER_SAMPLE | COUNTED
+EVIDENCE_BITS = (
+    RUNNING | DOOR_MASK | PASSENGER | LOADED | NORMAL_SERVICE | DOOR_ZONE | INSPECTION | COUNTED
+)
 _OVERTRAVEL = (
     (BEYOND_TOP, OVERTRAVEL_TOP, ALARM_BIT[OVERTRAVEL_TOP]),
     (BEYOND_BOTTOM, OVERTRAVEL_BOTTOM, ALARM_BIT[OVERTRAVEL_BOTTOM]),
@@ -113,12 +119,13 @@ class ElevatorDetector(TerminalEvents):
         self.key = key
         self.floor = floor
         changed = key ^ previous if previous >= 0 else -1
-        if not changed and not key & PER_SAMPLE:
+        if not changed and not key & FORCED:
             return
         if changed & POWER_CUT:
             self._power_cut(ts, key, floor)
         if self.rules.evidence:
-            if changed & EVIDENCE_BITS or self.entrapment_since >= 0:
+            if changed & EVIDENCE_BITS or key & COUNTED or self.entrapment_since >= 0:
+                self.evidence_had_presence = previous >= 0 and bool(previous & PASSENGER)
                 self._entrapment_evidence(ts, key, floor, previous_ts)
         elif (
             self.entrapment_since >= 0

@@ -30,11 +30,13 @@ from __future__ import annotations
 from typing import Any
 
 from analytics.detectors.model import (
+    DOOR_CYCLED,
     DOOR_SHIFT,
     DOOR_ZONE,
     LOADED,
     NORMAL_SERVICE,
     PASSENGER,
+    RAN,
     RUNNING,
 )
 from analytics.detectors.state import (
@@ -50,13 +52,20 @@ EV_RUNNING = 1  # presence while running
 EV_STOP = 2  # presence while closing / at the stop
 EV_LOAD = 4  # load above the empty baseline
 EV_BUTTON = 8  # alarm button in the closed car
+EV_CLOSED = 16  # presence inside the closed car, corroborated
 EVIDENCE_NAMES = (
     (EV_LOAD, "load"),
     (EV_RUNNING, "presence_before_stop"),
     (EV_STOP, "presence_at_stop"),
+    (EV_CLOSED, "presence_in_closed_car"),
     (EV_BUTTON, "alarm_button"),
 )
+HELD_MS = 5_000  # presence on two samples this far apart (a glitch is shorter)
+RECOVER_MS = 8_000  # a flickering sensor's gap is shorter
+REAPPEAR_MS = 12_000  # a still person is invisible longer than a glitch's gaps
 _OPEN_DOORS = (DOOR_OPENING, DOOR_OPEN)
+DOOR_CYCLE_MS = 6_000  # the shortest door cycle (open, dwell, close)
+MIDPOINT_GAP_MS = 40_000  # a longer gap is a silence: the change is timed at the sample
 
 
 class EvidenceRules(ElevatorState):
@@ -69,38 +78,93 @@ class EvidenceRules(ElevatorState):
         if door in _OPEN_DOORS:
             self._doors_opened(ts, key)
             return
+        if key & (DOOR_CYCLED | RAN):
+            self._unseen(ts, key, previous_ts)
         if key & LOADED:
-            self.evidence |= EV_LOAD
+            self._add_evidence(EV_LOAD, ts)
         if key & RUNNING:
             if not self.evidence_ran:
                 self.evidence_ran = True
                 last_open = self.evidence_last_open
                 self.evidence_carried = last_open >= 0 and ts - last_open <= self.rules.carried_ms
             if key & PASSENGER:
-                self.evidence |= EV_RUNNING
+                self._add_evidence(EV_RUNNING, ts)
             self.entrapment_since = -1
             return
         if door == DOOR_CLOSING:
-            if key & PASSENGER:
-                self.evidence |= EV_STOP
+            if key & PASSENGER and self.evidence_had_presence:
+                self._add_evidence(EV_STOP, ts)
             self.entrapment_since = -1
             return
         if door != DOOR_CLOSED or not key & NORMAL_SERVICE:
             self.entrapment_since = -1
             return
         if self.entrapment_since < 0:  # the car has just stopped with the doors closed
-            start = self.health.change_time(self.rules.health, ts, previous_ts, self.heartbeat_ms)
+            after = previous_ts
+            if key & DOOR_CYCLED and previous_ts >= 0:  # a whole door cycle in the gap
+                after = min(ts, previous_ts + DOOR_CYCLE_MS)
+            start = self.health.change_time(self.rules.health, ts, after, MIDPOINT_GAP_MS)
             self.entrapment_since = start
-            # the first sample ever cannot tell when the car stopped: no window
-            window = self.rules.stop_window_ms if previous_ts >= 0 else 0
-            self.evidence_credible_until = start + window
+            self.evidence_credible_until = start + self.rules.stop_window_ms
+            self.evidence_appeared = -1
+            self.evidence_gone = -1
+            self.evidence_chain = -1
+            self.evidence_on_ms = 0
+            self.evidence_first = ts
             self.entrapment_in_door_zone = bool(key & DOOR_ZONE)
             self.entrapment_floor = floor
             if key & PASSENGER:
-                self.evidence |= EV_STOP
-        elif key & PASSENGER and ts <= self.evidence_credible_until:
-            self.evidence |= EV_STOP
+                if self.evidence_had_presence:  # continuous from boarding or the trip
+                    self._add_evidence(EV_STOP, ts)
+                else:  # a lone sample: believed corroborated (below)
+                    self.evidence_appeared = self.evidence_chain = ts
+        else:
+            self._presence_in_closed_car(ts, key, previous_ts)
         self._evidence_timer(ts)
+
+    def _presence_in_closed_car(self, ts: int, key: int, previous_ts: int) -> None:
+        """Presence appearing later in the closed car is believed only when it fits a
+        person, not a glitch (nobody can enter a closed car): present from within
+        ``RECOVER_MS`` of the stop with gaps shorter than that (a flickering sensor),
+        at least half the time over ``HELD_MS`` or more; or appearing again after an
+        absence of ``REAPPEAR_MS`` or more (a still person moving again; a glitch's gaps
+        are shorter); within the window after the stop."""
+        if ts > self.evidence_credible_until:
+            return
+        if not key & PASSENGER:
+            if self.evidence_had_presence and self.evidence_appeared >= 0:
+                self.evidence_gone = ts
+                self.evidence_on_ms += ts - self.evidence_appeared
+            return
+        if self.evidence_had_presence and self.evidence_appeared >= 0:
+            return  # the same stretch of presence
+        gone = self.evidence_gone
+        if gone >= 0 and ts - gone >= REAPPEAR_MS:
+            self._add_evidence(EV_CLOSED, ts)
+        if self.evidence_chain < 0 and ts - self.evidence_first <= RECOVER_MS:
+            self.evidence_chain = ts  # present (again) soon after the stop
+        elif gone >= 0 and ts - gone > RECOVER_MS:
+            self.evidence_chain = -1  # a long gap: not one flickering presence
+        self.evidence_appeared = ts
+
+    def _add_evidence(self, bit: int, ts: int) -> None:
+        was = self._strong()
+        self.evidence |= bit
+        if not was and self._strong():
+            self.evidence_at = ts  # when the evidence became enough
+
+    def _unseen(self, ts: int, key: int, previous_ts: int) -> None:
+        """The counters rose since the previous sample: the doors opened (people could
+        get out) and/or the car ran, between samples (a sparse terminal)."""
+        if key & DOOR_CYCLED:
+            self._doors_opened(ts, key)
+            self.evidence_last_open = previous_ts if previous_ts >= 0 else ts
+            self.evidence_had_presence = False  # the previous sample is before the cycle
+        self.entrapment_since = -1
+        if key & RAN and not self.evidence_ran:
+            self.evidence_ran = True
+            last_open = self.evidence_last_open
+            self.evidence_carried = last_open >= 0 and ts - last_open <= self.rules.carried_ms
 
     def _doors_opened(self, ts: int, key: int) -> None:
         """The doors open: the people can get out; a level car's alarms clear."""
@@ -110,6 +174,7 @@ class EvidenceRules(ElevatorState):
             if self.active_alarms & POSSIBLE_ALARM:
                 self._emit(POSSIBLE_ENTRAPMENT, False, ts)
         self.evidence = 0
+        self.evidence_appeared = -1
         self.evidence_ran = False
         self.evidence_carried = False
         self.evidence_last_open = ts
@@ -120,7 +185,7 @@ class EvidenceRules(ElevatorState):
         key = self.key
         if key < 0 or (key >> DOOR_SHIFT) & 7 in _OPEN_DOORS:
             return
-        self.evidence |= EV_BUTTON
+        self._add_evidence(EV_BUTTON, ts)
         if self.entrapment_since >= 0:
             self._evidence_timer(ts)
 
@@ -129,10 +194,13 @@ class EvidenceRules(ElevatorState):
         if self.active_alarms & ENTRAPMENT_ALARM:
             return
         since = self.entrapment_since
-        if self.evidence:
+        if not self.evidence & (EV_CLOSED | EV_STOP) and self._held():
+            first = self.evidence_chain == self.evidence_first
+            self._add_evidence(EV_STOP if first else EV_CLOSED, self.evidence_chain + HELD_MS)
+        if self._strong():
             due = since + self.rules.entrapment_ms
-            if due <= now:
-                at = max(due, self.last_button_press) if self.evidence == EV_BUTTON else due
+            if max(due, self.evidence_at) <= now:
+                at = max(due, self.evidence_at)
                 if self.active_alarms & POSSIBLE_ALARM:
                     self._emit(POSSIBLE_ENTRAPMENT, False, at)
                 self._emit(ENTRAPMENT, True, at, self._detail(self.evidence))
@@ -141,7 +209,24 @@ class EvidenceRules(ElevatorState):
             return
         due = since + self.rules.possible_ms
         if due <= now:
-            self._emit(POSSIBLE_ENTRAPMENT, True, due, self._detail(0))
+            self._emit(POSSIBLE_ENTRAPMENT, True, due, self._detail(self.evidence, True))
+
+    def _strong(self) -> bool:
+        """Evidence enough for an entrapment. A healthy load cell that never read a
+        person outweighs presence seen on single samples (not corroborated)."""
+        ev = self.evidence
+        if ev & ~(EV_RUNNING | EV_STOP):
+            return True
+        return bool(ev) and self.health.load(self.rules.health) != "ok"
+
+    def _held(self) -> bool:
+        """Presence from soon after the stop, still on, over >= HELD_MS, >= half the time."""
+        chain = self.evidence_chain
+        if chain < 0 or self.key < 0 or not self.key & PASSENGER or self.evidence_appeared < 0:
+            return False
+        span = self.last_seen - chain
+        on = self.evidence_on_ms + self.last_seen - self.evidence_appeared
+        return span >= HELD_MS and 2 * on >= span
 
     def _possible(self) -> bool:
         """No evidence either way: stopped outside the zone after a trip that may have
@@ -153,9 +238,9 @@ class EvidenceRules(ElevatorState):
             and self.health.load(self.rules.health) != "ok"
         )
 
-    def _detail(self, evidence: int) -> dict[str, Any]:
+    def _detail(self, evidence: int, possible: bool = False) -> dict[str, Any]:
         names = [name for bit, name in EVIDENCE_NAMES if evidence & bit]
-        if not evidence:
+        if possible:
             names.append("trip_after_door_cycle")
         if self.evidence_ran:
             names.append("door_never_opened")

@@ -21,6 +21,7 @@ from analytics.detectors.health import HealthReport, batch_stats, closed_loads
 from analytics.detectors.model import (
     AlarmEvent,
     ElevatorSpec,
+    counter_steps,
     sample_keys,
     step_mask,
     take_samples,
@@ -124,11 +125,13 @@ class FleetDetector:
         ts = cols.ts_ms
         r = self.rules
         spec = det.spec
-        presence_ok, load_limit = True, np.inf
+        presence_ok, load_limit, counters = True, np.inf, None
         if r.evidence and len(cols):
-            self._learn_health([det], cols, np.zeros(1, dtype=np.intp))
+            zero = np.zeros(1, dtype=np.intp)
+            self._learn_health([det], cols, zero)
             presence_ok = det.health.presence_ok(r.health)
             load_limit = det.health.load_limit(r.health)
+            counters = self._counters([det], cols, zero)
         key = sample_keys(
             cols,
             spec.rated_speed,
@@ -138,6 +141,7 @@ class FleetDetector:
             r.overspeed_factor_2,
             presence_ok,
             load_limit,
+            counters,
         )
         mask = step_mask(key, np.zeros(1 if len(cols) else 0, dtype=np.intp))
         _mark_gaps(mask, ts, det.heartbeat_ms)
@@ -198,7 +202,9 @@ class FleetDetector:
         r = self.rules
         presence_ok: npt.NDArray[np.bool_] | bool = True
         load_limit: npt.NDArray[np.float32] | float = np.inf
+        counters = None
         if r.evidence:
+            counters = self._counters(dets, cols, starts)
             self._learn_health(dets, cols, starts)
             hr = r.health
             presence_ok = np.repeat(np.array([d.health.presence_ok(hr) for d in dets]), counts)
@@ -206,7 +212,7 @@ class FleetDetector:
             load_limit = np.repeat(limits, counts)
         key = sample_keys(
             cols, rated, top, bottom, r.overspeed_factor_1, r.overspeed_factor_2, presence_ok,
-            load_limit,
+            load_limit, counters,
         )  # fmt: skip
         mask = step_mask(key, starts)
         heartbeat = np.repeat(np.array([d.heartbeat_ms for d in dets], np.int64), counts)
@@ -235,6 +241,20 @@ class FleetDetector:
             row = stats[i]
             first = d.health.load_base != d.health.load_base and row[6] > 0
             d.health.learn(row, closed_loads(cols, lo, hi) if first else None)
+
+    @staticmethod
+    def _counters(
+        dets: list[ElevatorDetector], cols: StatusColumns, starts: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Counter rises per sample; remembers each elevator's last counters."""
+        last_c = np.array([d.last_cycles for d in dets], np.int64)
+        last_r = np.array([d.last_runs for d in dets], np.int64)
+        out = counter_steps(cols, starts, last_c, last_r)
+        ends = [*(starts[1:] - 1).tolist(), len(cols) - 1]
+        cyc, runs = cols.door_cycles[ends].tolist(), cols.runs[ends].tolist()
+        for d, c, n in zip(dets, cyc, runs, strict=True):
+            d.last_cycles, d.last_runs = c, n
+        return out
 
     def health(self, elevator_id: int) -> HealthReport | None:
         """What was learned about an elevator's sensors (None: never seen)."""

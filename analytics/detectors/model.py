@@ -41,6 +41,8 @@ BEYOND_TOP = 1 << 11  # floor above the top landing
 BEYOND_BOTTOM = 1 << 12  # floor below the bottom landing
 DOOR_NOT_CLOSED_RUNNING = 1 << 13  # car running with doors not fully closed
 LOADED = 1 << 14  # car load above the learned empty-car baseline (a person's weight)
+DOOR_CYCLED = 1 << 15  # the door-cycle counter rose since the previous sample (doors opened)
+RAN = 1 << 16  # the runs counter rose since the previous sample (the car ran)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +94,13 @@ def sample_keys(
     factor_2: float,
     presence_ok: npt.NDArray[np.bool_] | bool = True,
     load_limit: npt.NDArray[np.float32] | float = np.inf,
+    counters: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None,
 ) -> npt.NDArray[np.int32]:
     """One key per sample (see the module docstring); rated/top/bottom per sample or
     scalar. ``presence_ok`` masks presence from a sensor learned to be stuck;
     ``load_limit`` is the load (kg) above which a person is in the car (inf: no usable
-    load cell)."""
+    load cell); ``counters`` whether the door-cycle and runs counters rose since the
+    previous sample (:func:`counter_steps`)."""
     running = cols.car == RUNNING_ID
     stopped = ~running
     key: npt.NDArray[np.int32] = running.astype(np.int32)
@@ -120,7 +124,28 @@ def sample_keys(
     ).astype(np.int32) << 12
     key |= (running & (cols.door != CLOSED_ID)).astype(np.int32) << 13
     key |= (cols.load > load_limit).astype(np.int32) << 14
+    if counters is not None:
+        key |= counters[0].astype(np.int32) << 15
+        key |= counters[1].astype(np.int32) << 16
     return key
+
+
+def counter_steps(
+    cols: StatusColumns,
+    starts: npt.NDArray[np.intp],
+    last_cycles: npt.NDArray[np.int64],
+    last_runs: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per sample: did the door-cycle (runs) counter rise since the previous sample of
+    the same elevator (``last_*``: its value before the batch, -1 unknown)? A terminal
+    that reports sparsely misses door openings and trips; its counters do not."""
+    out = []
+    for col, last in ((cols.door_cycles, last_cycles), (cols.runs, last_runs)):
+        prev = np.empty(col.shape[0], np.int64)
+        prev[1:] = col[:-1]
+        prev[starts] = last
+        out.append((prev >= 0) & (col > prev))
+    return out[0], out[1]
 
 
 def step_mask(key: npt.NDArray[np.int32], starts: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
@@ -132,7 +157,7 @@ def step_mask(key: npt.NDArray[np.int32], starts: npt.NDArray[np.intp]) -> npt.N
     mask[0] = True
     np.not_equal(key[1:], key[:-1], out=mask[1:])
     mask[starts] = True
-    mask |= (key & (DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1)) != 0
+    mask |= (key & (DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1 | DOOR_CYCLED | RAN)) != 0
     return mask
 
 

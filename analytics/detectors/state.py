@@ -60,7 +60,14 @@ class ElevatorState:
         "entrapment_in_door_zone",
         "entrapment_since",
         "evidence",
+        "evidence_appeared",
+        "evidence_at",
         "evidence_credible_until",
+        "evidence_had_presence",
+        "evidence_chain",
+        "evidence_first",
+        "evidence_on_ms",
+        "evidence_gone",
         "evidence_last_open",
         "evidence_ran",
         "evidence_carried",
@@ -69,6 +76,8 @@ class ElevatorState:
         "heartbeat_ms",
         "key",
         "last_button_press",
+        "last_cycles",
+        "last_runs",
         "last_seen",
         "last_ts",
         "late",
@@ -99,6 +108,8 @@ class ElevatorState:
         self.key = -1  # the latest sample's key (analytics.detectors.model)
         self.floor = 0
         self.last_ts = -1  # event time of the latest status sample processed
+        self.last_cycles = -1  # door-cycle and runs counters of that sample (-1: unknown)
+        self.last_runs = -1
         self.last_seen = -1  # event time of the latest message seen (heartbeat)
         self.late = 0  # status samples dropped as not newer than last_ts
         # entrapment: the condition's start, where it started, and the presence record
@@ -113,6 +124,13 @@ class ElevatorState:
         # seen since the doors last opened, whether the car ran since, and whether that
         # trip began right after a door cycle (it may carry people)
         self.evidence = 0
+        self.evidence_at = -1  # when the evidence was complete
+        self.evidence_appeared = -1  # presence appeared in the closed car at
+        self.evidence_had_presence = False  # presence on the sample before this step
+        self.evidence_first = -1  # the first sample of the stopped, closed car
+        self.evidence_chain = -1  # presence (with short gaps) since soon after the stop
+        self.evidence_on_ms = 0  # presence time in that chain before the current stretch
+        self.evidence_gone = -1  # presence last went away at
         self.evidence_credible_until = -1
         self.evidence_last_open = -1
         self.evidence_ran = False

@@ -30,7 +30,7 @@ def test_fires_exactly_at_t_on_the_next_sample() -> None:
 
 def test_fires_exactly_at_t_on_tick_without_further_samples() -> None:
     det = FleetDetector(DetectionSettings(entrapment_s=30))
-    assert det.process(cols([(0, trapped())])) == []
+    assert det.process(cols([(0, trapped()), (5, {})])) == []
     assert ents(det.tick(at(29.999))) == []
     assert ents(det.tick(at(30))) == [(True, at(30))]
     assert ents(det.tick(at(31))) == []  # raised once
@@ -57,13 +57,13 @@ def test_clears_only_when_level_with_doors_open() -> None:
 
 def test_short_presence_gap_neither_clears_nor_delays() -> None:
     det = FleetDetector()
-    rows = [(0, trapped()), (10, {"passenger": False}), (19, {"passenger": True})]
+    rows = [(0, trapped()), (5, {}), (10, {"passenger": False}), (19, {"passenger": True})]
     rows += periodic(19, 40)
     assert ents(det.process(cols(rows))) == [(True, at(30))]
 
 
 def test_presence_gap_longer_than_tolerance_ends_the_condition_of_the_old_rule() -> None:
-    rows = [(0, trapped()), (10, {"passenger": False}), (21, {"passenger": True})]
+    rows = [(0, trapped()), (5, {}), (10, {"passenger": False}), (21, {"passenger": True})]
     rows += periodic(21, 60)
     # the presence-at-one-moment rule: the condition ended at 10 s; presence
     # "re-appearing" inside the closed car is not believed, so nothing fires

@@ -12,6 +12,7 @@ entrapment found only as a possible entrapment (the desk sees it and can open a 
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import time
 from dataclasses import dataclass, replace
@@ -138,7 +139,7 @@ def replay(
     bounds = [0, *cuts.tolist(), len(cols)]
     ev_batch = [(e.ts - first) // batch_ms for e in events]
     ei = 0
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         b = int(batch[lo])
         evs = []
         while ei < len(events) and ev_batch[ei] <= b:

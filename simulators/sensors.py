@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.codes import CAR_RUNNING, DOOR_CLOSED
+from domain.samples import StatusColumns
 
 B = npt.NDArray[np.bool_]
 I64 = npt.NDArray[np.int64]
@@ -197,3 +198,13 @@ def load_reading(
     noisy = true_load + offset + rng.normal(0.0, profile.load_noise_kg, n)
     out: F32 = np.maximum(noisy, 0.0).astype(np.float32)
     return out
+
+
+def take(cols: StatusColumns, idx: npt.NDArray[np.intp]) -> StatusColumns:
+    """The samples at ``idx`` (every column)."""
+    names = [f for f in StatusColumns.__dataclass_fields__ if f not in ("elevator_id", "analog")]
+    return StatusColumns(
+        elevator_id=cols.elevator_id,
+        analog={k: v[idx] for k, v in cols.analog.items()},
+        **{n: getattr(cols, n)[idx] for n in names},
+    )

@@ -14,13 +14,21 @@ times (``arrival_ms``); consumers feed them in arrival batches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from domain.samples import StatusColumns
-from simulators.sensors import Reporting, SensorProfile
+from simulators.sensors import (
+    PresenceModel,
+    Reporting,
+    SensorProfile,
+    draw_profile,
+    load_reading,
+    presence_reading,
+    take,
+)
 
 I64 = npt.NDArray[np.int64]
 LOAD_STEP_KG = 20.0
@@ -35,8 +43,9 @@ class Deliveries:
 def _grid(ts: I64, t0: int, every_ms: int) -> npt.NDArray[np.intp]:
     """The first sample at or after each grid time (unique)."""
     grid = np.arange(t0, int(ts[-1]) + 1, every_ms, dtype=np.int64)
-    idx = np.unique(np.searchsorted(ts, grid, side="left"))
-    return idx[idx < ts.shape[0]]
+    idx: npt.NDArray[np.intp] = np.unique(np.searchsorted(ts, grid, side="left"))
+    out: npt.NDArray[np.intp] = idx[idx < ts.shape[0]]
+    return out
 
 
 def _changes(cols: StatusColumns) -> npt.NDArray[np.bool_]:
@@ -55,9 +64,7 @@ def _changes(cols: StatusColumns) -> npt.NDArray[np.bool_]:
     return out
 
 
-def deliveries(
-    cols: StatusColumns, profile: SensorProfile, rng: np.random.Generator
-) -> Deliveries:
+def deliveries(cols: StatusColumns, profile: SensorProfile, rng: np.random.Generator) -> Deliveries:
     """Which samples the terminal sends and when they arrive (see the module docstring)."""
     ts = cols.ts_ms
     if ts.shape[0] == 0:
@@ -90,3 +97,32 @@ def deliveries(
     arrival = ts[idx] + late
     order = np.argsort(arrival, kind="stable")
     return Deliveries(idx[order], arrival[order])
+
+
+class SensorView:
+    """One elevator's terminal in the scenario: draws its profile, then turns each
+    window's status (presence as built, true load) into what the terminal reports
+    (the presence model replaces the built-in flicker; reporting keeps the samples
+    the pattern sends, in event-time order: duplicates and reordering belong to the
+    transport, see :mod:`simulators.terminals`)."""
+
+    def __init__(self, rng: np.random.Generator, start_ms: int) -> None:
+        self.rng = rng
+        self.start_ms = start_ms
+        self.profile = draw_profile(rng)
+
+    def see(self, status: StatusColumns) -> StatusColumns:
+        p, rng = self.profile, self.rng
+        ts = status.ts_ms
+        reading = presence_reading(p.presence, ts, status.passenger, status.car, status.door, rng)
+        if p.presence is PresenceModel.FLICKER:
+            reading = status.passenger  # the scenario's own flickering presence
+        seen = replace(
+            status,
+            passenger=reading,
+            load=load_reading(p, ts, status.load, self.start_ms, rng),
+        )
+        if p.reporting is Reporting.ON_CHANGE or len(seen) == 0:
+            return seen
+        idx = np.unique(deliveries(seen, p, rng).index)
+        return take(seen, idx)

@@ -123,16 +123,7 @@ class ElevatorDetector(TerminalEvents):
             return
         if changed & POWER_CUT:
             self._power_cut(ts, key, floor)
-        if self.rules.evidence:
-            if changed & EVIDENCE_BITS or key & COUNTED or self.entrapment_since >= 0:
-                self.evidence_had_presence = previous >= 0 and bool(previous & PASSENGER)
-                self._entrapment_evidence(ts, key, floor, previous_ts)
-        elif (
-            self.entrapment_since >= 0
-            or key & TRAPPED_MASK == TRAPPED
-            or self.active_alarms & ENTRAPMENT_ALARM
-        ):
-            self._entrapment(ts, key, previous, floor)
+        self._entrapment_step(ts, key, previous, changed, floor, previous_ts)
         if changed & (RUNNING | DOOR_ZONE | INSPECTION) and (
             not key & (RUNNING | DOOR_ZONE)
             or self.outside_zone_since >= 0
@@ -149,6 +140,21 @@ class ElevatorDetector(TerminalEvents):
             or self.active_alarms & DOOR_EPISODE_ALARMS
         ):
             self._doors(ts, key, previous, floor)
+
+    def _entrapment_step(
+        self, ts: int, key: int, previous: int, changed: int, floor: int, previous_ts: int
+    ) -> None:
+        """The entrapment rule of the settings, when what it looks at changed."""
+        if self.rules.evidence:
+            if changed & EVIDENCE_BITS or key & COUNTED or self.entrapment_since >= 0:
+                self.evidence_had_presence = previous >= 0 and bool(previous & PASSENGER)
+                self._entrapment_evidence(ts, key, floor, previous_ts)
+        elif (
+            self.entrapment_since >= 0
+            or key & TRAPPED_MASK == TRAPPED
+            or self.active_alarms & ENTRAPMENT_ALARM
+        ):
+            self._entrapment(ts, key, previous, floor)
 
     def _catch_up(self, ts: int, seen: int) -> None:
         """Fire the timers due before this sample; the terminal is back online."""

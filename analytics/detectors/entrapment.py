@@ -83,44 +83,48 @@ class EvidenceRules(ElevatorState):
         if key & LOADED:
             self._add_evidence(EV_LOAD, ts)
         if key & RUNNING:
-            if not self.evidence_ran:
-                self.evidence_ran = True
-                last_open = self.evidence_last_open
-                self.evidence_carried = last_open >= 0 and ts - last_open <= self.rules.carried_ms
-            if key & PASSENGER:
-                self._add_evidence(EV_RUNNING, ts)
-            self.entrapment_since = -1
-            return
-        if door == DOOR_CLOSING:
-            if key & PASSENGER and self.evidence_had_presence:
-                self._add_evidence(EV_STOP, ts)
-            self.entrapment_since = -1
+            self._running(ts, key)
             return
         if door != DOOR_CLOSED or not key & NORMAL_SERVICE:
+            if door == DOOR_CLOSING and key & PASSENGER and self.evidence_had_presence:
+                self._add_evidence(EV_STOP, ts)  # inside as the doors close
             self.entrapment_since = -1
             return
         if self.entrapment_since < 0:  # the car has just stopped with the doors closed
-            after = previous_ts
-            if key & DOOR_CYCLED and previous_ts >= 0:  # a whole door cycle in the gap
-                after = min(ts, previous_ts + DOOR_CYCLE_MS)
-            start = self.health.change_time(self.rules.health, ts, after, MIDPOINT_GAP_MS)
-            self.entrapment_since = start
-            self.evidence_credible_until = start + self.rules.stop_window_ms
-            self.evidence_appeared = -1
-            self.evidence_gone = -1
-            self.evidence_chain = -1
-            self.evidence_on_ms = 0
-            self.evidence_first = ts
-            self.entrapment_in_door_zone = bool(key & DOOR_ZONE)
-            self.entrapment_floor = floor
-            if key & PASSENGER:
-                if self.evidence_had_presence:  # continuous from boarding or the trip
-                    self._add_evidence(EV_STOP, ts)
-                else:  # a lone sample: believed corroborated (below)
-                    self.evidence_appeared = self.evidence_chain = ts
+            self._stopped_closed(ts, key, floor, previous_ts)
         else:
             self._presence_in_closed_car(ts, key, previous_ts)
         self._evidence_timer(ts)
+
+    def _running(self, ts: int, key: int) -> None:
+        if not self.evidence_ran:
+            self.evidence_ran = True
+            last_open = self.evidence_last_open
+            self.evidence_carried = last_open >= 0 and ts - last_open <= self.rules.carried_ms
+        if key & PASSENGER:
+            self._add_evidence(EV_RUNNING, ts)
+        self.entrapment_since = -1
+
+    def _stopped_closed(self, ts: int, key: int, floor: int, previous_ts: int) -> None:
+        """The condition starts: timed from the stop (mid-gap for a periodic terminal)."""
+        after = previous_ts
+        if key & DOOR_CYCLED and previous_ts >= 0:  # a whole door cycle in the gap
+            after = min(ts, previous_ts + DOOR_CYCLE_MS)
+        start = self.health.change_time(self.rules.health, ts, after, MIDPOINT_GAP_MS)
+        self.entrapment_since = start
+        self.evidence_credible_until = start + self.rules.stop_window_ms
+        self.evidence_appeared = -1
+        self.evidence_gone = -1
+        self.evidence_chain = -1
+        self.evidence_on_ms = 0
+        self.evidence_first = ts
+        self.entrapment_in_door_zone = bool(key & DOOR_ZONE)
+        self.entrapment_floor = floor
+        if key & PASSENGER:
+            if self.evidence_had_presence:  # continuous from boarding or the trip
+                self._add_evidence(EV_STOP, ts)
+            else:  # a lone sample: believed corroborated (below)
+                self.evidence_appeared = self.evidence_chain = ts
 
     def _presence_in_closed_car(self, ts: int, key: int, previous_ts: int) -> None:
         """Presence appearing later in the closed car is believed only when it fits a

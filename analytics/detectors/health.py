@@ -10,7 +10,8 @@ a few float updates per elevator):
   samples with the *doors open* (people boarding or leaving), a share below
   ``dead_share`` means ``dead``. Until ``min_samples`` (200) closed samples are seen
   the sensor is ``unknown`` (believed: innocent until its history says otherwise; a
-  real entrapment in a new elevator's first minutes must not make it "stuck").
+  real entrapment in a new elevator's first minutes must not make it "stuck"), unless
+  it reported presence in over 90 % of at least 24 (two minutes at 5 s).
 - **load cell**: ``absent`` while every reading is exactly 0 (the field is optional on
   the wire and defaults to 0); otherwise the **empty-car baseline** is the mean of the
   closed, stopped samples below ``baseline + margin`` (an EWMA, so a drifting offset is
@@ -44,6 +45,8 @@ MIN_GAPS = 20
 @dataclass(frozen=True, slots=True)
 class HealthRules:
     min_samples: int = 200  # closed samples before the presence sensor is judged
+    quick_samples: int = 24  # ... except one reporting presence nearly always (stuck)
+    quick_share: float = 0.9
     load_min_samples: int = 12  # closed samples before the load cell is used
     stuck_share: float = 0.5
     dead_share: float = 0.01
@@ -91,8 +94,14 @@ class SensorHealth:
         self.load_sigma = 0.0
 
     # ---- verdicts -------------------------------------------------------------------
+    def _stuck(self, r: HealthRules) -> bool:
+        n, on = self.closed_n, self.closed_presence
+        return (n >= r.min_samples and on > r.stuck_share * n) or (
+            n >= r.quick_samples and on > r.quick_share * n
+        )
+
     def presence(self, r: HealthRules) -> str:
-        if self.closed_n >= r.min_samples and self.closed_presence > r.stuck_share * self.closed_n:
+        if self._stuck(r):
             return "stuck_on"
         if self.open_n >= r.dead_min_open and self.open_presence < r.dead_share * self.open_n:
             return "dead"
@@ -100,9 +109,7 @@ class SensorHealth:
 
     def presence_ok(self, r: HealthRules) -> bool:
         """Whether presence from this sensor is believed (not stuck on)."""
-        return not (
-            self.closed_n >= r.min_samples and self.closed_presence > r.stuck_share * self.closed_n
-        )
+        return not self._stuck(r)
 
     def load(self, r: HealthRules) -> str:
         if self.load_nonzero == 0:
@@ -232,7 +239,9 @@ def closed_loads(cols: StatusColumns, lo: int, hi: int) -> npt.NDArray[np.float3
     """The closed, stopped, normal-service load readings of samples ``lo:hi``."""
     sl = slice(lo, hi)
     closed = (
-        (cols.car[sl] != CAR_RUNNING) & (cols.door[sl] == DOOR_CLOSED) & (cols.mode[sl] == MODE_NORMAL)
+        (cols.car[sl] != CAR_RUNNING)
+        & (cols.door[sl] == DOOR_CLOSED)
+        & (cols.mode[sl] == MODE_NORMAL)
     )
     out: npt.NDArray[np.float32] = cols.load[sl][closed]
     return out

@@ -7,7 +7,7 @@ tolerance, no inspection-mode suppression and no cross-check of terminal codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from analytics.config import DetectionSettings
 from analytics.detectors.health import HealthRules
@@ -43,7 +43,7 @@ class Rules:
     stop_window_ms: int = 10_000
     possible_ms: int = 30_000
     carried_ms: int = 60_000
-    health: HealthRules = HealthRules()
+    health: HealthRules = field(default_factory=HealthRules)
 
 
 def rules_from_settings(s: DetectionSettings) -> Rules:

@@ -66,9 +66,12 @@ _ERROR = {"description": "error", "content": {"application/json": {"example": {"
     response_model=CaseOpened,
     status_code=status.HTTP_201_CREATED,
     responses={
-        401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR,
+        401: _ERROR,
+        403: _ERROR,
+        404: _ERROR,
+        409: _ERROR,
         422: {**_ERROR, "description": "not an alarm the desk can confirm into a case"},
-    },  # fmt: skip
+    },
 )
 async def confirm_alarm(run_engine: RunEngine, body: ConfirmIn, principal: Desk) -> CaseOpened:
     """The desk confirms a possible entrapment (疑似困人), or an entrapment / alarm-button

@@ -17,7 +17,7 @@ from domain.alarms import AlarmType
 from domain.codes import CarStatus, DoorState
 from tests.fixtures.api_server import api_client
 from tests.fixtures.dispatch import reset
-from tests.unit.analytics.samples import cols
+from tests.unit.analytics.samples import Rows, cols
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,7 @@ def client(dispatch_seeded_url: str) -> Iterator[httpx.Client]:
 def _possible_event() -> tuple[datetime, dict[str, object]]:
     """The detector's possible entrapment: a car that left right after a door cycle
     stops between floors; its presence sensor sees nobody and it has no load cell."""
-    rows = [(0.0, {"door": DoorState.OPEN}), (3.0, {"door": DoorState.CLOSING})]
+    rows: Rows = [(0.0, {"door": DoorState.OPEN}), (3.0, {"door": DoorState.CLOSING})]
     rows += [(6.0, {"door": DoorState.CLOSED}), (7.0, {"car": CarStatus.RUNNING})]
     rows += [(12.0, {"car": CarStatus.STOPPED, "zone": False, "floor": 5})]
     rows += [(12.0 + 5 * i, {}) for i in range(1, 10)]

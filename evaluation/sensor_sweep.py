@@ -8,6 +8,9 @@ its offset, drift, noise and heartbeat) and replays what arrives, in arrival bat
 through the detectors and the naive baseline. Scores are for the entrapment alarm:
 precision, recall, median and p95 delay; ``recall_with_possible`` also counts an
 entrapment found only as a possible entrapment (the desk sees it and can open a case).
+The warm-up (each elevator's first ``warmup_s`` of normal service) is the history the
+sensor health is learned from: alarms in it are not scored, only counted
+(``warmup_alarms``: a new terminal's first minutes, before its health is known).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from domain.groundtruth import GroundTruth
 from domain.samples import StatusColumns
 from domain.telemetry import SCHEMA_VERSION, EventMessage
 from simulators.fleet import generate_fleet
+from simulators.scenario import concat_status
 from simulators.sensors import (
     PresenceModel,
     Reporting,
@@ -62,6 +66,7 @@ class CellScore:
     possible_on_lookalikes: int
     samples: int
     detect_s: float
+    warmup_alarms: int = 0
 
     def summary(self) -> dict[str, Any]:
         keys = ("precision", "recall", "median_delay_s", "p95_delay_s")
@@ -73,6 +78,7 @@ class CellScore:
             "recall_with_possible": round(self.with_possible.recall, 4),
             "possible_alarms": self.possible_alarms,
             "possible_on_lookalikes": self.possible_on_lookalikes,
+            "warmup_alarms": self.warmup_alarms,
             "baseline": {k: b[k] for k in keys},
         }
 
@@ -125,51 +131,62 @@ def _events(run: TrueRun) -> list[EventMessage]:
     ]  # fmt: skip
 
 
-def replay(
-    det: FleetDetector, cols: StatusColumns, arrival: np.ndarray[Any, np.dtype[np.int64]],
-    events: list[EventMessage], batch_ms: int,
-) -> list[AlarmEvent]:  # fmt: skip
-    """Feed one elevator's deliveries in arrival batches (events by their time)."""
-    out: list[AlarmEvent] = []
-    if len(cols) == 0:
-        return out
-    first = int(arrival[0])
+def replay_fleet(
+    det: FleetDetector,
+    seen: list[tuple[StatusColumns, np.ndarray[Any, np.dtype[np.int64]], list[EventMessage]]],
+    batch_ms: int,
+) -> list[AlarmEvent]:
+    """Feed every elevator's deliveries as ingest would: arrival batches of the whole
+    fleet, each sorted by (elevator, event time), through ``process_many``; terminal
+    events in the batch of their time."""
+    parts = [c for c, _, _ in seen if len(c)]
+    if not parts:
+        return []
+    cols = concat_status(0, parts)
+    ids = np.concatenate([np.full(len(c), c.elevator_id, np.int64) for c in parts])
+    arrival = np.concatenate([a for c, a, _ in seen if len(c)])
+    first = int(arrival.min())
     batch = (arrival - first) // batch_ms
+    order = np.lexsort((cols.ts_ms, ids, batch))
+    cols, ids, batch = take_samples(cols, order), ids[order], batch[order]
+    events: dict[int, dict[int, list[EventMessage]]] = {}
+    for c, _, evs in seen:
+        for e in evs:
+            b = max(0, (e.ts - first) // batch_ms)
+            events.setdefault(b, {}).setdefault(c.elevator_id, []).append(e)
     cuts = np.flatnonzero(np.diff(batch)) + 1
     bounds = [0, *cuts.tolist(), len(cols)]
-    ev_batch = [(e.ts - first) // batch_ms for e in events]
-    ei = 0
-    for lo, hi in itertools.pairwise(bounds):
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         b = int(batch[lo])
-        evs = []
-        while ei < len(events) and ev_batch[ei] <= b:
-            evs.append(events[ei])
-            ei += 1
-        out += det.process(take_samples(cols, np.arange(lo, hi)), evs)
-    out += det.process(take_samples(cols, np.arange(0)), events[ei:])
-    return out
+        for late in [k for k in events if k < b]:  # events of batches without samples
+            det.process_many(np.zeros(0, np.int64), take_samples(cols, np.arange(0)),
+                             events.pop(late))  # fmt: skip
+        det.process_many(ids[lo:hi], take_samples(cols, np.arange(lo, hi)), events.pop(b, {}))
+    for k in sorted(events):
+        det.process_many(np.zeros(0, np.int64), take_samples(cols, np.arange(0)), events[k])
+    return det.drain()
 
 
 def _score_cell(
-    index: int, runs: list[TrueRun], settings: DetectionSettings, seed: int
+    index: int, runs: list[TrueRun], settings: DetectionSettings, seed: int, warmup_s: float
 ) -> CellScore:
     cell = CELLS[index]
     rng = np.random.default_rng([seed, index, 29])
     ours, naive = FleetDetector(settings), FleetDetector(settings, naive=True)
-    fired: list[FiredAlarm] = []
-    fired_naive: list[FiredAlarm] = []
-    truth: list[GroundTruth] = []
-    samples, spent = 0, 0.0
-    for run in runs:
-        cols, arrival = _seen(run, cell, rng)
-        batch_ms = REORDERED_BATCH_MS if cell[2] is Reporting.DUPLICATED else IN_ORDER_BATCH_MS
-        events = _events(run)
-        t0 = time.perf_counter()
-        fired += fired_alarms(replay(ours, cols, arrival, events, batch_ms))
-        spent += time.perf_counter() - t0
-        fired_naive += fired_alarms(replay(naive, cols, arrival, events, batch_ms))
-        truth += run.truth
-        samples += len(cols)
+    seen = [(*_seen(run, cell, rng), _events(run)) for run in runs]
+    truth: list[GroundTruth] = [g for run in runs for g in run.truth]
+    samples = sum(len(c) for c, _, _ in seen)
+    batch_ms = REORDERED_BATCH_MS if cell[2] is Reporting.DUPLICATED else IN_ORDER_BATCH_MS
+    t0 = time.perf_counter()
+    fired = fired_alarms(replay_fleet(ours, seen, batch_ms))
+    spent = time.perf_counter() - t0
+    fired_naive = fired_alarms(replay_fleet(naive, seen, batch_ms))
+    # the warm-up is the history the sensor health is learned from: not scored (its
+    # alarms are counted: a terminal's first minutes, before its health is known)
+    scored_from = min(r.start_ms for r in runs) + round(warmup_s * 1000)
+    warmup = sum(1 for a in fired if a.alarm_type == ENT and a.at_ms < scored_from)
+    fired = [a for a in fired if a.at_ms >= scored_from]
+    fired_naive = [a for a in fired_naive if a.at_ms >= scored_from]
     ent_truth = [g for g in truth if g.kind == ENT or not g.is_fault]
     scores = evaluate([a for a in fired if a.alarm_type == ENT], ent_truth)
     merged = [replace(a, alarm_type=ENT) if a.alarm_type == POSSIBLE else a for a in fired]
@@ -186,13 +203,14 @@ def _score_cell(
         possible_on_lookalikes=sum(possible.get(ENT, TypeScore()).on_lookalike.values()),
         samples=samples,
         detect_s=spent,
+        warmup_alarms=warmup,
     )
 
 
 def _work(job: SweepJob) -> list[CellScore]:
     runs = true_runs(job.elevators, job.episodes, job.seed, job.warmup_s)
     settings = DetectionSettings(**job.settings)
-    return [_score_cell(i, runs, settings, job.seed) for i in job.cells]
+    return [_score_cell(i, runs, settings, job.seed, job.warmup_s) for i in job.cells]
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,8 @@ class ElevatorDetector(TerminalEvents):
         """The entrapment rule of the settings, when what it looks at changed."""
         if self.rules.evidence:
             if changed & EVIDENCE_BITS or key & COUNTED or self.entrapment_since >= 0:
-                self.evidence_had_presence = previous >= 0 and bool(previous & PASSENGER)
+                # the first sample ever: what it shows may have been so since before
+                self.evidence_had_presence = previous < 0 or bool(previous & PASSENGER)
                 self._entrapment_evidence(ts, key, floor, previous_ts)
         elif (
             self.entrapment_since >= 0

@@ -60,6 +60,7 @@ EVIDENCE_NAMES = (
     (EV_CLOSED, "presence_in_closed_car"),
     (EV_BUTTON, "alarm_button"),
 )
+PRESENCE_EVIDENCE = EV_RUNNING | EV_STOP | EV_CLOSED
 HELD_MS = 5_000  # presence on two samples this far apart (a glitch is shorter)
 RECOVER_MS = 8_000  # a flickering sensor's gap is shorter
 REAPPEAR_MS = 12_000  # a still person is invisible longer than a glitch's gaps
@@ -129,7 +130,9 @@ class EvidenceRules(ElevatorState):
     def _presence_in_closed_car(self, ts: int, key: int, previous_ts: int) -> None:
         """Presence appearing later in the closed car is believed only when it fits a
         person, not a glitch (nobody can enter a closed car): present from within
-        ``RECOVER_MS`` of the stop with gaps shorter than that (a flickering sensor),
+        ``RECOVER_MS`` of the stop (or from the sample after it, for a terminal learned to
+        report periodically: its samples may be further apart)
+        with gaps shorter than that (a flickering sensor),
         at least half the time over ``HELD_MS`` or more; or appearing again after an
         absence of ``REAPPEAR_MS`` or more (a still person moving again; a glitch's gaps
         are shorter); within the window after the stop."""
@@ -137,6 +140,8 @@ class EvidenceRules(ElevatorState):
             return
         if not key & PASSENGER:
             if self.evidence_had_presence and self.evidence_appeared >= 0:
+                if not self.evidence & (EV_CLOSED | EV_STOP) and self._held(previous_ts):
+                    self._add_evidence(self._held_bit(), self.evidence_chain + HELD_MS)
                 self.evidence_gone = ts
                 self.evidence_on_ms += ts - self.evidence_appeared
             return
@@ -145,8 +150,11 @@ class EvidenceRules(ElevatorState):
         gone = self.evidence_gone
         if gone >= 0 and ts - gone >= REAPPEAR_MS:
             self._add_evidence(EV_CLOSED, ts)
-        if self.evidence_chain < 0 and ts - self.evidence_first <= RECOVER_MS:
-            self.evidence_chain = ts  # present (again) soon after the stop
+        soon = ts - self.evidence_first <= RECOVER_MS or (
+            previous_ts <= self.evidence_first and not self.health.on_change(self.rules.health)
+        )
+        if self.evidence_chain < 0 and soon:
+            self.evidence_chain = ts  # present soon after the stop (or its next sample)
         elif gone >= 0 and ts - gone > RECOVER_MS:
             self.evidence_chain = -1  # a long gap: not one flickering presence
         self.evidence_appeared = ts
@@ -198,16 +206,20 @@ class EvidenceRules(ElevatorState):
         if self.active_alarms & ENTRAPMENT_ALARM:
             return
         since = self.entrapment_since
-        if not self.evidence & (EV_CLOSED | EV_STOP) and self._held():
-            first = self.evidence_chain == self.evidence_first
-            self._add_evidence(EV_STOP if first else EV_CLOSED, self.evidence_chain + HELD_MS)
+        if (
+            not self.evidence & (EV_CLOSED | EV_STOP)
+            and self.key >= 0
+            and self.key & PASSENGER
+            and self._held(self.last_seen)
+        ):
+            self._add_evidence(self._held_bit(), self.evidence_chain + HELD_MS)
         if self._strong():
             due = since + self.rules.entrapment_ms
             if max(due, self.evidence_at) <= now:
                 at = max(due, self.evidence_at)
                 if self.active_alarms & POSSIBLE_ALARM:
                     self._emit(POSSIBLE_ENTRAPMENT, False, at)
-                self._emit(ENTRAPMENT, True, at, self._detail(self.evidence))
+                self._emit(ENTRAPMENT, True, at, self._detail(self._usable()))
             return
         if self.active_alarms & POSSIBLE_ALARM or not self._possible():
             return
@@ -219,18 +231,28 @@ class EvidenceRules(ElevatorState):
         """Evidence enough for an entrapment. A healthy load cell that never read a
         person outweighs presence seen on single samples (not corroborated)."""
         ev = self.evidence
+        if not self.health.presence_ok(self.rules.health):
+            ev &= ~PRESENCE_EVIDENCE  # seen since to be stuck on: its presence is void
         if ev & ~(EV_RUNNING | EV_STOP):
             return True
         return bool(ev) and self.health.load(self.rules.health) != "ok"
 
-    def _held(self) -> bool:
-        """Presence from soon after the stop, still on, over >= HELD_MS, >= half the time."""
+    def _usable(self) -> int:
+        ok = self.health.presence_ok(self.rules.health)
+        return self.evidence if ok else self.evidence & ~PRESENCE_EVIDENCE
+
+    def _held(self, last_on: int) -> bool:
+        """Presence from soon after the stop, seen on until ``last_on``, over >= HELD_MS,
+        present >= half the time."""
         chain = self.evidence_chain
-        if chain < 0 or self.key < 0 or not self.key & PASSENGER or self.evidence_appeared < 0:
+        if chain < 0 or self.evidence_appeared < 0:
             return False
-        span = self.last_seen - chain
-        on = self.evidence_on_ms + self.last_seen - self.evidence_appeared
+        span = last_on - chain
+        on = self.evidence_on_ms + last_on - self.evidence_appeared
         return span >= HELD_MS and 2 * on >= span
+
+    def _held_bit(self) -> int:
+        return EV_STOP if self.evidence_chain == self.evidence_first else EV_CLOSED
 
     def _possible(self) -> bool:
         """No evidence either way: stopped outside the zone after a trip that may have

@@ -11,7 +11,8 @@ a few float updates per elevator):
   ``dead_share`` means ``dead``. Until ``min_samples`` (200) closed samples are seen
   the sensor is ``unknown`` (believed: innocent until its history says otherwise; a
   real entrapment in a new elevator's first minutes must not make it "stuck"), unless
-  it reported presence in over 90 % of at least 24 (two minutes at 5 s).
+  it reported presence in over 95 % of its first 60 or more samples of any kind (five
+  minutes at 5 s: a sensor never seen off is not believed).
 - **load cell**: ``absent`` while every reading is exactly 0 (the field is optional on
   the wire and defaults to 0); otherwise the **empty-car baseline** is the mean of the
   closed, stopped samples below ``baseline + margin`` (an EWMA, so a drifting offset is
@@ -45,8 +46,8 @@ MIN_GAPS = 20
 @dataclass(frozen=True, slots=True)
 class HealthRules:
     min_samples: int = 200  # closed samples before the presence sensor is judged
-    quick_samples: int = 24  # ... except one reporting presence nearly always (stuck)
-    quick_share: float = 0.9
+    quick_samples: int = 60  # ... except one reporting presence in nearly every sample
+    quick_share: float = 0.95
     load_min_samples: int = 12  # closed samples before the load cell is used
     stuck_share: float = 0.5
     dead_share: float = 0.01
@@ -69,6 +70,8 @@ class SensorHealth:
     """One elevator's learned sensor health (see the module docstring)."""
 
     __slots__ = (
+        "all_n",
+        "all_presence",
         "closed_n",
         "closed_presence",
         "gaps_n",
@@ -82,6 +85,8 @@ class SensorHealth:
     )
 
     def __init__(self) -> None:
+        self.all_n = 0.0
+        self.all_presence = 0.0
         self.closed_n = 0.0
         self.closed_presence = 0.0
         self.open_n = 0.0
@@ -97,7 +102,7 @@ class SensorHealth:
     def _stuck(self, r: HealthRules) -> bool:
         n, on = self.closed_n, self.closed_presence
         return (n >= r.min_samples and on > r.stuck_share * n) or (
-            n >= r.quick_samples and on > r.quick_share * n
+            self.all_n >= r.quick_samples and self.all_presence > r.quick_share * self.all_n
         )
 
     def presence(self, r: HealthRules) -> str:
@@ -152,9 +157,11 @@ class SensorHealth:
         """Fold one batch's counts (a row of :func:`batch_stats`) into the history;
         ``loads`` are the batch's closed-stopped load readings when a first baseline is
         needed."""
-        (closed, closed_p, opened, opened_p, gaps, short, nonzero, in_band, mean, var) = (
+        (closed, closed_p, opened, opened_p, gaps, short, nonzero, in_band, mean, var, n, on) = (
             stats.tolist()
         )
+        self.all_n += n
+        self.all_presence += on
         self.closed_n += closed
         self.closed_presence += closed_p
         self.open_n += opened
@@ -164,9 +171,9 @@ class SensorHealth:
         self.load_nonzero += nonzero
         if self.load_nonzero > 0:
             self._learn_load(in_band, mean, var, loads)
-        if self.closed_n > COUNT_CAP or self.open_n > COUNT_CAP or self.gaps_n > COUNT_CAP:
+        if max(self.closed_n, self.open_n, self.gaps_n, self.all_n) > COUNT_CAP:
             for name in ("closed_n", "closed_presence", "open_n", "open_presence", "gaps_n",
-                         "gaps_short"):  # fmt: skip
+                         "gaps_short", "all_n", "all_presence"):  # fmt: skip
                 setattr(self, name, getattr(self, name) / 2.0)
 
     def _learn_load(
@@ -188,7 +195,7 @@ class SensorHealth:
         self.load_n = min(self.load_n + in_band, COUNT_CAP)
 
 
-STAT_COLUMNS = 10
+STAT_COLUMNS = 12
 
 
 def batch_stats(
@@ -231,6 +238,8 @@ def batch_stats(
         np.add.reduceat((has_gap & (gap < SHORT_GAP_MS)).astype(np.float64), starts),
         np.add.reduceat((load != 0).astype(np.float64), starts),
         band_n, mean, var,
+        np.diff(np.append(starts, n)).astype(np.float64),
+        np.add.reduceat(pas.astype(np.float64), starts),
     ], axis=1)  # fmt: skip
     return out
 

@@ -111,7 +111,9 @@ class EvidenceRules(ElevatorState):
         after = previous_ts
         if key & DOOR_CYCLED and previous_ts >= 0:  # a whole door cycle in the gap
             after = min(ts, previous_ts + DOOR_CYCLE_MS)
-        start = self.health.change_time(self.rules.health, ts, after, MIDPOINT_GAP_MS)
+        start = ts
+        if not self.reports_changes and 0 <= after and ts - after <= MIDPOINT_GAP_MS:
+            start = (ts + after) // 2  # the change happened somewhere in the gap
         self.entrapment_since = start
         self.evidence_credible_until = start + self.rules.stop_window_ms
         self.evidence_appeared = -1
@@ -151,7 +153,7 @@ class EvidenceRules(ElevatorState):
         if gone >= 0 and ts - gone >= REAPPEAR_MS:
             self._add_evidence(EV_CLOSED, ts)
         soon = ts - self.evidence_first <= RECOVER_MS or (
-            previous_ts <= self.evidence_first and not self.health.on_change(self.rules.health)
+            previous_ts <= self.evidence_first and not self.reports_changes
         )
         if self.evidence_chain < 0 and soon:
             self.evidence_chain = ts  # present soon after the stop (or its next sample)
@@ -160,7 +162,9 @@ class EvidenceRules(ElevatorState):
         self.evidence_appeared = ts
 
     def _add_evidence(self, bit: int, ts: int) -> None:
-        was = self._strong()
+        if self.evidence & bit:
+            return
+        was = self.evidence_at >= 0
         self.evidence |= bit
         if not was and self._strong():
             self.evidence_at = ts  # when the evidence became enough
@@ -186,6 +190,7 @@ class EvidenceRules(ElevatorState):
             if self.active_alarms & POSSIBLE_ALARM:
                 self._emit(POSSIBLE_ENTRAPMENT, False, ts)
         self.evidence = 0
+        self.evidence_at = -1
         self.evidence_appeared = -1
         self.evidence_ran = False
         self.evidence_carried = False
@@ -231,15 +236,14 @@ class EvidenceRules(ElevatorState):
         """Evidence enough for an entrapment. A healthy load cell that never read a
         person outweighs presence seen on single samples (not corroborated)."""
         ev = self.evidence
-        if not self.health.presence_ok(self.rules.health):
+        if not self.presence_trusted:
             ev &= ~PRESENCE_EVIDENCE  # seen since to be stuck on: its presence is void
         if ev & ~(EV_RUNNING | EV_STOP):
             return True
-        return bool(ev) and self.health.load(self.rules.health) != "ok"
+        return bool(ev) and not self.load_usable
 
     def _usable(self) -> int:
-        ok = self.health.presence_ok(self.rules.health)
-        return self.evidence if ok else self.evidence & ~PRESENCE_EVIDENCE
+        return self.evidence if self.presence_trusted else self.evidence & ~PRESENCE_EVIDENCE
 
     def _held(self, last_on: int) -> bool:
         """Presence from soon after the stop, seen on until ``last_on``, over >= HELD_MS,
@@ -261,7 +265,7 @@ class EvidenceRules(ElevatorState):
             not self.entrapment_in_door_zone
             and self.evidence_ran
             and self.evidence_carried
-            and self.health.load(self.rules.health) != "ok"
+            and not self.load_usable
         )
 
     def _detail(self, evidence: int, possible: bool = False) -> dict[str, Any]:

@@ -129,7 +129,7 @@ class FleetDetector:
         if r.evidence and len(cols):
             zero = np.zeros(1, dtype=np.intp)
             self._learn_health([det], cols, zero)
-            presence_ok = det.health.presence_ok(r.health)
+            presence_ok = det.presence_trusted
             load_limit = det.health.load_limit(r.health)
             counters = self._counters([det], cols, zero)
         key = sample_keys(
@@ -207,7 +207,7 @@ class FleetDetector:
             counters = self._counters(dets, cols, starts)
             self._learn_health(dets, cols, starts)
             hr = r.health
-            presence_ok = np.repeat(np.array([d.health.presence_ok(hr) for d in dets]), counts)
+            presence_ok = np.repeat(np.array([d.presence_trusted for d in dets]), counts)
             limits = np.array([d.health.load_limit(hr) for d in dets], np.float32)
             load_limit = np.repeat(limits, counts)
         key = sample_keys(
@@ -240,7 +240,11 @@ class FleetDetector:
         for i, (d, lo, hi) in enumerate(zip(dets, starts.tolist(), ends, strict=True)):
             row = stats[i]
             first = d.health.load_base != d.health.load_base and row[6] > 0
-            d.health.learn(row, closed_loads(cols, lo, hi) if first else None)
+            h = d.health
+            h.learn(row, closed_loads(cols, lo, hi) if first else None)
+            d.presence_trusted = h.presence_ok(hr)
+            d.load_usable = h.load(hr) == "ok"
+            d.reports_changes = h.on_change(hr)
 
     @staticmethod
     def _counters(

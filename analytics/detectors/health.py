@@ -23,7 +23,7 @@ a few float updates per elevator):
   terminal that reports on change has many (a stop, the doors opening, closing within
   seconds); a periodic or sparse one has none: there a state change happened somewhere
   in the gap before the sample that shows it, and the rules take the middle of the gap
-  as its time (:meth:`SensorHealth.change_time`).
+  as its time (:mod:`analytics.detectors.entrapment`).
 
 Counts are halved past ``COUNT_CAP`` so old history fades.
 """
@@ -137,14 +137,6 @@ class SensorHealth:
         """Whether the terminal reports changes as they happen (else: periodic/sparse)."""
         return self.gaps_n < MIN_GAPS or self.gaps_short > r.change_share * self.gaps_n
 
-    def change_time(self, r: HealthRules, ts: int, previous: int, limit_ms: int) -> int:
-        """When a change first shown at ``ts`` happened: ``ts`` for a terminal that
-        reports changes, else the middle of the gap since the previous sample (a gap
-        longer than ``limit_ms`` is a silence: ``ts``)."""
-        if previous < 0 or ts - previous > limit_ms or self.on_change(r):
-            return ts
-        return (ts + previous) // 2
-
     def report(self, r: HealthRules) -> HealthReport:
         reporting = "unknown" if self.gaps_n < MIN_GAPS else (
             "on_change" if self.on_change(r) else "periodic"
@@ -223,25 +215,18 @@ def batch_stats(
     has_gap = (prev >= 0) & (gap > 0)
     load = cols.load.astype(np.float64)
     band = closed & (load <= np.repeat(load_band, counts))
-    band_n = np.add.reduceat(band.astype(np.float64), starts)
-    band_sum = np.add.reduceat(np.where(band, load, 0.0), starts)
-    band_sq = np.add.reduceat(np.where(band, load * load, 0.0), starts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(band_n > 0, band_sum / np.maximum(band_n, 1.0), 0.0)
-        var = np.where(band_n > 1, band_sq / np.maximum(band_n, 1.0) - mean * mean, 0.0)
-    out = np.stack([
-        np.add.reduceat(closed.astype(np.float64), starts),
-        np.add.reduceat((closed & pas).astype(np.float64), starts),
-        np.add.reduceat(opened.astype(np.float64), starts),
-        np.add.reduceat((opened & pas).astype(np.float64), starts),
-        np.add.reduceat(has_gap.astype(np.float64), starts),
-        np.add.reduceat((has_gap & (gap < SHORT_GAP_MS)).astype(np.float64), starts),
-        np.add.reduceat((load != 0).astype(np.float64), starts),
-        band_n, mean, var,
-        np.diff(np.append(starts, n)).astype(np.float64),
-        np.add.reduceat(pas.astype(np.float64), starts),
+    flags = np.stack([
+        closed, closed & pas, opened, opened & pas, has_gap, has_gap & (gap < SHORT_GAP_MS),
+        load != 0, band, pas,
     ], axis=1)  # fmt: skip
-    return out
+    sums = np.add.reduceat(flags.astype(np.float64), starts, axis=0)
+    in_band = np.where(band, load, 0.0)
+    moments = np.add.reduceat(np.stack([in_band, in_band * in_band], axis=1), starts, axis=0)
+    band_n = sums[:, 7]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(band_n > 0, moments[:, 0] / np.maximum(band_n, 1.0), 0.0)
+        var = np.where(band_n > 1, moments[:, 1] / np.maximum(band_n, 1.0) - mean * mean, 0.0)
+    return np.column_stack([sums[:, :8], mean, var, counts.astype(np.float64), sums[:, 8]])
 
 
 def closed_loads(cols: StatusColumns, lo: int, hi: int) -> npt.NDArray[np.float32]:

@@ -74,6 +74,9 @@ class ElevatorState:
         "floor",
         "health",
         "heartbeat_ms",
+        "load_usable",
+        "presence_trusted",
+        "reports_changes",
         "key",
         "last_button_press",
         "last_cycles",
@@ -136,6 +139,10 @@ class ElevatorState:
         self.evidence_ran = False
         self.evidence_carried = False
         self.health = SensorHealth()
+        # the health's verdicts, refreshed once per batch (analytics.detectors.fleet)
+        self.presence_trusted = True
+        self.load_usable = False
+        self.reports_changes = True
         self.outside_zone_since = -1
         self.door_open_running_samples = 0  # consecutive samples (debounce)
         self.door_open_running_since = -1

@@ -234,11 +234,11 @@ class EvidenceRules(ElevatorState):
 
     def _strong(self) -> bool:
         """Evidence enough for an entrapment. A healthy load cell that never read a
-        person outweighs presence seen on single samples (not corroborated)."""
+        person outweighs the presence sensor."""
         ev = self.evidence
         if not self.presence_trusted:
             ev &= ~PRESENCE_EVIDENCE  # seen since to be stuck on: its presence is void
-        if ev & ~(EV_RUNNING | EV_STOP):
+        if ev & ~PRESENCE_EVIDENCE:
             return True
         return bool(ev) and not self.load_usable
 

@@ -89,13 +89,30 @@ class EvidenceRules(ElevatorState):
         if door != DOOR_CLOSED or not key & NORMAL_SERVICE:
             if door == DOOR_CLOSING and key & PASSENGER and self.evidence_had_presence:
                 self._add_evidence(EV_STOP, ts)  # inside as the doors close
-            self.entrapment_since = -1
+            self._disarm()
             return
-        if self.entrapment_since < 0:  # the car has just stopped with the doors closed
+        if self.closed_since < 0:  # the car has just stopped with the doors closed
             self._stopped_closed(ts, key, floor, previous_ts)
         else:
             self._presence_in_closed_car(ts, key, previous_ts)
-        self._evidence_timer(ts)
+        if self._arm(key):
+            self._evidence_timer(ts)
+
+    def _disarm(self) -> None:
+        self.closed_since = -1
+        self.entrapment_since = -1
+
+    def _arm(self, key: int) -> bool:
+        """Time the condition (a pending timer) only when it can fire: evidence, a
+        possible entrapment, or presence in the closed car that may corroborate."""
+        if self.entrapment_since >= 0:
+            return True
+        if self.closed_since < 0:
+            return False
+        if self._strong() or self._possible() or (key & PASSENGER and self.evidence_chain >= 0):
+            self.entrapment_since = self.closed_since
+            return True
+        return False
 
     def _running(self, ts: int, key: int) -> None:
         if not self.evidence_ran:
@@ -104,7 +121,7 @@ class EvidenceRules(ElevatorState):
             self.evidence_carried = last_open >= 0 and ts - last_open <= self.rules.carried_ms
         if key & PASSENGER:
             self._add_evidence(EV_RUNNING, ts)
-        self.entrapment_since = -1
+        self._disarm()
 
     def _stopped_closed(self, ts: int, key: int, floor: int, previous_ts: int) -> None:
         """The condition starts: timed from the stop (mid-gap for a periodic terminal)."""
@@ -114,7 +131,7 @@ class EvidenceRules(ElevatorState):
         start = ts
         if not self.reports_changes and 0 <= after and ts - after <= MIDPOINT_GAP_MS:
             start = (ts + after) // 2  # the change happened somewhere in the gap
-        self.entrapment_since = start
+        self.closed_since = start
         self.evidence_credible_until = start + self.rules.stop_window_ms
         self.evidence_appeared = -1
         self.evidence_gone = -1
@@ -176,7 +193,7 @@ class EvidenceRules(ElevatorState):
             self._doors_opened(ts, key)
             self.evidence_last_open = previous_ts if previous_ts >= 0 else ts
             self.evidence_had_presence = False  # the previous sample is before the cycle
-        self.entrapment_since = -1
+        self._disarm()
         if key & RAN and not self.evidence_ran:
             self.evidence_ran = True
             last_open = self.evidence_last_open
@@ -195,7 +212,7 @@ class EvidenceRules(ElevatorState):
         self.evidence_ran = False
         self.evidence_carried = False
         self.evidence_last_open = ts
-        self.entrapment_since = -1
+        self._disarm()
 
     def _button_evidence(self, ts: int) -> None:
         """An alarm-button press: someone is in the car if its doors are closed."""
@@ -203,7 +220,7 @@ class EvidenceRules(ElevatorState):
         if key < 0 or (key >> DOOR_SHIFT) & 7 in _OPEN_DOORS:
             return
         self._add_evidence(EV_BUTTON, ts)
-        if self.entrapment_since >= 0:
+        if self._arm(key):
             self._evidence_timer(ts)
 
     def _evidence_timer(self, now: int) -> None:

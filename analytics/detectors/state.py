@@ -50,6 +50,7 @@ class ElevatorState:
 
     __slots__ = (
         "active_alarms",
+        "closed_since",
         "closing_reversals",
         "door_cycle_floor",
         "door_cycle_times",
@@ -126,6 +127,7 @@ class ElevatorState:
         # entrapment from all the evidence (analytics.detectors.entrapment): what was
         # seen since the doors last opened, whether the car ran since, and whether that
         # trip began right after a door cycle (it may carry people)
+        self.closed_since = -1  # the car stopped with closed doors at (evidence rule)
         self.evidence = 0
         self.evidence_at = -1  # when the evidence was complete
         self.evidence_appeared = -1  # presence appeared in the closed car at

@@ -26,7 +26,7 @@ import numpy as np
 from analytics.config import DetectionSettings
 from analytics.detectors import AlarmEvent, FleetDetector
 from analytics.detectors.model import take_samples
-from analytics.evaluation import FiredAlarm, TypeScore, evaluate, fired_alarms
+from analytics.evaluation import TypeScore, evaluate, fired_alarms
 from domain.alarms import AlarmType
 from domain.groundtruth import GroundTruth
 from domain.samples import StatusColumns
@@ -156,7 +156,7 @@ def replay_fleet(
             events.setdefault(b, {}).setdefault(c.elevator_id, []).append(e)
     cuts = np.flatnonzero(np.diff(batch)) + 1
     bounds = [0, *cuts.tolist(), len(cols)]
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         b = int(batch[lo])
         for late in [k for k in events if k < b]:  # events of batches without samples
             det.process_many(np.zeros(0, np.int64), take_samples(cols, np.arange(0)),

@@ -129,7 +129,7 @@ class EvidenceRules(ElevatorState):
         if key & DOOR_CYCLED and previous_ts >= 0:  # a whole door cycle in the gap
             after = min(ts, previous_ts + DOOR_CYCLE_MS)
         start = ts
-        if not self.reports_changes and 0 <= after and ts - after <= MIDPOINT_GAP_MS:
+        if not self.reports_changes and after >= 0 and ts - after <= MIDPOINT_GAP_MS:
             start = (ts + after) // 2  # the change happened somewhere in the gap
         self.closed_since = start
         self.evidence_credible_until = start + self.rules.stop_window_ms

@@ -11,7 +11,7 @@ a few float updates per elevator):
   ``dead_share`` means ``dead``. Until ``min_samples`` (200) closed samples are seen
   the sensor is ``unknown`` (believed: innocent until its history says otherwise; a
   real entrapment in a new elevator's first minutes must not make it "stuck"), unless
-  it reported presence in over 95 % of its first 60 or more samples of any kind (five
+  it reported presence in over 95 % of its first 24 or more samples of any kind (two
   minutes at 5 s: a sensor never seen off is not believed).
 - **load cell**: ``absent`` while every reading is exactly 0 (the field is optional on
   the wire and defaults to 0); otherwise the **empty-car baseline** is the mean of the
@@ -46,7 +46,7 @@ MIN_GAPS = 20
 @dataclass(frozen=True, slots=True)
 class HealthRules:
     min_samples: int = 200  # closed samples before the presence sensor is judged
-    quick_samples: int = 60  # ... except one reporting presence in nearly every sample
+    quick_samples: int = 24  # ... except one reporting presence in nearly every sample
     quick_share: float = 0.95
     load_min_samples: int = 12  # closed samples before the load cell is used
     stuck_share: float = 0.5

@@ -14,6 +14,25 @@ class DetectionSettings(BaseModel):
     # (bridged gaps count as absent here): spurious on/off flicker in an empty car stays
     # below it.
     entrapment_presence_share: float = Field(0.5, ge=0, le=1)
+    # Entrapment from all the evidence (docs/detection.md): a person seen in the car
+    # (presence while running, at the stop or boarding before a trip; load above the
+    # learned empty-car baseline; the alarm button) is in it until the doors open.
+    # False: the presence-at-one-moment rule above (flicker tolerance, presence share).
+    entrapment_evidence: bool = True
+    # Presence appearing in a stopped, closed car after its first sample counts only
+    # corroborated (held >= 5 s or appearing twice) within this time of the stop (a
+    # lone blip is a sensor glitch: nobody can enter a closed car).
+    presence_stop_window_s: float = Field(120.0, ge=0)
+    # A car stopped outside the door zone for this long after a trip that may have
+    # carried people, with no evidence either way: "possible entrapment".
+    possible_entrapment_s: float = Field(30.0, gt=0)
+    # A trip that starts within this time of the doors closing may carry people.
+    carried_window_s: float = Field(60.0, gt=0)
+    # Sensor health learned from history (analytics/detectors/health.py).
+    health_min_samples: int = Field(200, ge=1)
+    presence_stuck_share: float = Field(0.5, gt=0, le=1)
+    presence_dead_share: float = Field(0.01, ge=0, lt=1)
+    load_margin_kg: float = Field(30.0, gt=0)
     stopped_outside_zone_s: float = Field(45.0, gt=0)
     # Moving with doors open: consecutive samples and duration before it is believed.
     door_open_running_samples: int = Field(2, ge=1)

@@ -7,6 +7,11 @@ median and p95 detection delay, the same under "baseline", detector throughput
 (samples_per_s, detectors only, scenario generation excluded) and the sample count.
 
     .venv/bin/python bench/detect.py [--elevators 1000 --days 2 --workers 2]
+    .venv/bin/python bench/detect.py --sensor-sweep [--quick]
+
+``--sensor-sweep``: entrapment precision, recall, median and p95 delay for every cell
+of presence model x load cell present/absent x reporting pattern, and the naive
+baseline (:mod:`evaluation.sensor_sweep`); the JSON line has ``"sweep"``.
 """
 
 from __future__ import annotations

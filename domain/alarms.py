@@ -20,6 +20,9 @@ class Severity(IntEnum):
 
 class AlarmType(StrEnum):
     ENTRAPMENT = "entrapment"  # detail "at_landing" or "between_floors"
+    # 疑似困人: stopped outside the door zone after a trip that may have carried people,
+    # evidence too weak either way; the desk confirms it into a rescue case.
+    POSSIBLE_ENTRAPMENT = "possible_entrapment"
     ALARM_BUTTON = "alarm_button"
     STOPPED_OUTSIDE_DOOR_ZONE = "stopped_outside_door_zone"
     DOOR_OPEN_WHILE_RUNNING = "door_open_while_running"  # moving with doors open
@@ -43,6 +46,7 @@ class AlarmType(StrEnum):
 SEVERITY: dict[AlarmType, Severity] = {
     AlarmType.ENTRAPMENT: Severity.CRITICAL,
     AlarmType.ALARM_BUTTON: Severity.CRITICAL,
+    AlarmType.POSSIBLE_ENTRAPMENT: Severity.CRITICAL,
     AlarmType.DOOR_OPEN_WHILE_RUNNING: Severity.CRITICAL,
     AlarmType.OVERSPEED: Severity.CRITICAL,
     AlarmType.OVERTRAVEL_TOP: Severity.MAJOR,
@@ -64,6 +68,17 @@ SEVERITY: dict[AlarmType, Severity] = {
 
 # Alarm types that hand over to 96333 rescue dispatch.
 RESCUE_TYPES: frozenset[AlarmType] = frozenset({AlarmType.ENTRAPMENT, AlarmType.ALARM_BUTTON})
+
+# Alarm types the desk may confirm into a rescue case (possible entrapment: 疑似困人).
+DESK_CONFIRMS: frozenset[AlarmType] = frozenset({AlarmType.POSSIBLE_ENTRAPMENT})
+
+ALARM_LABEL_ZH: dict[AlarmType, str] = {
+    AlarmType.ENTRAPMENT: "困人",
+    AlarmType.POSSIBLE_ENTRAPMENT: "疑似困人",
+    AlarmType.ALARM_BUTTON: "紧急呼叫",
+    AlarmType.STOPPED_OUTSIDE_DOOR_ZONE: "非平层停梯",
+}
+"""Chinese labels of the rescue-related alarm types (the UI catalogues hold the rest)."""
 
 # What a terminal-reported code means as an alarm.
 CODE_ALARM: dict[int, AlarmType] = {

@@ -58,6 +58,10 @@ class DispatchEngine:
     def open_case_from_call(self, call: HotlineCall, actor: str = "desk") -> CaseRef:
         return self.intake.open_case_from_call(call, actor)
 
+    def confirm_alarm(self, alarm_id: int, actor: str = "desk") -> CaseRef:
+        """The desk confirms an alarm (a possible entrapment, 疑似困人) into a case."""
+        return self.intake.open_case_for_alarm(alarm_id, actor, confirmed=True)
+
     # -- offers -------------------------------------------------------------------------
     def dispatch(self, case_id: int) -> policy.Decision | None:
         return self.offers.dispatch(case_id)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from domain.alarms import RESCUE_TYPES
+from domain.alarms import DESK_CONFIRMS, RESCUE_TYPES
 from rescue import policy
 from rescue.context import DispatchContext
 from rescue.errors import CaseContention, InvalidCall, NotFound, NotRescueAlarm
@@ -15,6 +15,7 @@ from rescue.model import CaseRef, HotlineCall
 from rescue.repository import cases as case_repository
 
 _RESCUE_TYPES = frozenset(kind.value for kind in RESCUE_TYPES)
+_DESK_CONFIRMS = frozenset(kind.value for kind in DESK_CONFIRMS)
 
 
 class _AlreadyLinked(Exception):
@@ -27,23 +28,27 @@ class Intake:
         self.context = context
         self.dispatch = dispatch
 
-    def open_case_for_alarm(self, alarm_id: int, actor: str = "terminal") -> CaseRef:
-        """Open (or join) the case of an entrapment / alarm-button alarm; idempotent."""
+    def open_case_for_alarm(
+        self, alarm_id: int, actor: str = "terminal", *, confirmed: bool = False
+    ) -> CaseRef:
+        """Open (or join) the case of an entrapment / alarm-button alarm; idempotent.
+        ``confirmed``: the desk confirms a possible entrapment (疑似困人) into a case."""
         try:
             with self.context.transaction():
-                ref = self._open_for_alarm(alarm_id, actor)
+                ref = self._open_for_alarm(alarm_id, actor, confirmed)
         except _AlreadyLinked as linked:
             return CaseRef(linked.case_id, False)
         if ref.created:
             self.dispatch(ref.case_id)
         return ref
 
-    def _open_for_alarm(self, alarm_id: int, actor: str) -> CaseRef:
+    def _open_for_alarm(self, alarm_id: int, actor: str, confirmed: bool) -> CaseRef:
         conn, clock = self.context.conn, self.context.clock
         alarm = case_repository.get_alarm(conn, alarm_id)
         if alarm is None:
             raise NotFound(f"alarm {alarm_id} does not exist")
-        if alarm.type not in _RESCUE_TYPES:
+        allowed = _RESCUE_TYPES | _DESK_CONFIRMS if confirmed else _RESCUE_TYPES
+        if alarm.type not in allowed:
             raise NotRescueAlarm(f"alarm {alarm_id} is {alarm.type}, not a rescue alarm")
         linked = case_repository.alarm_case(conn, alarm_id)
         if linked is not None:

@@ -70,6 +70,7 @@ def simulate_elevator(
         [m for p in pieces for m in p.events],
         [g for p in pieces for g in p.truth],
         pieces[-1].end_ms if pieces else cfg.start_ms,
+        pieces[-1].profile if pieces else None,
     )
 
 

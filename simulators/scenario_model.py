@@ -9,6 +9,7 @@ from domain.groundtruth import GroundTruth, LookAlike
 from domain.samples import StatusColumns
 from domain.telemetry import EventMessage
 from simulators.risk import FAULT_KINDS
+from simulators.sensors import SensorProfile
 
 DEFAULT_START_MS = 1_772_380_800_000  # 2026-03-02 00:00 Guangzhou time (a Monday)
 LOOKALIKES: tuple[str, ...] = tuple(k.value for k in LookAlike)
@@ -28,6 +29,10 @@ class ScenarioConfig:
     kinds: frozenset[str] | None = None  # which kinds to inject; None: all of KINDS
     p_report: float = 0.8  # probability that the terminal reports a fault's own code
     window_s: float = 3600.0  # simulation window (state carried across); larger is faster
+    # Each elevator draws a sensor and terminal profile (simulators.sensors): what its
+    # presence sensor, load cell and reporting make of the car's true state. Off: the
+    # built-in flickering presence, true load, 5-s periodic plus change reporting.
+    sensor_profiles: bool = False
 
     @property
     def end_ms(self) -> int:
@@ -50,3 +55,4 @@ class ElevatorRun:
     events: list[EventMessage] = field(default_factory=list)
     truth: list[GroundTruth] = field(default_factory=list)
     end_ms: int = 0  # where the run (or this window's piece of it) ends; later messages are later
+    profile: SensorProfile | None = None  # the terminal's sensor profile (when drawn)

@@ -24,6 +24,7 @@ from simulators.journeys import Shaft, add_journeys
 from simulators.risk import FAULT_KINDS, MIN_S, USAGE, FleetFactors, draw_durations_s, fault_rates
 from simulators.sampling import Carry, RawEvent, sample
 from simulators.scenario_model import DAY_S, ElevatorRun, ScenarioConfig
+from simulators.terminals import SensorView
 from simulators.timeline import Car, Phases
 
 # Look-alikes per elevator-day in normal mode (maintenance every 15 days).
@@ -117,6 +118,7 @@ class ElevatorWindows:
         self.kinds = list(rates)
         self.per_window = np.array([rates[k] for k in self.kinds]) * cfg.window_s / DAY_S
         self.drawn = cfg.start_ms  # journey requests are drawn up to here
+        self.sensors = SensorView(rng.spawn(1)[0], cfg.start_ms) if cfg.sensor_profiles else None
 
     def pieces(self) -> Iterator[ElevatorRun]:
         end = self.cfg.end_ms
@@ -145,7 +147,10 @@ class ElevatorWindows:
             self.grid0, self.interval, piece.events, piece.offline, self.noise,
         )  # fmt: skip
         truth = sorted(piece.truth, key=lambda g: g.start_ms)
-        return ElevatorRun(e.id, e.terminal_id, status, msgs, truth, self.carry.t_ms)
+        profile = None
+        if self.sensors is not None:
+            status, profile = self.sensors.see(status), self.sensors.profile
+        return ElevatorRun(e.id, e.terminal_id, status, msgs, truth, self.carry.t_ms, profile)
 
     def _journeys(self, piece: _Piece, since: int, until: int, overrun: bool = False) -> None:
         """Requests drawn from ``since`` served from the car's time up to ``until``."""

@@ -21,16 +21,19 @@ from __future__ import annotations
 from analytics.detectors.model import (
     BEYOND_BOTTOM,
     BEYOND_TOP,
+    DOOR_CYCLED,
     DOOR_MASK,
     DOOR_NOT_CLOSED_RUNNING,
     DOOR_SHIFT,
     DOOR_ZONE,
     INSPECTION,
+    LOADED,
     NORMAL_SERVICE,
     OVERSPEED_1,
     OVERSPEED_2,
     PASSENGER,
     POWER_CUT,
+    RAN,
     RUNNING,
 )
 from analytics.detectors.state import (
@@ -65,6 +68,12 @@ STOPPED_CLOSED_NORMAL = (DOOR_CLOSED << DOOR_SHIFT) | NORMAL_SERVICE
 TRAPPED_MASK = STOPPED_CLOSED_NORMAL_MASK | PASSENGER
 TRAPPED = STOPPED_CLOSED_NORMAL | PASSENGER
 PER_SAMPLE = DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1  # bits a debounce counts sample by sample
+# The bits the evidence rule of entrapment looks at (the counters' are stepped always).
+COUNTED = DOOR_CYCLED | RAN
+FORCED = PER_SAMPLE | COUNTED
+EVIDENCE_BITS = (
+    RUNNING | DOOR_MASK | PASSENGER | LOADED | NORMAL_SERVICE | DOOR_ZONE | INSPECTION | COUNTED
+)
 _OVERTRAVEL = (
     (BEYOND_TOP, OVERTRAVEL_TOP, ALARM_BIT[OVERTRAVEL_TOP]),
     (BEYOND_BOTTOM, OVERTRAVEL_BOTTOM, ALARM_BIT[OVERTRAVEL_BOTTOM]),
@@ -94,6 +103,7 @@ class ElevatorDetector(TerminalEvents):
         if ts <= self.last_ts:
             self.late += 1
             return
+        previous_ts = seen if seen >= 0 else self.last_ts
         heartbeat = self.heartbeat_ms  # timers pending, a silence, or back online:
         if (
             self.entrapment_since >= 0
@@ -109,16 +119,11 @@ class ElevatorDetector(TerminalEvents):
         self.key = key
         self.floor = floor
         changed = key ^ previous if previous >= 0 else -1
-        if not changed and not key & PER_SAMPLE:
+        if not changed and not key & FORCED:
             return
         if changed & POWER_CUT:
             self._power_cut(ts, key, floor)
-        if (
-            self.entrapment_since >= 0
-            or key & TRAPPED_MASK == TRAPPED
-            or self.active_alarms & ENTRAPMENT_ALARM
-        ):
-            self._entrapment(ts, key, previous, floor)
+        self._entrapment_step(ts, key, previous, changed, floor, previous_ts)
         if changed & (RUNNING | DOOR_ZONE | INSPECTION) and (
             not key & (RUNNING | DOOR_ZONE)
             or self.outside_zone_since >= 0
@@ -135,6 +140,22 @@ class ElevatorDetector(TerminalEvents):
             or self.active_alarms & DOOR_EPISODE_ALARMS
         ):
             self._doors(ts, key, previous, floor)
+
+    def _entrapment_step(
+        self, ts: int, key: int, previous: int, changed: int, floor: int, previous_ts: int
+    ) -> None:
+        """The entrapment rule of the settings, when what it looks at changed."""
+        if self.rules.evidence:
+            if changed & EVIDENCE_BITS or key & COUNTED or self.entrapment_since >= 0:
+                # the first sample ever: what it shows may have been so since before
+                self.evidence_had_presence = previous < 0 or bool(previous & PASSENGER)
+                self._entrapment_evidence(ts, key, floor, previous_ts)
+        elif (
+            self.entrapment_since >= 0
+            or key & TRAPPED_MASK == TRAPPED
+            or self.active_alarms & ENTRAPMENT_ALARM
+        ):
+            self._entrapment(ts, key, previous, floor)
 
     def _catch_up(self, ts: int, seen: int) -> None:
         """Fire the timers due before this sample; the terminal is back online."""

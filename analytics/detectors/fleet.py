@@ -17,9 +17,11 @@ import numpy.typing as npt
 
 from analytics.config import DetectionSettings
 from analytics.detectors.elevator import ElevatorDetector
+from analytics.detectors.health import HealthReport, batch_stats, closed_loads
 from analytics.detectors.model import (
     AlarmEvent,
     ElevatorSpec,
+    counter_steps,
     sample_keys,
     step_mask,
     take_samples,
@@ -123,6 +125,13 @@ class FleetDetector:
         ts = cols.ts_ms
         r = self.rules
         spec = det.spec
+        presence_ok, load_limit, counters = True, np.inf, None
+        if r.evidence and len(cols):
+            zero = np.zeros(1, dtype=np.intp)
+            self._learn_health([det], cols, zero)
+            presence_ok = det.presence_trusted
+            load_limit = det.health.load_limit(r.health)
+            counters = self._counters([det], cols, zero)
         key = sample_keys(
             cols,
             spec.rated_speed,
@@ -130,6 +139,9 @@ class FleetDetector:
             spec.bottom_floor,
             r.overspeed_factor_1,
             r.overspeed_factor_2,
+            presence_ok,
+            load_limit,
+            counters,
         )
         mask = step_mask(key, np.zeros(1 if len(cols) else 0, dtype=np.intp))
         _mark_gaps(mask, ts, det.heartbeat_ms)
@@ -188,7 +200,20 @@ class FleetDetector:
         top = np.repeat(np.array([d.spec.top_floor for d in dets], np.int32), counts)
         bottom = np.repeat(np.array([d.spec.bottom_floor for d in dets], np.int32), counts)
         r = self.rules
-        key = sample_keys(cols, rated, top, bottom, r.overspeed_factor_1, r.overspeed_factor_2)
+        presence_ok: npt.NDArray[np.bool_] | bool = True
+        load_limit: npt.NDArray[np.float32] | float = np.inf
+        counters = None
+        if r.evidence:
+            counters = self._counters(dets, cols, starts)
+            self._learn_health(dets, cols, starts)
+            hr = r.health
+            presence_ok = np.repeat(np.array([d.presence_trusted for d in dets]), counts)
+            limits = np.array([d.health.load_limit(hr) for d in dets], np.float32)
+            load_limit = np.repeat(limits, counts)
+        key = sample_keys(
+            cols, rated, top, bottom, r.overspeed_factor_1, r.overspeed_factor_2, presence_ok,
+            load_limit, counters,
+        )  # fmt: skip
         mask = step_mask(key, starts)
         heartbeat = np.repeat(np.array([d.heartbeat_ms for d in dets], np.int64), counts)
         _mark_gaps(mask, cols.ts_ms, heartbeat)
@@ -202,6 +227,43 @@ class FleetDetector:
             last_ts = int(cols.ts_ms[end - 1])
             self._run(det, idx, cols.ts_ms, key, cols, evs, last_ts, start, end)
             self._after(det)
+
+    def _learn_health(
+        self, dets: list[ElevatorDetector], cols: StatusColumns, starts: npt.NDArray[np.intp]
+    ) -> None:
+        """Fold a batch into each elevator's sensor health (before its keys are made)."""
+        hr = self.rules.health
+        previous = np.array([d.last_ts for d in dets], np.int64)
+        band = np.array([d.health.load_band(hr) for d in dets], np.float64)
+        stats = batch_stats(cols, starts, previous, band)
+        ends = [*starts[1:].tolist(), len(cols)]
+        for i, (d, lo, hi) in enumerate(zip(dets, starts.tolist(), ends, strict=True)):
+            row = stats[i]
+            first = d.health.load_base != d.health.load_base and row[6] > 0
+            h = d.health
+            h.learn(row, closed_loads(cols, lo, hi) if first else None)
+            d.presence_trusted = h.presence_ok(hr)
+            d.load_usable = h.load(hr) == "ok"
+            d.reports_changes = h.on_change(hr)
+
+    @staticmethod
+    def _counters(
+        dets: list[ElevatorDetector], cols: StatusColumns, starts: npt.NDArray[np.intp]
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """Counter rises per sample; remembers each elevator's last counters."""
+        last_c = np.array([d.last_cycles for d in dets], np.int64)
+        last_r = np.array([d.last_runs for d in dets], np.int64)
+        out = counter_steps(cols, starts, last_c, last_r)
+        ends = [*(starts[1:] - 1).tolist(), len(cols) - 1]
+        cyc, runs = cols.door_cycles[ends].tolist(), cols.runs[ends].tolist()
+        for d, c, n in zip(dets, cyc, runs, strict=True):
+            d.last_cycles, d.last_runs = c, n
+        return out
+
+    def health(self, elevator_id: int) -> HealthReport | None:
+        """What was learned about an elevator's sensors (None: never seen)."""
+        det = self.detectors.get(elevator_id)
+        return None if det is None else det.health.report(self.rules.health)
 
     def _run(
         self,

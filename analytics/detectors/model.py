@@ -30,7 +30,7 @@ from domain.samples import StatusColumns
 RUNNING = 1  # car running
 DOOR_SHIFT = 1  # 3 bits: door state id
 DOOR_MASK = 7 << DOOR_SHIFT
-PASSENGER = 1 << 4  # passenger present (only while stopped)
+PASSENGER = 1 << 4  # presence reported (by a sensor whose health allows it)
 NORMAL_SERVICE = 1 << 5  # normal service
 INSPECTION = 1 << 6  # inspection mode
 DOOR_ZONE = 1 << 7  # in the door zone (only while stopped)
@@ -40,6 +40,9 @@ OVERSPEED_2 = 1 << 10  # speed above tier 2
 BEYOND_TOP = 1 << 11  # floor above the top landing
 BEYOND_BOTTOM = 1 << 12  # floor below the bottom landing
 DOOR_NOT_CLOSED_RUNNING = 1 << 13  # car running with doors not fully closed
+LOADED = 1 << 14  # car load above the learned empty-car baseline (a person's weight)
+DOOR_CYCLED = 1 << 15  # the door-cycle counter rose since the previous sample (doors opened)
+RAN = 1 << 16  # the runs counter rose since the previous sample (the car ran)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +92,20 @@ def sample_keys(
     bottom: npt.NDArray[np.int32] | int,
     factor_1: float,
     factor_2: float,
+    presence_ok: npt.NDArray[np.bool_] | bool = True,
+    load_limit: npt.NDArray[np.float32] | float = np.inf,
+    counters: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None,
 ) -> npt.NDArray[np.int32]:
-    """One key per sample (see the module docstring); rated/top/bottom per sample or scalar."""
+    """One key per sample (see the module docstring); rated/top/bottom per sample or
+    scalar. ``presence_ok`` masks presence from a sensor learned to be stuck;
+    ``load_limit`` is the load (kg) above which a person is in the car (inf: no usable
+    load cell); ``counters`` whether the door-cycle and runs counters rose since the
+    previous sample (:func:`counter_steps`)."""
     running = cols.car == RUNNING_ID
     stopped = ~running
     key: npt.NDArray[np.int32] = running.astype(np.int32)
     key |= cols.door.astype(np.int32) << DOOR_SHIFT
-    key |= (cols.passenger & stopped).astype(np.int32) << 4
+    key |= (cols.passenger & presence_ok).astype(np.int32) << 4
     key |= (cols.mode == NORMAL_ID).astype(np.int32) << 5
     key |= (cols.mode == INSPECTION_ID).astype(np.int32) << 6
     key |= (cols.door_zone & stopped).astype(np.int32) << 7
@@ -113,7 +123,29 @@ def sample_keys(
         (cols.floor < bottom) | (beyond & (cols.floor <= bottom) & (cols.leveling_mm < 0))
     ).astype(np.int32) << 12
     key |= (running & (cols.door != CLOSED_ID)).astype(np.int32) << 13
+    key |= (cols.load > load_limit).astype(np.int32) << 14
+    if counters is not None:
+        key |= counters[0].astype(np.int32) << 15
+        key |= counters[1].astype(np.int32) << 16
     return key
+
+
+def counter_steps(
+    cols: StatusColumns,
+    starts: npt.NDArray[np.intp],
+    last_cycles: npt.NDArray[np.int64],
+    last_runs: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per sample: did the door-cycle (runs) counter rise since the previous sample of
+    the same elevator (``last_*``: its value before the batch, -1 unknown)? A terminal
+    that reports sparsely misses door openings and trips; its counters do not."""
+    out = []
+    for col, last in ((cols.door_cycles, last_cycles), (cols.runs, last_runs)):
+        prev = np.empty(col.shape[0], np.int64)
+        prev[1:] = col[:-1]
+        prev[starts] = last
+        out.append((prev >= 0) & (col > prev))
+    return out[0], out[1]
 
 
 def step_mask(key: npt.NDArray[np.int32], starts: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
@@ -125,7 +157,7 @@ def step_mask(key: npt.NDArray[np.int32], starts: npt.NDArray[np.intp]) -> npt.N
     mask[0] = True
     np.not_equal(key[1:], key[:-1], out=mask[1:])
     mask[starts] = True
-    mask |= (key & (DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1)) != 0
+    mask |= (key & (DOOR_NOT_CLOSED_RUNNING | OVERSPEED_1 | DOOR_CYCLED | RAN)) != 0
     return mask
 
 

@@ -7,9 +7,10 @@ tolerance, no inspection-mode suppression and no cross-check of terminal codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from analytics.config import DetectionSettings
+from analytics.detectors.health import HealthRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,13 @@ class Rules:
     presence_must_enter: bool = True
     suppress_in_inspection: bool = True
     cross_check_codes: bool = True
+    # Entrapment from all the evidence (analytics.detectors.entrapment) and the sensor
+    # health it learns; False: presence at one moment (the old rule, the baseline's).
+    evidence: bool = False
+    stop_window_ms: int = 10_000
+    possible_ms: int = 30_000
+    carried_ms: int = 60_000
+    health: HealthRules = field(default_factory=HealthRules)
 
 
 def rules_from_settings(s: DetectionSettings) -> Rules:
@@ -55,6 +63,16 @@ def rules_from_settings(s: DetectionSettings) -> Rules:
         door_open_failures=s.door_open_failures,
         heartbeat_intervals=s.heartbeat_intervals,
         door_close_reversals=s.door_close_reversals,
+        evidence=s.entrapment_evidence,
+        stop_window_ms=round(s.presence_stop_window_s * 1000),
+        possible_ms=round(s.possible_entrapment_s * 1000),
+        carried_ms=round(s.carried_window_s * 1000),
+        health=HealthRules(
+            min_samples=s.health_min_samples,
+            stuck_share=s.presence_stuck_share,
+            dead_share=s.presence_dead_share,
+            load_margin_kg=s.load_margin_kg,
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analytics.detectors.health import SensorHealth
 from analytics.detectors.model import AlarmEvent, ElevatorSpec
 from analytics.detectors.rules import Rules
 from domain.alarms import AlarmType
@@ -19,6 +20,7 @@ ALARM_BIT: dict[AlarmType, int] = {t: 1 << i for i, t in enumerate(AlarmType)}
 """One bit per alarm type in :attr:`ElevatorState.active_alarms`."""
 
 ENTRAPMENT = AlarmType.ENTRAPMENT
+POSSIBLE_ENTRAPMENT = AlarmType.POSSIBLE_ENTRAPMENT
 STOPPED_OUTSIDE_DOOR_ZONE = AlarmType.STOPPED_OUTSIDE_DOOR_ZONE
 DOOR_OPEN_WHILE_RUNNING = AlarmType.DOOR_OPEN_WHILE_RUNNING
 OVERSPEED = AlarmType.OVERSPEED
@@ -32,6 +34,7 @@ TERMINAL_OFFLINE = AlarmType.TERMINAL_OFFLINE
 ALARM_BUTTON = AlarmType.ALARM_BUTTON
 
 ENTRAPMENT_ALARM = ALARM_BIT[ENTRAPMENT]
+POSSIBLE_ALARM = ALARM_BIT[POSSIBLE_ENTRAPMENT]
 OUTSIDE_ZONE_ALARM = ALARM_BIT[STOPPED_OUTSIDE_DOOR_ZONE]
 DOOR_OPEN_RUNNING_ALARM = ALARM_BIT[DOOR_OPEN_WHILE_RUNNING]
 OVERSPEED_ALARM = ALARM_BIT[OVERSPEED]
@@ -47,6 +50,7 @@ class ElevatorState:
 
     __slots__ = (
         "active_alarms",
+        "closed_since",
         "closing_reversals",
         "door_cycle_floor",
         "door_cycle_times",
@@ -56,13 +60,29 @@ class ElevatorState:
         "entrapment_floor",
         "entrapment_in_door_zone",
         "entrapment_since",
+        "evidence",
+        "evidence_appeared",
+        "evidence_at",
+        "evidence_carried",
+        "evidence_chain",
+        "evidence_credible_until",
+        "evidence_first",
+        "evidence_gone",
+        "evidence_had_presence",
+        "evidence_last_open",
+        "evidence_on_ms",
+        "evidence_ran",
         "floor",
+        "health",
         "heartbeat_ms",
         "key",
         "last_button_press",
+        "last_cycles",
+        "last_runs",
         "last_seen",
         "last_ts",
         "late",
+        "load_usable",
         "open_command_at",
         "open_failures",
         "out",
@@ -72,6 +92,8 @@ class ElevatorState:
         "presence_accumulated_ms",
         "presence_gap_since",
         "presence_since",
+        "presence_trusted",
+        "reports_changes",
         "rules",
         "spec",
         "terminal_alarms",
@@ -90,6 +112,8 @@ class ElevatorState:
         self.key = -1  # the latest sample's key (analytics.detectors.model)
         self.floor = 0
         self.last_ts = -1  # event time of the latest status sample processed
+        self.last_cycles = -1  # door-cycle and runs counters of that sample (-1: unknown)
+        self.last_runs = -1
         self.last_seen = -1  # event time of the latest message seen (heartbeat)
         self.late = 0  # status samples dropped as not newer than last_ts
         # entrapment: the condition's start, where it started, and the presence record
@@ -100,6 +124,27 @@ class ElevatorState:
         self.presence_since = -1  # start of the current present stretch
         self.presence_gap_since = -1  # start of the current presence gap
         self.presence_accumulated_ms = 0  # present time before presence_since
+        # entrapment from all the evidence (analytics.detectors.entrapment): what was
+        # seen since the doors last opened, whether the car ran since, and whether that
+        # trip began right after a door cycle (it may carry people)
+        self.closed_since = -1  # the car stopped with closed doors at (evidence rule)
+        self.evidence = 0
+        self.evidence_at = -1  # when the evidence was complete
+        self.evidence_appeared = -1  # presence appeared in the closed car at
+        self.evidence_had_presence = False  # presence on the sample before this step
+        self.evidence_first = -1  # the first sample of the stopped, closed car
+        self.evidence_chain = -1  # presence (with short gaps) since soon after the stop
+        self.evidence_on_ms = 0  # presence time in that chain before the current stretch
+        self.evidence_gone = -1  # presence last went away at
+        self.evidence_credible_until = -1
+        self.evidence_last_open = -1
+        self.evidence_ran = False
+        self.evidence_carried = False
+        self.health = SensorHealth()
+        # the health's verdicts, refreshed once per batch (analytics.detectors.fleet)
+        self.presence_trusted = True
+        self.load_usable = False
+        self.reports_changes = True
         self.outside_zone_since = -1
         self.door_open_running_samples = 0  # consecutive samples (debounce)
         self.door_open_running_since = -1
@@ -144,7 +189,10 @@ class ElevatorState:
     def advance(self, now: int) -> None:
         """Fire every timer due at or before ``now`` at its own due time."""
         if self.entrapment_since >= 0:
-            self._entrapment_timer(now)
+            if self.rules.evidence:
+                self._evidence_timer(now)
+            else:
+                self._entrapment_timer(now)
         if self.outside_zone_since >= 0 and not self.active_alarms & OUTSIDE_ZONE_ALARM:
             due = self.outside_zone_since + self.rules.outside_zone_ms
             if due <= now:
@@ -163,6 +211,9 @@ class ElevatorState:
     def go_offline(self, at: int) -> None:
         if not self.active_alarms & OFFLINE_ALARM:
             self._emit(TERMINAL_OFFLINE, True, at, {"last_seen_ms": self.last_seen})
+
+    def _evidence_timer(self, now: int) -> None:  # analytics.detectors.entrapment
+        raise NotImplementedError
 
     def _entrapment_timer(self, now: int) -> None:
         if self.presence_gap_since >= 0:

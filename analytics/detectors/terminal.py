@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analytics.detectors.entrapment import EvidenceRules
 from analytics.detectors.model import (
     BEYOND_BOTTOM,
     BEYOND_TOP,
@@ -33,7 +34,6 @@ from analytics.detectors.state import (
     OVERTRAVEL_TOP,
     STOPPED_OUTSIDE_DOOR_ZONE,
     TERMINAL_OFFLINE,
-    ElevatorState,
 )
 from analytics.detectors.state import POWER_CUT as POWER_CUT_TYPE
 from domain.alarms import CODE_ALARM, AlarmType
@@ -52,7 +52,7 @@ _TELEMETRY_BIT = {
 _REPORTED_WHERE = ("at_landing", "between_floors")
 
 
-class TerminalEvents(ElevatorState):
+class TerminalEvents(EvidenceRules):
     __slots__ = ()
 
     def event(self, ev: EventMessage) -> None:
@@ -77,6 +77,8 @@ class TerminalEvents(ElevatorState):
             self.last_button_press = ev.ts
             floor = self.floor if ev.floor is None else ev.floor
             self._emit(ALARM_BUTTON, True, ev.ts, {"floor": floor}, "terminal")
+        if ev.active and self.rules.evidence:
+            self._button_evidence(ev.ts)
 
     def _reported_clear(self, alarm: AlarmType, ev: EventMessage) -> None:
         """The terminal's clear ends an alarm it raised unless telemetry still shows it."""
@@ -115,7 +117,7 @@ class TerminalEvents(ElevatorState):
             return None
         if alarm is ENTRAPMENT:
             closed = (key >> DOOR_SHIFT) & 7 == DOOR_CLOSED
-            return bool(not key & RUNNING and closed and key & PASSENGER)
+            return bool(not key & RUNNING and closed and (key & PASSENGER or self.evidence))
         if alarm is STOPPED_OUTSIDE_DOOR_ZONE:
             return bool(not key & RUNNING and not key & DOOR_ZONE)
         bit = _TELEMETRY_BIT.get(alarm)

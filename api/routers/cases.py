@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from pydantic import BaseModel, Field
 
 from api.deps import CurrentPrincipal, Db, require_roles
 from api.pagination import Page, Paging, make_page
@@ -77,6 +78,35 @@ async def open_case(run_engine: RunEngine, call: CallIn, principal: Desk) -> Cas
     )
     ref = await run_engine(
         lambda engine: engine.open_case_from_call(hotline, f"desk:{principal.subject}")
+    )
+    return CaseOpened(id=ref.case_id, created=ref.created)
+
+
+class ConfirmIn(BaseModel):
+    alarm_id: int = Field(ge=1, le=9_223_372_036_854_775_807)
+
+
+_ERROR = {"description": "error", "content": {"application/json": {"example": {"detail": "..."}}}}
+
+
+@router.post(
+    "/cases/confirm",
+    response_model=CaseOpened,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        401: _ERROR,
+        403: _ERROR,
+        404: _ERROR,
+        409: _ERROR,
+        422: {**_ERROR, "description": "not an alarm the desk can confirm into a case"},
+    },
+)
+async def confirm_alarm(run_engine: RunEngine, body: ConfirmIn, principal: Desk) -> CaseOpened:
+    """The desk confirms a possible entrapment (疑似困人), or an entrapment / alarm-button
+    alarm, into a rescue case: opens one (dispatched at once) or joins the elevator's
+    open case (created=false); idempotent per alarm."""
+    ref = await run_engine(
+        lambda engine: engine.confirm_alarm(body.alarm_id, f"desk:{principal.subject}")
     )
     return CaseOpened(id=ref.case_id, created=ref.created)
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from analytics.evaluation import TypeScore
 from evaluation.detection import DetectionEvaluation, false_alarms, run_evaluation, summary_json
+from evaluation.sensor_sweep import SweepResult, run_sweep, sweep_json
 
 
 def print_table(result: DetectionEvaluation, console: Console) -> None:
@@ -38,6 +39,31 @@ def print_table(result: DetectionEvaluation, console: Console) -> None:
     )
 
 
+def print_sweep(result: SweepResult, console: Console) -> None:
+    t = Table(
+        title=f"entrapment by sensor profile: {result.entrapments_per_cell} entrapments and "
+        f"{result.lookalikes_per_cell} look-alikes per cell"
+    )
+    for c in ("presence/load/reporting", "precision", "recall", "median s", "p95 s",
+              "false", "recall + possible", "possible (on look-alikes)", "base prec",
+              "base rec"):  # fmt: skip
+        t.add_column(c)
+    for cell in result.cells:
+        s = cell.summary()
+        b = s["baseline"]
+        t.add_row(
+            cell.name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", str(s["median_delay_s"]),
+            str(s["p95_delay_s"]), str(s["false_alarms"]), f"{s['recall_with_possible']:.3f}",
+            f"{s['possible_alarms']} ({s['possible_on_lookalikes']})", f"{b['precision']:.3f}",
+            f"{b['recall']:.3f}",
+        )  # fmt: skip
+    console.print(t)
+    console.print(
+        f"{result.samples:,} delivered samples, detector throughput "
+        f"{result.samples_per_s:,.0f} samples/s, {result.wall_s:.0f} s wall"
+    )
+
+
 def eval_detect_cmd(
     elevators: Annotated[int, typer.Option(help="simulated elevators")] = 1000,
     days: Annotated[float, typer.Option(help="simulated days per elevator")] = 2.0,
@@ -45,8 +71,23 @@ def eval_detect_cmd(
     per_day: Annotated[float, typer.Option(help="episodes of each kind per elevator-day")] = 2.0,
     workers: Annotated[int, typer.Option(help="worker processes")] = 2,
     chunk_s: Annotated[int, typer.Option(help="replay chunk length (event-time s)")] = 3600,
+    sensor_sweep: Annotated[
+        bool, typer.Option("--sensor-sweep", help="entrapment per sensor profile instead")
+    ] = False,
+    sweep_elevators: Annotated[int, typer.Option(help="sweep: elevators per cell")] = 28,
+    sweep_episodes: Annotated[
+        int, typer.Option(help="sweep: entrapments (and look-alikes) per elevator")
+    ] = 8,
+    quick: Annotated[bool, typer.Option("--quick", help="sweep: a small run (tests)")] = False,
 ) -> None:
-    """Precision, recall and delay per fault type for the detectors and the naive baseline."""
+    """Precision, recall and delay per fault type for the detectors and the naive baseline
+    (``--sensor-sweep``: entrapment for every presence model x load cell x reporting)."""
+    if sensor_sweep:
+        n, k = (3, 4) if quick else (sweep_elevators, sweep_episodes)
+        sweep = run_sweep(n, k, seed, workers)
+        print_sweep(sweep, Console(stderr=True, width=170))
+        typer.echo(json.dumps(sweep_json(sweep)))
+        return
     result = run_evaluation(elevators, days, seed, per_day, workers, chunk_s)
     print_table(result, Console(stderr=True, width=170))
     typer.echo(json.dumps(summary_json(result)))

@@ -123,7 +123,8 @@ def test_entrapment_alarm_in_database_and_on_company_topic(
                     found_db = time.time()
                     opened_ms = int(row[0].timestamp() * 1000)
                     assert opened_ms == start_ms + int(T_S * 1000)
-                    assert row[1] == {"where": "between_floors", "floor": 5}
+                    assert (row[1]["where"], row[1]["floor"]) == ("between_floors", 5)
+                    assert row[1]["evidence"][-1] == "outside_door_zone"
             time.sleep(0.5)
         assert found_db is not None, "no entrapment alarm in the database"
         db_delay = found_db - start_ms / 1000

@@ -142,7 +142,8 @@ def test_stage_writes_entrapment_and_suppresses_in_windows(fresh_database_url: s
         eid, typ, state, opened, detail = rows[0]
         assert (eid, typ, state) == (trapped, "entrapment", "open")
         assert int(opened.timestamp() * 1000) == t0 + 2000  # condition start + T
-        assert detail == {"where": "between_floors", "floor": 2}
+        assert (detail["where"], detail["floor"]) == ("between_floors", 2)
+        assert detail["evidence"][-1] == "outside_door_zone"
         assert stage.counts["suppressed"] == 1
         # level with doors open clears it
         t1 = int(time.time() * 1000)

@@ -22,12 +22,15 @@ def test_fires_exactly_at_t_on_the_next_sample() -> None:
     det = FleetDetector(DetectionSettings(entrapment_s=30))
     out = det.process(cols([(0, trapped()), *periodic(0, 40)]))
     assert ents(out) == [(True, at(30))]
-    assert out[0].detail == {"where": "at_landing", "floor": 3}
+    assert out[0].detail["where"] == "at_landing"
+    assert out[0].detail["floor"] == 3
+    assert out[0].detail["evidence"] == ["presence_at_stop"]
+    assert out[0].detail["sensors"]["presence"] == "unknown"  # no history yet
 
 
 def test_fires_exactly_at_t_on_tick_without_further_samples() -> None:
     det = FleetDetector(DetectionSettings(entrapment_s=30))
-    assert det.process(cols([(0, trapped())])) == []
+    assert det.process(cols([(0, trapped()), (5, {})])) == []
     assert ents(det.tick(at(29.999))) == []
     assert ents(det.tick(at(30))) == [(True, at(30))]
     assert ents(det.tick(at(31))) == []  # raised once
@@ -37,7 +40,8 @@ def test_between_floors_detail() -> None:
     det = FleetDetector()
     out = det.process(cols([(0, trapped(zone=False, floor=7)), *periodic(0, 35)]))
     e = next(e for e in out if e.alarm_type is ENT)
-    assert e.detail == {"where": "between_floors", "floor": 7}
+    assert (e.detail["where"], e.detail["floor"]) == ("between_floors", 7)
+    assert e.detail["evidence"] == ["presence_at_stop", "outside_door_zone"]
 
 
 def test_clears_only_when_level_with_doors_open() -> None:
@@ -53,19 +57,22 @@ def test_clears_only_when_level_with_doors_open() -> None:
 
 def test_short_presence_gap_neither_clears_nor_delays() -> None:
     det = FleetDetector()
-    rows = [(0, trapped()), (10, {"passenger": False}), (19, {"passenger": True})]
+    rows = [(0, trapped()), (5, {}), (10, {"passenger": False}), (19, {"passenger": True})]
     rows += periodic(19, 40)
     assert ents(det.process(cols(rows))) == [(True, at(30))]
 
 
-def test_presence_gap_longer_than_tolerance_ends_the_condition() -> None:
-    det = FleetDetector()
-    rows = [(0, trapped()), (10, {"passenger": False}), (21, {"passenger": True})]
+def test_presence_gap_longer_than_tolerance_ends_the_condition_of_the_old_rule() -> None:
+    rows = [(0, trapped()), (5, {}), (10, {"passenger": False}), (21, {"passenger": True})]
     rows += periodic(21, 60)
-    # the condition ended at 10 s; presence "re-appearing" inside the closed car is not
-    # believed (nobody can enter it), so nothing fires; the naive baseline restarts
-    assert ents(det.process(cols(rows))) == []
+    # the presence-at-one-moment rule: the condition ended at 10 s; presence
+    # "re-appearing" inside the closed car is not believed, so nothing fires
+    old = DetectionSettings(entrapment_evidence=False)
+    assert ents(FleetDetector(old).process(cols(rows))) == []
     assert ents(FleetDetector(naive=True).process(cols(rows))) == [(True, at(51))]
+    # the evidence rule: the passenger seen at the stop is in the car until the doors
+    # open, whatever the sensor says in between (a still person, a dropout)
+    assert ents(FleetDetector().process(cols(rows))) == [(True, at(30))]
 
 
 def test_stuck_presence_sensor_in_an_idle_closed_car_is_no_entrapment() -> None:
@@ -89,11 +96,12 @@ def test_flicker_after_raise_neither_clears_nor_re_raises() -> None:
 
 
 def test_empty_car_with_spurious_presence_blips_is_no_entrapment() -> None:
-    det = FleetDetector()
-    rows: Rows = []
-    for i in range(20):  # 1 s of "presence" every 6 s: bridged, but 1/6 of the time present
+    rows: Rows = [(0, {})]
+    for i in range(1, 20):  # 1 s of "presence" every 6 s in a car parked empty
         rows += [(i * 6.0, {"passenger": True}), (i * 6.0 + 1, {"passenger": False})]
-    assert ents(det.process(cols(rows))) == []
+    assert ents(FleetDetector().process(cols(rows))) == []
+    old = DetectionSettings(entrapment_evidence=False)
+    assert ents(FleetDetector(old).process(cols(rows[1:]))) == []  # 1/6 of the time
     naive = FleetDetector(naive=True)
     assert ents(naive.process(cols(rows))) == []
 

@@ -1,0 +1,241 @@
+"""Each elevator's sensor health, learned from its own history (pure, vectorised).
+
+The presence sensor, the load cell and the terminal's reporting are judged from the
+samples themselves, batch by batch (one numpy pass over a batch of many elevators, then
+a few float updates per elevator):
+
+- **presence**: among samples of a car *stopped with doors closed in normal service*
+  (mostly an idle, empty car), the share reporting presence; above
+  ``stuck_share`` the sensor is ``stuck_on`` and its presence is not believed. Among
+  samples with the *doors open* (people boarding or leaving), a share below
+  ``dead_share`` means ``dead``. Until ``min_samples`` (200) closed samples are seen
+  the sensor is ``unknown`` (believed: innocent until its history says otherwise; a
+  real entrapment in a new elevator's first minutes must not make it "stuck"), unless
+  it reported presence in over 95 % of its first 24 or more samples of any kind (two
+  minutes at 5 s: a sensor never seen off is not believed).
+- **load cell**: ``absent`` while every reading is exactly 0 (the field is optional on
+  the wire and defaults to 0); otherwise the **empty-car baseline** is the mean of the
+  closed, stopped samples below ``baseline + margin`` (an EWMA, so a drifting offset is
+  followed) and ``sigma`` their spread; a person is in the car when the load exceeds
+  ``baseline + max(load_margin_kg, 5 sigma)`` (:attr:`SensorHealth.load_limit`). The
+  first baseline is the 25th percentile of the first closed samples.
+- **reporting**: the share of gaps between samples shorter than ``short_gap_ms``. A
+  terminal that reports on change has many (a stop, the doors opening, closing within
+  seconds); a periodic or sparse one has none: there a state change happened somewhere
+  in the gap before the sample that shows it, and the rules take the middle of the gap
+  as its time (:mod:`analytics.detectors.entrapment`).
+
+Counts are halved past ``COUNT_CAP`` so old history fades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.codes import CAR_RUNNING, DOOR_CLOSED, DOOR_OPEN, MODE_NORMAL
+from domain.samples import StatusColumns
+
+COUNT_CAP = 4000.0
+SHORT_GAP_MS = 2500
+MIN_GAPS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRules:
+    min_samples: int = 200  # closed samples before the presence sensor is judged
+    quick_samples: int = 24  # ... except one reporting presence in nearly every sample
+    quick_share: float = 0.95
+    load_min_samples: int = 12  # closed samples before the load cell is used
+    stuck_share: float = 0.5
+    dead_share: float = 0.01
+    dead_min_open: int = 100
+    load_margin_kg: float = 30.0
+    change_share: float = 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """What was learned about one elevator's sensors (for alarm details and reports)."""
+
+    presence: str  # "ok", "unknown", "stuck_on", "dead"
+    load: str  # "ok", "unknown", "absent"
+    load_baseline_kg: float | None
+    reporting: str  # "on_change", "periodic", "unknown"
+
+
+class SensorHealth:
+    """One elevator's learned sensor health (see the module docstring)."""
+
+    __slots__ = (
+        "all_n",
+        "all_presence",
+        "closed_n",
+        "closed_presence",
+        "gaps_n",
+        "gaps_short",
+        "load_base",
+        "load_n",
+        "load_nonzero",
+        "load_sigma",
+        "open_n",
+        "open_presence",
+    )
+
+    def __init__(self) -> None:
+        self.all_n = 0.0
+        self.all_presence = 0.0
+        self.closed_n = 0.0
+        self.closed_presence = 0.0
+        self.open_n = 0.0
+        self.open_presence = 0.0
+        self.gaps_n = 0.0
+        self.gaps_short = 0.0
+        self.load_nonzero = 0.0
+        self.load_n = 0.0
+        self.load_base = float("nan")
+        self.load_sigma = 0.0
+
+    # ---- verdicts -------------------------------------------------------------------
+    def _stuck(self, r: HealthRules) -> bool:
+        n, on = self.closed_n, self.closed_presence
+        return (n >= r.min_samples and on > r.stuck_share * n) or (
+            self.all_n >= r.quick_samples and self.all_presence > r.quick_share * self.all_n
+        )
+
+    def presence(self, r: HealthRules) -> str:
+        if self._stuck(r):
+            return "stuck_on"
+        if self.open_n >= r.dead_min_open and self.open_presence < r.dead_share * self.open_n:
+            return "dead"
+        return "ok" if self.closed_n >= r.min_samples else "unknown"
+
+    def presence_ok(self, r: HealthRules) -> bool:
+        """Whether presence from this sensor is believed (not stuck on)."""
+        return not self._stuck(r)
+
+    def load(self, r: HealthRules) -> str:
+        if self.load_nonzero == 0:
+            return "absent" if self.closed_n >= r.load_min_samples else "unknown"
+        return "ok" if self.load_n >= r.load_min_samples else "unknown"
+
+    def load_limit(self, r: HealthRules) -> float:
+        """Load (kg) above which someone is in the car; inf without a usable load cell."""
+        if self.load_nonzero == 0 or self.load_n < r.load_min_samples:
+            return float("inf")
+        return self.load_base + max(r.load_margin_kg, 5.0 * self.load_sigma)
+
+    def load_band(self, r: HealthRules) -> float:
+        """Readings up to this are an empty car (inf before the first baseline)."""
+        if self.load_base != self.load_base:
+            return float("inf")
+        return self.load_base + max(r.load_margin_kg, 5.0 * self.load_sigma)
+
+    def on_change(self, r: HealthRules) -> bool:
+        """Whether the terminal reports changes as they happen (else: periodic/sparse)."""
+        return self.gaps_n < MIN_GAPS or self.gaps_short > r.change_share * self.gaps_n
+
+    def report(self, r: HealthRules) -> HealthReport:
+        reporting = "unknown" if self.gaps_n < MIN_GAPS else (
+            "on_change" if self.on_change(r) else "periodic"
+        )  # fmt: skip
+        base = None if self.load_base != self.load_base else round(self.load_base, 1)
+        return HealthReport(self.presence(r), self.load(r), base, reporting)
+
+    # ---- learning -------------------------------------------------------------------
+    def learn(self, stats: npt.NDArray[np.float64], loads: npt.NDArray[np.float32] | None) -> None:
+        """Fold one batch's counts (a row of :func:`batch_stats`) into the history;
+        ``loads`` are the batch's closed-stopped load readings when a first baseline is
+        needed."""
+        (closed, closed_p, opened, opened_p, gaps, short, nonzero, in_band, mean, var, n, on) = (
+            stats.tolist()
+        )
+        self.all_n += n
+        self.all_presence += on
+        self.closed_n += closed
+        self.closed_presence += closed_p
+        self.open_n += opened
+        self.open_presence += opened_p
+        self.gaps_n += gaps
+        self.gaps_short += short
+        self.load_nonzero += nonzero
+        if self.load_nonzero > 0:
+            self._learn_load(in_band, mean, var, loads)
+        if max(self.closed_n, self.open_n, self.gaps_n, self.all_n) > COUNT_CAP:
+            for name in ("closed_n", "closed_presence", "open_n", "open_presence", "gaps_n",
+                         "gaps_short", "all_n", "all_presence"):  # fmt: skip
+                setattr(self, name, getattr(self, name) / 2.0)
+
+    def _learn_load(
+        self, in_band: float, mean: float, var: float, loads: npt.NDArray[np.float32] | None
+    ) -> None:
+        if self.load_base != self.load_base:  # first baseline: the lower quartile
+            if loads is None or loads.shape[0] == 0:
+                return
+            self.load_base = float(np.percentile(loads, 25))
+            low = loads[loads <= self.load_base + 30.0]
+            self.load_sigma = float(np.std(low)) if low.shape[0] > 1 else 0.0
+            self.load_n = float(loads.shape[0])
+            return
+        if in_band <= 0:
+            return
+        w = in_band / (in_band + 50.0)
+        self.load_base += w * (mean - self.load_base)
+        self.load_sigma += w * (float(np.sqrt(max(var, 0.0))) - self.load_sigma)
+        self.load_n = min(self.load_n + in_band, COUNT_CAP)
+
+
+STAT_COLUMNS = 12
+
+
+def batch_stats(
+    cols: StatusColumns,
+    starts: npt.NDArray[np.intp],
+    previous_ts: npt.NDArray[np.int64],
+    load_band: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Per segment (one elevator's samples from ``starts[i]``): closed-stopped samples,
+    those with presence, doors-open samples, those with presence, gaps, short gaps,
+    non-zero loads, closed-stopped loads in the empty band (below ``load_band``), their
+    mean and variance. ``previous_ts`` is each elevator's last sample before the batch
+    (-1: none)."""
+    n = cols.ts_ms.shape[0]
+    if n == 0:
+        return np.zeros((0, STAT_COLUMNS))
+    counts = np.diff(np.append(starts, n))
+    closed = (cols.car != CAR_RUNNING) & (cols.door == DOOR_CLOSED) & (cols.mode == MODE_NORMAL)
+    opened = cols.door == DOOR_OPEN
+    pas = cols.passenger
+    prev = np.empty(n, np.int64)
+    prev[1:] = cols.ts_ms[:-1]
+    prev[starts] = previous_ts
+    gap = cols.ts_ms - prev
+    has_gap = (prev >= 0) & (gap > 0)
+    load = cols.load.astype(np.float64)
+    band = closed & (load <= np.repeat(load_band, counts))
+    flags = np.stack([
+        closed, closed & pas, opened, opened & pas, has_gap, has_gap & (gap < SHORT_GAP_MS),
+        load != 0, band, pas,
+    ], axis=1)  # fmt: skip
+    sums = np.add.reduceat(flags.astype(np.float64), starts, axis=0)
+    in_band = np.where(band, load, 0.0)
+    moments = np.add.reduceat(np.stack([in_band, in_band * in_band], axis=1), starts, axis=0)
+    band_n = sums[:, 7]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(band_n > 0, moments[:, 0] / np.maximum(band_n, 1.0), 0.0)
+        var = np.where(band_n > 1, moments[:, 1] / np.maximum(band_n, 1.0) - mean * mean, 0.0)
+    return np.column_stack([sums[:, :8], mean, var, counts.astype(np.float64), sums[:, 8]])
+
+
+def closed_loads(cols: StatusColumns, lo: int, hi: int) -> npt.NDArray[np.float32]:
+    """The closed, stopped, normal-service load readings of samples ``lo:hi``."""
+    sl = slice(lo, hi)
+    closed = (
+        (cols.car[sl] != CAR_RUNNING)
+        & (cols.door[sl] == DOOR_CLOSED)
+        & (cols.mode[sl] == MODE_NORMAL)
+    )
+    out: npt.NDArray[np.float32] = cols.load[sl][closed]
+    return out

@@ -12,11 +12,12 @@ import pytest
 
 from alarms.repository import raise_alarm
 from analytics.detectors import FleetDetector
-from api.security import Principal, Role, create_token
+from api.security import Role
 from domain.alarms import AlarmType
 from domain.codes import CarStatus, DoorState
 from tests.fixtures.api_server import api_client
 from tests.fixtures.dispatch import reset
+from tests.fixtures.users import bearer, user_token
 from tests.unit.analytics.samples import Rows, cols
 
 pytestmark = pytest.mark.integration
@@ -24,14 +25,8 @@ pytestmark = pytest.mark.integration
 SECRET = "p" * 40
 
 
-def auth(role: Role, company: int | None = None) -> dict[str, str]:
-    token = create_token(SECRET, Principal(f"t-{role}", role, company, None), 10)
-    return {"Authorization": f"Bearer {token}"}
-
-
-DESK = auth(Role.DESK)
-OWN = auth(Role.COMPANY, company=1)
-OTHER = auth(Role.COMPANY, company=2)
+def auth(url: str, role: Role, company: int | None = None) -> dict[str, str]:
+    return bearer(user_token(url, SECRET, role, company))
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +51,15 @@ def test_desk_confirms_a_possible_entrapment_into_a_case(
     client: httpx.Client, dispatch_seeded_url: str
 ) -> None:
     reset(dispatch_seeded_url)
+    desk = auth(dispatch_seeded_url, Role.DESK)
+    own = auth(dispatch_seeded_url, Role.COMPANY, company=1)
+    other = auth(dispatch_seeded_url, Role.COMPANY, company=2)
     at, detail = _possible_event()
     with psycopg.connect(dispatch_seeded_url, autocommit=True) as conn:
         alarm = raise_alarm(conn, 1, AlarmType.POSSIBLE_ENTRAPMENT, at, "telemetry", detail)
         power = raise_alarm(conn, 1, AlarmType.POWER_CUT, at, "telemetry", {})
     # the desk and the elevator's company see it, with the evidence that fired it
-    page = client.get("/api/v1/alarms", params={"type": "possible_entrapment"}, headers=DESK)
+    page = client.get("/api/v1/alarms", params={"type": "possible_entrapment"}, headers=desk)
     assert page.status_code == 200, page.text
     [seen] = page.json()["items"]
     assert seen["id"] == alarm.id
@@ -69,25 +67,25 @@ def test_desk_confirms_a_possible_entrapment_into_a_case(
         "trip_after_door_cycle", "door_never_opened", "outside_door_zone",
     ]  # fmt: skip
     assert seen["detail"]["where"] == "between_floors"
-    own = client.get("/api/v1/alarms", params={"type": "possible_entrapment"}, headers=OWN)
-    assert [a["id"] for a in own.json()["items"]] == [alarm.id]
+    own_page = client.get("/api/v1/alarms", params={"type": "possible_entrapment"}, headers=own)
+    assert [a["id"] for a in own_page.json()["items"]] == [alarm.id]
     # no case by itself
-    assert client.get("/api/v1/cases", headers=DESK).json()["items"] == []
+    assert client.get("/api/v1/cases", headers=desk).json()["items"] == []
     # only the desk (or an admin) confirms; not an alarm that is no entrapment
-    denied = client.post("/api/v1/cases/confirm", json={"alarm_id": alarm.id}, headers=OWN)
+    denied = client.post("/api/v1/cases/confirm", json={"alarm_id": alarm.id}, headers=own)
     assert denied.status_code == 403, denied.text
-    wrong = client.post("/api/v1/cases/confirm", json={"alarm_id": power.id}, headers=DESK)
+    wrong = client.post("/api/v1/cases/confirm", json={"alarm_id": power.id}, headers=desk)
     assert wrong.status_code == 422, wrong.text
-    missing = client.post("/api/v1/cases/confirm", json={"alarm_id": 999999}, headers=DESK)
+    missing = client.post("/api/v1/cases/confirm", json={"alarm_id": 999999}, headers=desk)
     assert missing.status_code == 404, missing.text
-    r = client.post("/api/v1/cases/confirm", json={"alarm_id": alarm.id}, headers=DESK)
+    r = client.post("/api/v1/cases/confirm", json={"alarm_id": alarm.id}, headers=desk)
     assert r.status_code == 201, r.text
     assert r.json()["created"] is True
     case_id = r.json()["id"]
-    again = client.post("/api/v1/cases/confirm", json={"alarm_id": alarm.id}, headers=DESK)
+    again = client.post("/api/v1/cases/confirm", json={"alarm_id": alarm.id}, headers=desk)
     assert again.json() == {"id": case_id, "created": False}
-    case = client.get(f"/api/v1/cases/{case_id}", headers=OWN)
+    case = client.get(f"/api/v1/cases/{case_id}", headers=own)
     assert case.status_code == 200, case.text
     assert case.json()["source"] == "possible_entrapment"
     assert case.json()["elevator_id"] == 1
-    assert client.get(f"/api/v1/cases/{case_id}", headers=OTHER).status_code == 404
+    assert client.get(f"/api/v1/cases/{case_id}", headers=other).status_code == 404

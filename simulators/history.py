@@ -146,8 +146,8 @@ def _initial_state(fleet: Fleet, start_day: int, rng: np.random.Generator) -> I6
         ((e.install_date - date(1970, 1, 1)).days for e in fleet.elevators), np.int64, n
     )
     ago = np.floor(rng.random((n, 4)) * PHASE_DAYS[None, :]).astype(np.int64)
-    last = start_day - ago
-    return np.maximum(last, install[:, None])
+    last: I64 = np.maximum(start_day - ago, install[:, None])
+    return last
 
 
 def _late_share(fleet: Fleet) -> F64:
@@ -159,34 +159,45 @@ def _late_share(fleet: Fleet) -> F64:
     return out
 
 
+def _levels_due(day: I64, last: I64) -> I64:
+    """The highest level a visit on ``day`` must do: one whose period would run out
+    before the next visit (``MARGIN_DAYS`` of slack)."""
+    level = np.zeros(day.size, dtype=np.int64)
+    for k in (1, 2, 3):
+        needed = day - last[:, k] + PERIODS[0] + MARGIN_DAYS > PERIODS[k]
+        level = np.where(needed, k, level)
+    return level
+
+
 def maintenance_days(
     fleet: Fleet, start_day: int, end_day: int, rng: np.random.Generator,
     state: MaintenanceState | None = None,
 ) -> tuple[I64, I64, I64, I64]:  # fmt: skip
     """(elevator position, day, level index, due day) of every planned visit in
     ``[start_day, end_day)``, in visit order per elevator."""
-    last = state.last_done.copy() if state is not None else _initial_state(fleet, start_day, rng)
+    last = _initial_state(fleet, start_day, rng)
+    if state is not None:  # carry on from the last visits (a random phase where none)
+        last = np.where(state.last_done == NEVER, last, state.last_done)
     n = last.shape[0]
     late_p = _late_share(fleet)
     prev = last[:, 0].copy()
-    out: list[tuple[I64, I64, I64, I64]] = []
+    # Installed inside the window: the handover (all levels) is the first record.
+    new = np.flatnonzero((last[:, 3] >= start_day) & (last[:, 3] < end_day))
+    out: list[tuple[I64, I64, I64, I64]] = [(new, last[new, 3], np.full(new.size, 3), last[new, 3])]
+    finished = np.zeros(n, dtype=np.bool_)  # the next visit falls after the window
     while True:
         due = prev + PERIODS[0]
         late = rng.random(n) < late_p
         day = np.where(late, due + rng.integers(1, 13, n), due - rng.integers(0, 5, n))
-        day = np.maximum(day, prev + 1)
-        live = day < end_day
+        day = np.maximum(day, np.maximum(prev + 1, start_day))  # none before the window
+        finished |= day >= end_day
+        live = ~finished
         if not live.any():
             break
-        gap_next = PERIODS[0] + MARGIN_DAYS
-        level = np.zeros(n, dtype=np.int64)
-        for k in (1, 2, 3):
-            needed = day - last[:, k] + gap_next > PERIODS[k]
-            level = np.where(needed & (level < k), k, level)
+        level = _levels_due(day, last)
         for k in range(4):
             last[:, k] = np.where(live & (level >= k), day, last[:, k])
-        keep = live & (day >= start_day)
-        idx = np.flatnonzero(keep)
+        idx = np.flatnonzero(live)
         out.append((idx, day[idx], level[idx], due[idx]))
         prev = np.where(live, day, prev)
     if not out:

@@ -209,6 +209,7 @@ def generate_fleet(n: int, seed: int, as_of: date | None = None) -> Fleet:
     companies, home, size = _companies(company_count(n), rng, names)
     comp_of_b = _assign_companies(b.district, home, size, rng)
     unit_of_b, mgmt_unit = _unit_levels(b, rng)
+    _gather_units(b, unit_of_b)
     places = building_places(b.district, b.btype, b.lon, b.lat, unit_of_b, names)
     units = _user_units(places.unit_names, mgmt_unit, rng)
     company = comp_of_b[bidx]
@@ -240,6 +241,23 @@ def _unit_levels(b: Buildings, rng: np.random.Generator) -> tuple[I64, I64]:
     neglected = (b.age_y[first_b] > 20) & (rng.random(n_units) < 0.5)
     mgmt_unit = np.clip(level_base + well_run - neglected, 1, 5)
     return unit_of_b, mgmt_unit
+
+
+BLOCK_SPACING_M = 40.0  # between neighbouring buildings of one user unit
+
+
+def _gather_units(b: Buildings, unit_of_b: I64) -> None:
+    """Place the buildings of one user unit next to its first one (an estate's blocks,
+    40 m apart), when that spot lies in their district. In place; draws nothing."""
+    first = np.unique(unit_of_b, return_index=True)[1][unit_of_b]
+    block = np.arange(unit_of_b.size) - first
+    same = (block > 0) & (b.district == b.district[first])
+    dlat = np.where(block % 2 == 1, 1.0, -1.0) * block * BLOCK_SPACING_M / 111_320.0
+    dlon = block * BLOCK_SPACING_M / (111_320.0 * np.cos(np.radians(b.lat[first])))
+    for i in np.flatnonzero(same).tolist():
+        lon, lat = b.lon[first[i]] + dlon[i], b.lat[first[i]] + dlat[i]
+        if DISTRICTS[int(b.district[i])].contains(float(lon), float(lat)):
+            b.lon[i], b.lat[i] = lon, lat
 
 
 def _user_units(names: list[str], mgmt_unit: I64, rng: np.random.Generator) -> list[UserUnit]:

@@ -44,9 +44,9 @@ Bools = npt.NDArray[np.bool_]
 LEVELS = ("half_monthly", "quarterly", "half_yearly", "yearly")
 REPAIR = "repair"
 PERIODS = np.array([15, 90, 182, 365])  # days; the half-monthly one is the plan interval
-MARGIN_DAYS = 3  # a higher level is done when the next visit would come later than this
+MARGIN_DAYS = 0  # a higher level is done when the next visit (in 15 days) would be too late
 # How long before the window each level was last done: uniform up to this many days.
-PHASE_DAYS = np.array([15, 72, 164, 347])
+PHASE_DAYS = np.array([15, 75, 167, 350])
 SETTLE_MS = 3 * 3_600_000  # faults of the window's last hours are left to the live system
 VISIT_MIN = np.array([45, 90, 120, 180])  # typical duration of a visit of each level
 MIN_MS = 60_000
@@ -216,20 +216,25 @@ def _technicians(fleet: Fleet, rng: np.random.Generator) -> dict[int, list[str]]
 
 def _visit_times(day: I64, minutes: F64, rng: np.random.Generator) -> tuple[I64, I64]:
     """Start in working hours (08:30-16:30 local), lasting ``minutes``."""
-    start = day * DAY_MS - 8 * 3_600_000 + (8.5 * 60 + rng.integers(0, 8 * 60, day.size)) * MIN_MS
+    minute = 8 * 60 + 30 + rng.integers(0, 8 * 60, day.size)
+    start: I64 = day * DAY_MS - 8 * 3_600_000 + minute * MIN_MS
     return start, start + (minutes * MIN_MS).astype(np.int64)
 
 
 def _visits(
-    fleet: Fleet, start_day: int, end_ms: int, serious: Alarms, rng: np.random.Generator,
+    fleet: Fleet, window: tuple[int, int], serious: Alarms, rng: np.random.Generator,
     state: MaintenanceState | None,
 ) -> Visits:  # fmt: skip
-    end_day = int(_day(end_ms))
+    start_ms, end_ms = window
+    start_day, end_day = int(_day(start_ms)), int(_day(end_ms))
     pos, day, level, due = maintenance_days(fleet, start_day, end_day + 1, rng, state)
     ids = np.fromiter((e.id for e in fleet.elevators), np.int64, len(fleet.elevators))
     company = np.fromiter((e.company_id for e in fleet.elevators), np.int64, ids.size)
     minutes = VISIT_MIN[level] * rng.uniform(0.7, 1.5, level.size)
     started, ended = _visit_times(day, minutes, rng)
+    early = started < start_ms  # on the window's first day, before it starts: later that day
+    started = np.where(early, start_ms + MIN_MS, started)
+    ended = np.where(early, started + (minutes * MIN_MS).astype(np.int64), ended)
     # Repairs: within two days of each serious fault (same day when early enough).
     r_pos = np.searchsorted(ids, np.asarray([t.elevator_id for t in serious.truth], np.int64))
     r_start = serious.resolved_ms + rng.integers(5, 48 * 60, r_pos.size) * MIN_MS
@@ -371,7 +376,7 @@ def generate_history(
     serious = np.asarray(
         [i for i, t in enumerate(alarms.type) if AlarmType(t) in SERIOUS], np.int64
     )
-    visits = _visits(fleet, start_day, end_ms, _subset(alarms, serious), rng, state)
+    visits = _visits(fleet, (start_ms, end_ms), _subset(alarms, serious), rng, state)
     cases = _cases(fleet, alarms, rng)
     for row, state_name in zip(cases.alarm.tolist(), cases.state, strict=True):
         if state_name == "false_alarm":  # a button pressed with nobody trapped

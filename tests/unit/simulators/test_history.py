@@ -163,7 +163,7 @@ def test_rescue_cases_of_entrapments_and_alarm_buttons(fleet: Fleet, history: Hi
 def test_a_later_window_continues_from_the_last_visits(fleet: Fleet, history: History) -> None:
     last = _last_done(history, len(fleet.elevators))
     later = generate_history(fleet, 4, END, END + 30 * DAY, MaintenanceState(last))
-    first_visit = {}
+    first_visit: dict[int, int] = {}
     for eid, level, day in zip(
         later.visits.elevator_id.tolist(), later.visits.level,
         _day(later.visits.ended_ms).tolist(), strict=True,

@@ -1,7 +1,9 @@
 """Seed the registered fleet's past (:func:`simulators.history.generate_history`) so the
 demo's map, indicators and case board show a realistic mix from the first minute.
 
-Idempotent: the first call seeds ``days`` days up to ``now``; a later call seeds only
+Only for a simulated fleet: a registry whose elevators the simulator did not generate
+(no marker in ``sim_elevator_condition``) gets no invented past. Idempotent: the first
+call seeds ``days`` days up to ``now``; a later call seeds only
 the time since the last seeded window (continuing each elevator's maintenance schedule
 from its last visits), and nothing when that is under ``min_gap``. One transaction,
 under an advisory lock, so two demo starts at once seed once.
@@ -18,6 +20,7 @@ import psycopg
 
 from domain.fleet import Fleet
 from evaluation import history_repository as repo
+from fleet.terminal_repository import fleet_is_simulated
 from simulators.history import MaintenanceState, generate_history
 
 MIN_GAP = timedelta(hours=12)
@@ -33,6 +36,7 @@ class SeedReport:
     case_events: int
     generate_s: float
     write_s: float
+    skipped: str = ""  # why nothing was seeded
 
     @property
     def rows(self) -> int:
@@ -54,9 +58,11 @@ def seed_history(
     """Seed the history of ``fleet`` (as registered) up to ``now``; commits."""
     with conn.transaction():
         repo.lock(conn)
+        if not fleet_is_simulated(conn):
+            return SeedReport(None, now, 0, 0, 0, 0, 0.0, 0.0, "not a simulated fleet")
         last = repo.last_window(conn)
         if last is not None and now - last.to_ts < min_gap:
-            return SeedReport(None, now, 0, 0, 0, 0, 0.0, 0.0)
+            return SeedReport(None, now, 0, 0, 0, 0, 0.0, 0.0, "seeded recently")
         state = None
         start = now - timedelta(days=days)
         if last is not None:

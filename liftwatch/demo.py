@@ -87,6 +87,8 @@ def seed_past(conn: psycopg.Connection[Any], seed: int) -> None:
     """Maintenance records, alarms and rescue cases of the past year (idempotent)."""
     report = seed_history(conn, load_fleet(conn), seed, datetime.now(UTC))
     if report.from_ts is None:
+        if report.skipped != "seeded recently":
+            console.print(f"[yellow]no history seeded: {report.skipped}[/]")
         return
     console.print(
         f"seeded history since {report.from_ts:%Y-%m-%d}: {report.visits} maintenance"

@@ -163,3 +163,16 @@ def test_a_later_start_continues_the_schedule(make_database: Callable[[], str]) 
     assert gaps[0] < timedelta(days=28)
     assert recent is not None
     assert recent[0] >= 140
+
+
+def test_a_real_registry_gets_no_invented_past(make_database: Callable[[], str]) -> None:
+    url = make_database()
+    now = datetime(2026, 6, 1, 4, tzinfo=UTC)
+    with psycopg.connect(url) as conn:
+        save_fleet(conn, generate_fleet(30, 2, now.date()))
+        conn.execute("DELETE FROM sim_elevator_condition WHERE elevator_id = 1")
+        conn.commit()
+        report = seed_history(conn, load_fleet(conn), 2, now)
+    assert report.from_ts is None
+    assert report.skipped == "not a simulated fleet"
+    assert _counts(url) == (0, 0, 0, 0)

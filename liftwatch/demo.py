@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,13 +20,19 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from api.seed import seed_demo_users
+from accounts.model import Scope
+from accounts.service import create_user
+from api.seed import DemoUser, seed_demo_users
+from domain.localtime import city_today
 from evaluation.history import seed_history
 from evaluation.rescuers import LiveRescuers
+from evaluation.unit_records import seed_unit_records
 from fleet.repository import fleet_size, load_fleet, save_fleet
+from hazards.jobs import HazardJob
 from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from liftwatch import embedded
+from liftwatch.commands.hazards import fault_type_names
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app
 from liftwatch.services import build_app
@@ -74,6 +81,7 @@ def seed(settings: Settings, database_url: str) -> None:
         seed_past(conn, settings.simulator.seed)
         users = seed_demo_users(conn)
         conn.commit()
+        users.extend(_seed_user_units(conn, settings))
     table = Table(title="demo users (passwords are new each run)")
     for col in ("user", "role", "password"):
         table.add_column(col)
@@ -95,6 +103,20 @@ def seed_past(conn: psycopg.Connection[Any], seed: int) -> None:
         f" records, {report.alarms} alarms, {report.cases} rescue cases"
         f" in {report.generate_s + report.write_s:.1f} s"
     )
+
+
+def _seed_user_units(conn: psycopg.Connection[Any], settings: Settings) -> list[DemoUser]:
+    """User units' simulated records (first run) and a user-unit account for unit 1."""
+    fleet = load_fleet(conn)
+    made = seed_unit_records(conn, fleet, settings.simulator.seed, city_today())
+    if made:
+        console.print(f"seeded {made} user-unit check records (日管控、周排查、月调度)")
+    if not any(u.id == 1 for u in fleet.user_units):
+        return []
+    password = secrets.token_urlsafe(9)
+    with conn.transaction():
+        create_user(conn, "wuye1", password, Scope("user_unit", user_unit_id=1), replace=True)
+    return [DemoUser("wuye1", "user_unit", password, None, None)]
 
 
 def background_services(settings: Settings) -> list[BackgroundService]:
@@ -121,6 +143,7 @@ def background_services(settings: Settings) -> list[BackgroundService]:
         IngestService(settings.ingest, db, mqtt, settings.topic_root, consumers=[detect]),
         ConditionJob(db),
         ScoreJob(db, settings.score),
+        HazardJob(db, settings.hazards, fault_type_names()),
         SimulatorRunner(
             mqtt,
             fleet,

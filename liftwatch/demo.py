@@ -13,6 +13,7 @@ import logging
 import secrets
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -23,6 +24,7 @@ from accounts.model import Scope
 from accounts.service import create_user
 from api.seed import DemoUser, seed_demo_users
 from domain.localtime import city_today
+from evaluation.history import seed_history
 from evaluation.rescuers import LiveRescuers
 from evaluation.unit_records import seed_unit_records
 from fleet.repository import fleet_size, load_fleet, save_fleet
@@ -68,13 +70,15 @@ class _PublisherService:
 
 
 def seed(settings: Settings, database_url: str) -> None:
-    """Seed the fleet (first run only) and reset the demo users' passwords."""
+    """Seed the fleet (first run only) and its past year (the time since the last run on
+    later runs), and reset the demo users' passwords."""
     with psycopg.connect(database_url) as conn:
         if fleet_size(conn) == 0:
             n, s = settings.simulator.elevators, settings.simulator.seed
             console.print(f"seeding a synthetic Guangzhou fleet of {n} elevators (seed {s})")
             save_fleet(conn, generate_fleet(n, s))
             conn.commit()
+        seed_past(conn, settings.simulator.seed)
         users = seed_demo_users(conn)
         conn.commit()
         users.extend(_seed_user_units(conn, settings))
@@ -85,6 +89,20 @@ def seed(settings: Settings, database_url: str) -> None:
         scope = f" (company {u.company_id})" if u.company_id else ""
         table.add_row(u.username, u.role + scope, u.password)
     console.print(table)
+
+
+def seed_past(conn: psycopg.Connection[Any], seed: int) -> None:
+    """Maintenance records, alarms and rescue cases of the past year (idempotent)."""
+    report = seed_history(conn, load_fleet(conn), seed, datetime.now(UTC))
+    if report.from_ts is None:
+        if report.skipped != "seeded recently":
+            console.print(f"[yellow]no history seeded: {report.skipped}[/]")
+        return
+    console.print(
+        f"seeded history since {report.from_ts:%Y-%m-%d}: {report.visits} maintenance"
+        f" records, {report.alarms} alarms, {report.cases} rescue cases"
+        f" in {report.generate_s + report.write_s:.1f} s"
+    )
 
 
 def _seed_user_units(conn: psycopg.Connection[Any], settings: Settings) -> list[DemoUser]:

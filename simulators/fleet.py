@@ -28,6 +28,7 @@ from domain.fleet import (
     MaintenanceCompany,
     UserUnit,
 )
+from simulators.naming import building_places, company_names, landlines
 from simulators.places import sample_points
 from simulators.responders import make_responders
 
@@ -57,12 +58,9 @@ MAX_AGE_Y = 35.0
 SPREAD_URBAN = 0.22
 SPREAD_OUTER = 0.16
 ELEVATORS_PER_COMPANY = 40
-ROADS = (
-    "Zhongshan Rd", "Dongfeng Rd", "Huanshi Rd", "Tianhe Rd", "Huangpu Ave",
-    "Jiefang Rd", "Renmin Rd", "Xingang Rd", "Guangzhou Ave", "Baiyun Ave",
-    "Yingbin Rd", "Shiqiao Rd", "Xinghua Rd", "Gongye Ave", "Jiangnan Ave",
-    "Kexue Ave", "Fenghuang Rd", "Huanan Rd", "Lianhua Rd", "Liwan Rd",
-)  # fmt: skip
+# Names and places draw from their own stream, so the fleet's numbers do not depend on
+# them (and a change of the name lists leaves positions, dates and faults as they were).
+NAMES_STREAM = 0x4E414D45
 
 
 @dataclass(frozen=True)
@@ -155,27 +153,31 @@ def _speed(btype: I64, floors: I64, rng: np.random.Generator) -> F64:
     return out
 
 
-def _companies(k: int, rng: np.random.Generator) -> tuple[list[MaintenanceCompany], I64, F64]:
+def _companies(
+    k: int, rng: np.random.Generator, names: np.random.Generator
+) -> tuple[list[MaintenanceCompany], I64, F64]:
     tech = rng.choice(np.arange(1, 6), size=k, p=[0.07, 0.18, 0.37, 0.26, 0.12])
     score = np.clip(48.0 + 8.5 * tech + rng.normal(0, 7.0, k), 20.0, 99.5).round(1)
     grade = np.where(score >= 85, "A", np.where(score >= 65, "B", "C"))
     size = rng.lognormal(0.0, 0.8, k)
     staff = np.maximum(3, (size * ELEVATORS_PER_COMPANY / 12 * (0.6 + 0.15 * tech))).astype(int)
     home = rng.choice(len(DISTRICTS), size=k, p=[d.density for d in DISTRICTS])
+    titles = company_names(home, names)
+    phones = landlines(k, names)
     companies = [
         MaintenanceCompany(
             id=i + 1,
-            name=f"Guangzhou {DISTRICTS[h].name} Elevator Service Co. No.{i + 1}",
+            name=titles[i],
             tech_level=int(t),
             credit_grade=CreditGrade(g),
             credit_score=float(s),
             certified_staff=int(st),
             licensed=True,
             paperless=bool(t >= 3 or r < 0.5),
-            duty_phone=f"020-{8000_0000 + i:08d}",
+            duty_phone=phones[i],
         )
-        for i, (t, s, g, st, h, r) in enumerate(
-            zip(tech, score, grade, staff, home, rng.random(k), strict=True)
+        for i, (t, s, g, st, r) in enumerate(
+            zip(tech, score, grade, staff, rng.random(k), strict=True)
         )
     ]
     return companies, home, size
@@ -201,18 +203,21 @@ def generate_fleet(n: int, seed: int, as_of: date | None = None) -> Fleet:
         raise ValueError("a fleet needs at least one elevator")
     as_of = as_of or date.today()
     rng = np.random.default_rng(seed)
+    names = np.random.default_rng([seed, NAMES_STREAM])
     b = _buildings(n, rng)
     bidx = np.repeat(np.arange(b.cars.size), b.cars)
-    companies, home, size = _companies(company_count(n), rng)
+    companies, home, size = _companies(company_count(n), rng, names)
     comp_of_b = _assign_companies(b.district, home, size, rng)
-    units, unit_of_b, mgmt_unit = _user_units(b, rng)
+    unit_of_b, mgmt_unit = _unit_levels(b, rng)
+    _gather_units(b, unit_of_b)
+    places = building_places(b.district, b.btype, b.lon, b.lat, unit_of_b, names)
+    units = _user_units(places.unit_names, mgmt_unit, rng)
     company = comp_of_b[bidx]
     unit = unit_of_b[bidx]
     cols = _elevator_columns(b, bidx, companies, company, mgmt_unit[unit], rng)
-    addresses = _addresses(b, rng)
-    elevators = _elevators(b, bidx, company, unit, cols, addresses, as_of)
+    elevators = _elevators(b, bidx, company, unit, cols, places.addresses, as_of)
     stations, rescuers = make_responders(
-        n, companies, b.district[bidx], company, b.lon[bidx], b.lat[bidx], rng
+        n, companies, b.district[bidx], company, b.lon[bidx], b.lat[bidx], rng, names
     )
     return Fleet(
         companies=companies,
@@ -223,9 +228,9 @@ def generate_fleet(n: int, seed: int, as_of: date | None = None) -> Fleet:
     )
 
 
-def _user_units(b: Buildings, rng: np.random.Generator) -> tuple[list[UserUnit], I64, I64]:
-    """A property manager runs 1-4 neighbouring buildings; returns the units, the unit
-    of each building and each unit's management level."""
+def _unit_levels(b: Buildings, rng: np.random.Generator) -> tuple[I64, I64]:
+    """A property manager runs 1-4 neighbouring buildings: the unit of each building and
+    each unit's management level."""
     nb = b.cars.size
     unit_of_b = np.repeat(np.arange(nb), rng.integers(1, 5, nb))[:nb]
     _, unit_of_b = np.unique(unit_of_b, return_inverse=True)
@@ -235,10 +240,31 @@ def _user_units(b: Buildings, rng: np.random.Generator) -> tuple[list[UserUnit],
     well_run = np.isin(b.btype[first_b], [1, 3, 4])  # office, hospital, metro
     neglected = (b.age_y[first_b] > 20) & (rng.random(n_units) < 0.5)
     mgmt_unit = np.clip(level_base + well_run - neglected, 1, 5)
-    units = [
+    return unit_of_b, mgmt_unit
+
+
+BLOCK_SPACING_M = 40.0  # between neighbouring buildings of one user unit
+
+
+def _gather_units(b: Buildings, unit_of_b: I64) -> None:
+    """Place the buildings of one user unit next to its first one (an estate's blocks,
+    40 m apart), when that spot lies in their district. In place; draws nothing."""
+    first = np.unique(unit_of_b, return_index=True)[1][unit_of_b]
+    block = np.arange(unit_of_b.size) - first
+    same = (block > 0) & (b.district == b.district[first])
+    dlat = np.where(block % 2 == 1, 1.0, -1.0) * block * BLOCK_SPACING_M / 111_320.0
+    dlon = block * BLOCK_SPACING_M / (111_320.0 * np.cos(np.radians(b.lat[first])))
+    for i in np.flatnonzero(same).tolist():
+        lon, lat = b.lon[first[i]] + dlon[i], b.lat[first[i]] + dlat[i]
+        if DISTRICTS[int(b.district[i])].contains(float(lon), float(lat)):
+            b.lon[i], b.lat[i] = lon, lat
+
+
+def _user_units(names: list[str], mgmt_unit: I64, rng: np.random.Generator) -> list[UserUnit]:
+    return [
         UserUnit(
             id=u + 1,
-            name=f"{DISTRICTS[b.district[first_b[u]]].name} Property Management {u + 1}",
+            name=names[u],
             management_level=int(lv),
             safety_manager=bool(lv >= 2),
             complaints=int(c),
@@ -247,7 +273,6 @@ def _user_units(b: Buildings, rng: np.random.Generator) -> tuple[list[UserUnit],
             zip(mgmt_unit, rng.poisson(np.maximum(0.2, 3.0 - mgmt_unit * 0.5)), strict=True)
         )
     ]
-    return units, unit_of_b, mgmt_unit
 
 
 @dataclass(frozen=True)
@@ -289,15 +314,6 @@ def _elevator_columns(
     score = np.array([c.credit_score for c in companies])
     condition = hidden_condition(age_y, tech[company], score[company], mgmt, rng)
     return _ElevatorColumns(install_days, no_unit, ins_none, ins_days, insp_ago, condition)
-
-
-def _addresses(b: Buildings, rng: np.random.Generator) -> list[str]:
-    """One street address per building."""
-    nb = b.cars.size
-    names = [d.name for d in DISTRICTS]
-    road = rng.integers(0, len(ROADS), nb)
-    number = rng.integers(1, 400, nb)
-    return [f"{number[i]} {ROADS[road[i]]}, {names[b.district[i]]}" for i in range(nb)]
 
 
 def _elevators(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.alarm_lifecycle import ACTIVE, AlarmState, allowed_actions
@@ -15,6 +15,7 @@ from domain.alarms import AlarmType
 class RaisedAlarm:
     id: int
     created: bool  # False: an active alarm of this type existed and was updated
+    replayed: bool = False  # the alarm with this onset was already recorded: nothing changed
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,13 @@ class ResolvedAlarm:
 
 @dataclass(frozen=True)
 class AlarmChange:
-    """A raise or clear to apply (what a detector emitted)."""
+    """A raise or clear to apply (what a detector emitted).
+
+    A raise is idempotent: an alarm of the same elevator and type whose onset lies within
+    ``onset_tolerance`` of ``at`` (exactly ``at`` by default) is the same alarm, and the
+    raise changes nothing. A replay after a crash widens the tolerance for the onsets
+    that may already have been written (see ``docs/detection.md``, "Crash safety").
+    """
 
     elevator_id: int
     alarm_type: AlarmType
@@ -42,6 +49,7 @@ class AlarmChange:
     at: datetime
     source: str
     detail: dict[str, Any]
+    onset_tolerance: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the same transaction. The life-cycle steps and the desk's reads are in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -21,13 +21,24 @@ from storage.events import CHANNEL, encode_event, notify
 ACTIVE_STATES = ("open", "acknowledged", "in_progress")
 
 _RAISE_ONE = """
-INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at, detail)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
-DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
-              occurrences = alarms.occurrences + 1,
-              detail = alarms.detail || EXCLUDED.detail
-RETURNING id, (xmax = 0) AS created
+WITH recorded AS (
+    SELECT id FROM alarms
+    WHERE elevator_id = %(elevator_id)s AND type = %(type)s
+      AND opened_at BETWEEN %(earliest)s AND %(latest)s
+    ORDER BY opened_at DESC LIMIT 1
+), raised AS (
+    INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at, detail)
+    SELECT %(elevator_id)s, %(type)s, %(severity)s, %(source)s, %(at)s, %(at)s, %(detail)s
+    WHERE NOT EXISTS (SELECT 1 FROM recorded)
+    ON CONFLICT (elevator_id, type) WHERE state IN ('open', 'acknowledged', 'in_progress')
+    DO UPDATE SET last_seen_at = GREATEST(alarms.last_seen_at, EXCLUDED.last_seen_at),
+                  occurrences = alarms.occurrences + 1,
+                  detail = alarms.detail || EXCLUDED.detail
+    RETURNING id, (xmax = 0) AS created
+)
+SELECT id, created, false AS replayed FROM raised
+UNION ALL
+SELECT id, false AS created, true AS replayed FROM recorded
 """
 _RAISE_MANY = """
 INSERT INTO alarms (elevator_id, type, severity, source, opened_at, last_seen_at, detail)
@@ -48,18 +59,23 @@ def raise_alarm(
     at: datetime,
     source: str,
     detail: dict[str, Any] | None = None,
+    onset_tolerance: timedelta = timedelta(0),
 ) -> RaisedAlarm:
-    """Open an alarm, or update the active one of the same elevator and type.
+    """Open an alarm, or update the active one of the same elevator and type; nothing
+    when an alarm of this elevator and type with an onset within ``onset_tolerance`` of
+    ``at`` is already recorded (a replayed raise: ``replayed`` is set).
 
     Safe under concurrent workers: the partial unique index ``alarms_one_active`` makes
     the insert-or-update atomic.
     """
     severity = int(SEVERITY[alarm_type])
+    params = {
+        "elevator_id": elevator_id, "type": alarm_type.value, "severity": severity,
+        "source": source, "at": at, "detail": Jsonb(detail or {}),
+        "earliest": at - onset_tolerance, "latest": at + onset_tolerance,
+    }  # fmt: skip
     with conn.cursor(row_factory=class_row(RaisedAlarm)) as cursor:
-        raised = cursor.execute(
-            _RAISE_ONE,
-            (elevator_id, alarm_type.value, severity, source, at, at, Jsonb(detail or {})),
-        ).fetchone()
+        raised = cursor.execute(_RAISE_ONE, params).fetchone()
     assert raised is not None
     if raised.created:
         notify(

@@ -48,7 +48,7 @@ def apply_alarm_changes(
         if change.raised:
             raised = repository.raise_alarm(
                 conn, change.elevator_id, change.alarm_type, change.at, change.source,
-                change.detail,
+                change.detail, change.onset_tolerance,
             )  # fmt: skip
             applied.append(AppliedAlarm(change, raised.id, raised.created))
         else:

@@ -3,6 +3,11 @@ maintenance/inspection window suppresses, raised and resolved through
 :mod:`alarms.service` on a connection of its own (one active alarm per elevator and
 type; the NOTIFY it emits feeds SSE and rescue dispatch), then each opened or resolved
 alarm published at QoS 1 to ``<notify_root>/company-<company_id>/alarm``.
+
+Writing is retried until it succeeds (a database outage delays alarms, never drops
+them) and is idempotent (a raise names its onset; see :class:`alarms.model.AlarmChange`),
+so the replay after a crash re-raises what may be missing and duplicates nothing. The
+writer also saves its runner's checkpoint (:mod:`ingest.repository.replay`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -23,10 +28,12 @@ from alarms.service import load_suppressions, record_alarm_changes
 from analytics.config import DetectionSettings
 from analytics.detectors import AlarmEvent, ElevatorSpec
 from domain.alarms import SEVERITY, AlarmType
+from ingest.repository.replay import save_checkpoint
 from messaging.client import Publisher
 
 log = logging.getLogger(__name__)
-ATTEMPTS = 5
+MAX_BACKOFF_S = 5.0
+EXACT = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +47,14 @@ def alarm_topic(notify_root: str, company_id: int) -> str:
     return f"{notify_root}/company-{company_id}/alarm"
 
 
-def change_of(event: AlarmEvent) -> AlarmChange:
-    at = datetime.fromtimestamp(event.at_ms / 1000, UTC)
+def ms_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def change_of(event: AlarmEvent, onset_tolerance: timedelta = EXACT) -> AlarmChange:
     return AlarmChange(
-        event.elevator_id, event.alarm_type, event.raised, at, f"detector.{event.source}",
-        event.detail,
+        event.elevator_id, event.alarm_type, event.raised, ms_datetime(event.at_ms),
+        f"detector.{event.source}", event.detail, onset_tolerance,
     )  # fmt: skip
 
 
@@ -80,40 +90,55 @@ class AlarmWriter:
             self._conn.close()
             self._conn = None
 
-    def write(self, events: list[AlarmEvent]) -> None:
-        """Record the events (with retries), count and publish what changed."""
+    def write(self, events: list[tuple[AlarmEvent, timedelta]]) -> bool:
+        """Record the events (each with its onset tolerance), retrying until they are
+        written; count and publish what changed. False: stopped before they were."""
         changes = [
-            change_of(event)
-            for event in events
+            change_of(event, tolerance)
+            for event, tolerance in events
             if self.write_offline or event.alarm_type is not AlarmType.TERMINAL_OFFLINE
         ]
         if not changes:
-            return
+            return True
         applied = self._record(changes)
         if applied is None:
-            log.error("dropped %d alarm changes after retries", len(changes))
-            return
+            log.warning("stopping: %d alarm changes unwritten (replayed on start)", len(changes))
+            return False
         for alarm in applied:
             if alarm.change.raised and alarm.created:
                 self.counts["raised"] += 1
             elif not alarm.change.raised and alarm.alarm_id is not None:
                 self.counts["resolved"] += 1
             self._publish(alarm)
+        return True
 
     def _record(self, changes: list[AlarmChange]) -> list[AppliedAlarm] | None:
-        for attempt in range(ATTEMPTS):
+        """Apply the changes, retrying with backoff until done (None: stopping first)."""
+        attempt = 0
+        while True:
             try:
                 recorded = record_alarm_changes(self._connection(), changes, self.suppression)
             except psycopg.Error:
                 self.counts["errors"] += 1
-                log.exception("writing alarms failed (attempt %d)", attempt + 1)
+                log.exception("writing alarms failed (attempt %d); retrying", attempt + 1)
                 self.close()
-                if self._stop.wait(min(0.2 * 2**attempt, 5.0)):
-                    return []  # stopping: nothing more is written
+                if self._stop.wait(min(0.2 * 2 ** min(attempt, 10), MAX_BACKOFF_S)):
+                    return None
+                attempt += 1
             else:
                 self.counts["suppressed"] += recorded.suppressed
                 return recorded.applied
-        return None
+
+    def save_checkpoint(self, name: str, fired_to_ms: int) -> bool:
+        """Record that every alarm due by ``fired_to_ms`` (event time) is written."""
+        try:
+            save_checkpoint(self._connection(), name, ms_datetime(fired_to_ms))
+        except psycopg.Error:
+            self.counts["errors"] += 1
+            log.warning("saving the detector checkpoint failed; next time", exc_info=True)
+            self.close()
+            return False
+        return True
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:

@@ -5,6 +5,19 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
+class RecoverySettings(BaseModel):
+    """How the detectors behind ingest recover after a crash (``docs/detection.md``)."""
+
+    # This runner's checkpoint (one per ingest process or detector worker).
+    checkpoint: str = Field("ingest", min_length=1, max_length=200)
+    # Replay from the checkpoint minus this (longer than the longest rule's timer).
+    horizon_s: float = Field(600.0, ge=60)
+    # Never replay more than this (after a long stop the oldest part is skipped).
+    max_replay_s: float = Field(3_600.0, ge=60)
+    # The checkpoint is saved at most this often.
+    save_every_s: float = Field(1.0, gt=0)
+
+
 class IngestSettings(BaseModel):
     client_id: str = "liftwatch-ingest"
     batch_size: int = Field(5000, ge=1, le=100_000)
@@ -31,3 +44,4 @@ class IngestSettings(BaseModel):
     max_presence_per_batch: int = Field(5_000, ge=1)
     # Daily telemetry partitions are ensured at start and this often.
     partition_check_s: float = Field(3_600.0, gt=0)
+    recovery: RecoverySettings = RecoverySettings()

@@ -10,6 +10,15 @@ suppression windows fresh.
 
 Terminal-offline alarms are left to ingest's presence tracker (it raises and clears
 them in its own transaction); set ``write_offline=True`` to have this stage write them.
+
+Crash safety: a batch is acknowledged when its telemetry is committed, before its alarms
+are written. The writer retries until they are, and saves a checkpoint (the event time
+up to which every alarm is written). :meth:`DetectStage.start` first replays the stored
+telemetry from the checkpoint minus the rules' horizon through fresh detectors
+(:meth:`DetectStage.restore`); the raises it finds are written idempotently, so what a
+crash or an outage left unwritten is raised once, and what was written is not raised
+again. A runner taking elevators over (the cluster's detector workers) calls
+:meth:`DetectStage.restore` for them.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Collection
+from datetime import timedelta
 
 import numpy as np
 import psycopg
@@ -25,9 +36,11 @@ import psycopg
 from analytics.config import DetectionSettings
 from analytics.detectors import AlarmEvent, ElevatorSpec, FleetDetector
 from domain.telemetry import EventMessage
-from ingest.alarm_writer import AlarmWriter, ElevatorInfo, alarm_topic
+from ingest.alarm_writer import EXACT, AlarmWriter, ElevatorInfo, alarm_topic, ms_datetime
 from ingest.batch import Batch
+from ingest.config import RecoverySettings
 from ingest.repository.elevators import fetch_detected_elevators
+from ingest.repository.replay import fetch_checkpoint, fetch_events, fetch_statuses
 from ingest.status_columns import columns_of, empty_columns
 from messaging.client import Publisher
 
@@ -35,6 +48,13 @@ __all__ = ["DetectStage", "ElevatorInfo", "alarm_topic", "columns_of"]
 
 log = logging.getLogger(__name__)
 _DEFAULT_SPEC = ElevatorSpec()
+REPLAY_CHUNK = 2_000  # elevators read back per query
+# Alarm events with the onset tolerance of their raise (EXACT, or a replay's horizon).
+Pending = list[tuple[AlarmEvent, timedelta]]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class DetectStage:
@@ -50,10 +70,13 @@ class DetectStage:
         *,
         write_offline: bool = False,
         tick_s: float = 0.25,
+        recovery: RecoverySettings | None = None,
     ) -> None:
+        """``recovery``: replay and checkpoint settings (default: ``RecoverySettings()``)."""
         self.settings = settings
         self.database_url = database_url
         self.tick_s = tick_s
+        self.recovery = recovery or RecoverySettings()
         self.elevators: dict[int, ElevatorInfo] = {}
         self.fleet = FleetDetector(settings, self._spec)
         self.counts = {"raised": 0, "resolved": 0, "suppressed": 0, "published": 0, "errors": 0}
@@ -63,19 +86,47 @@ class DetectStage:
             write_offline=write_offline,
         )  # fmt: skip
         self._lock = threading.Lock()
-        self._queue: queue.Queue[list[AlarmEvent]] = queue.Queue()
+        self._queue: queue.Queue[Pending] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._loaded_at = 0.0
         self._need_refresh = threading.Event()
         self._lag_ms = 0
+        self._fired_to_ms = -1  # event time up to which timers have fired (ticks)
+        self.replayed = 0  # samples replayed by restore
 
     # ---- lifecycle ----------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, *, recover: bool = True) -> None:
+        """Load the elevators, start the writer and the ticker, and (``recover``) replay
+        stored telemetry from this runner's checkpoint before returning."""
         self._refresh(force=True)
-        for target, name in ((self._write_loop, "detect-writer"), (self._tick_loop, "detect-tick")):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._start_thread(self._write_loop, "detect-writer")
+        if recover:
+            self.recover()  # before the ticker: the checkpoint waits for the replay's alarms
+        self._start_thread(self._tick_loop, "detect-tick")
+
+    def _start_thread(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def recover(self) -> None:
+        """Replay every known elevator from the checkpoint minus the horizon to now."""
+        now = _now_ms()
+        checkpoint = self._checkpoint_ms()
+        horizon_ms = int(self.recovery.horizon_s * 1000)
+        since = now - int(self.recovery.max_replay_s * 1000)
+        if checkpoint is not None:
+            since = max(since, checkpoint - horizon_ms)
+        self.restore(None, since, now, checkpoint)
+
+    def _checkpoint_ms(self) -> int | None:
+        try:
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                at = fetch_checkpoint(conn, self.recovery.checkpoint)
+        except psycopg.Error:
+            log.exception("reading the detector checkpoint failed; replaying the horizon")
+            return None
+        return None if at is None else int(at.timestamp() * 1000)
 
     def stop(self) -> None:
         self._stop.set()
@@ -104,7 +155,7 @@ class DetectStage:
                 self.fleet.process_many(np.zeros(0, np.int64), empty_columns(), events)
             out = self.fleet.drain()
         if out:
-            self._queue.put(out)
+            self._queue.put([(event, EXACT) for event in out])
 
     def tick(self, now_ms: int) -> None:
         """Ingest's tick; timers are also run by this stage's own ticker thread."""
@@ -112,9 +163,59 @@ class DetectStage:
 
     def _tick(self, now_ms: int) -> None:
         with self._lock:
-            out = self.fleet.tick(now_ms - self._lag_ms)
-        if out:
-            self._queue.put(out)
+            fired_to = now_ms - self._lag_ms
+            out = self.fleet.tick(fired_to)
+            if out:
+                self._queue.put([(event, EXACT) for event in out])
+            # after the put: the writer that reads this finds these events queued
+            self._fired_to_ms = max(self._fired_to_ms, fired_to)
+
+    # ---- recovery ------------------------------------------------------------------------
+    def restore(
+        self,
+        elevator_ids: Collection[int] | None,
+        since_ms: int,
+        until_ms: int,
+        written_to_ms: int | None = None,
+    ) -> int:
+        """Rebuild the detectors of ``elevator_ids`` (None: every known elevator) from the
+        samples and terminal events stored with event time in [since_ms, until_ms], and
+        fire their timers due by ``until_ms``. The alarm events found are queued for the
+        writer: those due after ``written_to_ms`` (the checkpoint) with their exact onset,
+        the older ones (perhaps already written; None: all) with the horizon as onset
+        tolerance, so none is raised twice. Returns the number of samples replayed."""
+        with self._lock:
+            ids = sorted(self.elevators if elevator_ids is None else elevator_ids)
+        since, until = ms_datetime(since_ms), ms_datetime(until_ms)
+        replayed = 0
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            for first in range(0, len(ids), REPLAY_CHUNK):
+                chunk = ids[first : first + REPLAY_CHUNK]
+                stored = fetch_statuses(conn, chunk, since, until)
+                events = fetch_events(conn, chunk, since, until)
+                with self._lock:
+                    for elevator_id in chunk:
+                        self.fleet.forget(elevator_id)
+                    self.fleet.process_many(stored.elevator_ids, stored.columns, events)
+                    self._queue_replayed(self.fleet.drain(), written_to_ms)
+                replayed += len(stored.columns)
+        with self._lock:
+            self._queue_replayed(self.fleet.tick(until_ms), written_to_ms)
+        self.replayed += replayed
+        log.info(
+            "detectors restored", extra={"elevators": len(ids), "samples": replayed,
+                                         "since_ms": since_ms, "until_ms": until_ms},
+        )  # fmt: skip
+        return replayed
+
+    def _queue_replayed(self, events: list[AlarmEvent], written_to_ms: int | None) -> None:
+        horizon = timedelta(seconds=self.recovery.horizon_s)
+        pending = [
+            (e, EXACT if written_to_ms is not None and e.at_ms > written_to_ms else horizon)
+            for e in events
+        ]
+        if pending:
+            self._queue.put(pending)
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.tick_s):
@@ -169,7 +270,9 @@ class DetectStage:
     # ---- the writer thread ----------------------------------------------------------------
     def _write_loop(self) -> None:
         last_refresh = time.monotonic()
+        last_saved = 0.0
         while not self._stop.is_set():
+            fired_to = self._fired_to_ms  # read before draining: its events are queued
             events = self._drain_queue()
             if time.monotonic() - last_refresh > self.settings.refresh_s:
                 last_refresh = time.monotonic()
@@ -177,10 +280,13 @@ class DetectStage:
             elif self._need_refresh.is_set():
                 self._need_refresh.clear()
                 self._refresh()
-            if events:
-                self.alarm_writer.write(events)
+            if events and not self.alarm_writer.write(events):
+                return  # stopping with alarms unwritten: the checkpoint stays behind them
+            due = fired_to >= 0 and time.monotonic() - last_saved >= self.recovery.save_every_s
+            if due and self.alarm_writer.save_checkpoint(self.recovery.checkpoint, fired_to):
+                last_saved = time.monotonic()
 
-    def _drain_queue(self) -> list[AlarmEvent]:
+    def _drain_queue(self) -> Pending:
         try:
             events = self._queue.get(timeout=0.5)
         except queue.Empty:

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from alarms.repository import add_suppression, raise_alarm
+from alarms.model import RaisedAlarm
+from alarms.repository import add_suppression, raise_alarm, resolve_alarm
 from analytics.config import DetectionSettings
 from domain.alarms import AlarmType
 from domain.codes import CarStatus, Direction, DoorState, ServiceMode
@@ -38,17 +39,18 @@ def test_concurrent_raises_keep_one_active_alarm(fresh_database_url: str) -> Non
     created: list[bool] = []
     errors: list[BaseException] = []
 
-    def worker() -> None:
+    def worker(k: int) -> None:
         try:
             with psycopg.connect(fresh_database_url, autocommit=True) as conn:
                 barrier.wait()
-                for _ in range(50):
-                    r = raise_alarm(conn, eid, AlarmType.ENTRAPMENT, at, "test", {"w": 1})
+                for i in range(50):  # distinct onsets: each raise is a new occurrence
+                    onset = at + timedelta(milliseconds=50 * k + i)
+                    r = raise_alarm(conn, eid, AlarmType.ENTRAPMENT, onset, "test", {"w": 1})
                     created.append(r.created)
         except Exception as e:  # noqa: BLE001 (reported to the main thread, which asserts on it)
             errors.append(e)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(2)]
     for t in threads:
         t.start()
     for t in threads:
@@ -60,6 +62,37 @@ def test_concurrent_raises_keep_one_active_alarm(fresh_database_url: str) -> Non
             "SELECT count(*), sum(occurrences) FROM alarms WHERE elevator_id = %s", (eid,)
         ).fetchone()
     assert rows == (1, 100)
+
+
+def test_a_raise_names_its_onset_so_a_replayed_raise_changes_nothing(
+    fresh_database_url: str,
+) -> None:
+    eid = _seed(fresh_database_url)[0]
+    at = datetime.now(UTC)
+    later = at + timedelta(seconds=5)
+    with psycopg.connect(fresh_database_url, autocommit=True) as conn:
+        first = raise_alarm(conn, eid, AlarmType.ENTRAPMENT, at, "test")
+        assert first.created
+        assert not first.replayed
+        assert raise_alarm(conn, eid, AlarmType.ENTRAPMENT, at, "test") == RaisedAlarm(
+            first.id, created=False, replayed=True
+        )
+        assert resolve_alarm(conn, eid, AlarmType.ENTRAPMENT, at + timedelta(minutes=1))
+        # replayed after it was resolved: still the same alarm, nothing reopened
+        assert raise_alarm(conn, eid, AlarmType.ENTRAPMENT, at, "test").replayed
+        # a replay's tolerance finds it from a shifted onset
+        tolerant = raise_alarm(
+            conn, eid, AlarmType.ENTRAPMENT, later, "test", onset_tolerance=timedelta(minutes=10)
+        )
+        assert tolerant == RaisedAlarm(first.id, created=False, replayed=True)
+        # a live raise with another onset is a new alarm
+        second = raise_alarm(conn, eid, AlarmType.ENTRAPMENT, later, "test")
+        assert second.created
+        assert second.id != first.id
+        rows = conn.execute(
+            "SELECT count(*), sum(occurrences) FROM alarms WHERE elevator_id = %s", (eid,)
+        ).fetchone()
+    assert rows == (2, 2)
 
 
 def _status(ts: int, **kw: object) -> StatusMessage:

@@ -179,7 +179,7 @@ class IngestWorker:
                 return
             except Exception as exc:  # noqa: BLE001 - any failure: retry the batch
                 self.metrics.consumer_errors.inc()
-                log.warning("forwarding a batch failed; retrying", extra={"error": str(exc)})
+                log.warning("forwarding a batch failed; retrying: %s", exc)
             if self._stop.wait(delay):
                 raise Stopping
             delay = min(delay * 2, self.settings.retry_max_s)

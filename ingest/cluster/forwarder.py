@@ -71,7 +71,7 @@ class StreamForwarder:
         self._connection = await self.nodes.connect(self.name)
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await declare_topology(self._channel, self.settings)
-        log.info("stream forwarder connected", extra={"name": self.name})
+        log.info("stream forwarder connected", extra={"storer": self.name})
         return self._exchange
 
     async def _publish(self, bodies: dict[int, bytes]) -> None:

@@ -56,6 +56,7 @@ def detector_cmd(
 ) -> None:
     """A detector worker of the cluster: owns partitions of the stream until SIGINT/SIGTERM."""
     from ingest.cluster.detector_worker import DetectorWorker
+    from ingest.config import RecoverySettings
     from ingest.detect_stage import DetectStage
     from messaging.client import Publisher
 
@@ -66,11 +67,12 @@ def detector_cmd(
     mqtt_url = settings.require_mqtt_url()
     member = worker_id or settings.cluster.worker_id or f"detector-{socket.gethostname()}"
     publisher = Publisher(mqtt_url, f"liftwatch-{member}-notify-{os.getpid()}")
-    stage = DetectStage(settings.detection, database_url, publisher)
+    recovery = settings.ingest.recovery.model_copy(update={"checkpoint": member})
+    stage = DetectStage(settings.detection, database_url, publisher, recovery=recovery)
     worker = DetectorWorker(settings.cluster, stage, database_url, member)
     stop = _stop_on_signals()
     publisher.start(wait_s=5)
-    stage.start()
+    stage.start(recover=False)  # each partition is restored when it is taken over
 
     async def _run() -> None:
         done = asyncio.Event()

@@ -73,7 +73,7 @@ class RunningWorker:
         self.worker = DetectorWorker(settings, self.stage, db_url, worker_id, trace=True)
         self.loop = asyncio.new_event_loop()
         self.stop_event = asyncio.Event()
-        self.stage.start()
+        self.stage.start(recover=False)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -184,3 +184,71 @@ def test_storers_forward_and_workers_share_partitions(
             storer.stop()
         for forwarder in forwarders:
             forwarder.close()
+
+
+def test_entrapment_in_progress_survives_a_take_over(
+    fleet_db: tuple[str, Any], mqtt_url: str, topic_root: str, cluster_settings: ClusterSettings
+) -> None:
+    """The worker that saw an entrapment begin stops before T; the worker taking its
+    partition over restores the elevator from stored telemetry and raises the alarm with
+    the original onset (start + T), once."""
+    db_url, fleet = fleet_db
+    forwarder = StreamForwarder(cluster_settings, "lwtest-storer")
+    storer = IngestService(
+        IngestSettings(metrics_port=0, client_id=f"lwtest-storer-{uuid.uuid4().hex[:8]}"),
+        db_url, mqtt_url, topic_root, forwarder=forwarder, share_group=cluster_settings.share_group,
+    )  # fmt: skip
+    storer.start()
+    workers = {name: RunningWorker(cluster_settings, db_url, name) for name in ("a", "b")}
+    terminals = new_client(mqtt_url, f"lwtest-terminals-{uuid.uuid4().hex[:8]}")
+    connect(terminals, mqtt_url)
+    terminals.loop_start()
+    target = next(e for e in fleet.elevators if e.floors >= 8 and e.lowest_floor <= 1)
+    seq = [0]
+
+    def publish(**kw: Any) -> None:
+        seq[0] += 1
+        payload = _status(seq[0], int(time.time() * 1000), **kw)
+        terminals.publish(status_topic(target.terminal_id, topic_root), payload, 1)
+
+    try:
+        assert storer.ready.wait(30) and storer.receiver.connected.wait(30)
+        _wait(lambda: all(len(w.partitions()) == 2 for w in workers.values()), 20, "balance")
+        time.sleep(0.5)
+        publish(door=DoorState.OPEN, passenger=True)
+        _wait(
+            lambda: any(target.id in s.elevators for w in workers.values() for s in w.worker.stints),
+            20, "the target's first sample processed",
+        )  # fmt: skip
+        owner = next(
+            n for n, w in workers.items() if any(target.id in s.elevators for s in w.worker.stints)
+        )
+        start_ms = int(time.time() * 1000)
+        trapped = dict(passenger=True, door_zone=False, floor=5)
+        publish(**trapped)
+        time.sleep(2.0)  # T is 5 s: the owner leaves in the middle of it
+        workers[owner].stop()
+        other = workers["b" if owner == "a" else "a"]
+        deadline = start_ms / 1000 + 5.0 + 5.0
+        while time.time() < deadline:
+            publish(**trapped)
+            time.sleep(0.5)
+            if _count(db_url, "SELECT count(*) FROM alarms WHERE type = 'entrapment'"):
+                break
+        with psycopg.connect(db_url) as conn:
+            rows = conn.execute(
+                "SELECT elevator_id, opened_at FROM alarms WHERE type = 'entrapment'"
+            ).fetchall()
+        assert len(rows) == 1, (rows, other.worker.counts)
+        assert rows[0][0] == target.id
+        assert int(rows[0][1].timestamp() * 1000) == start_ms + 5000
+        assert other.worker.counts["restores"] >= 1
+        assert other.worker.counts["restored_samples"] >= 2
+    finally:
+        terminals.loop_stop()
+        terminals.disconnect()
+        for w in workers.values():
+            if w.thread.is_alive():
+                w.stop()
+        storer.stop()
+        forwarder.close()

@@ -56,7 +56,6 @@ def detector_cmd(
 ) -> None:
     """A detector worker of the cluster: owns partitions of the stream until SIGINT/SIGTERM."""
     from ingest.cluster.detector_worker import DetectorWorker
-    from ingest.config import RecoverySettings
     from ingest.detect_stage import DetectStage
     from messaging.client import Publisher
 

@@ -100,11 +100,11 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def fleet_db(fresh_database_url: str) -> Iterator[tuple[str, Any]]:
+def fleet_db(fresh_database_url: str) -> tuple[str, Any]:
     fleet = generate_fleet(200, seed=5)
     with psycopg.connect(fresh_database_url) as conn:
         save_fleet(conn, fleet)
-    yield fresh_database_url, fleet
+    return fresh_database_url, fleet
 
 
 def _count(db_url: str, sql: str) -> int:
@@ -160,7 +160,9 @@ def test_storers_forward_and_workers_share_partitions(
         assert all(s.committed_batches > 0 for s in storers), "one storer took everything"
         assert sum(f.published for f in forwarders) > 0
         seen = [set().union(*(s.elevators for s in w.worker.stints)) for w in workers]
-        assert seen[0] and seen[1] and not seen[0] & seen[1], "an elevator on two workers"
+        assert seen[0]
+        assert seen[1]
+        assert not seen[0] & seen[1], "an elevator on two workers"
 
         # w1 stops: w0 takes every partition; w1 comes back and takes its share back
         workers[1].stop()
@@ -212,12 +214,15 @@ def test_entrapment_in_progress_survives_a_take_over(
         terminals.publish(status_topic(target.terminal_id, topic_root), payload, 1)
 
     try:
-        assert storer.ready.wait(30) and storer.receiver.connected.wait(30)
+        assert storer.ready.wait(30)
+        assert storer.receiver.connected.wait(30)
         _wait(lambda: all(len(w.partitions()) == 2 for w in workers.values()), 20, "balance")
         time.sleep(0.5)
         publish(door=DoorState.OPEN, passenger=True)
         _wait(
-            lambda: any(target.id in s.elevators for w in workers.values() for s in w.worker.stints),
+            lambda: any(
+                target.id in s.elevators for w in workers.values() for s in w.worker.stints
+            ),
             20, "the target's first sample processed",
         )  # fmt: skip
         owner = next(

@@ -117,10 +117,12 @@ def run_detector(worker_id: str, trace_path: str) -> None:
 
     from ingest.cluster.detector_worker import DetectorWorker
     from ingest.detect_stage import DetectStage
+    from liftwatch import logs
     from liftwatch.settings import load_settings
     from messaging.client import Publisher
 
     settings = load_settings()
+    logs.configure(settings.log_level)
     db_url = settings.require_database_url()
     publisher = Publisher(settings.require_mqtt_url(), f"bench-{worker_id}-{os.getpid()}")
     recovery = settings.ingest.recovery.model_copy(update={"checkpoint": worker_id})
@@ -388,7 +390,7 @@ def _env(args: argparse.Namespace, db_url: str, mqtt_url: str, amqp_url: str) ->
         LIFTWATCH_INGEST__METRICS_PORT="0",
         LIFTWATCH_DETECTION__ENTRAPMENT_S=str(T_S),
         LIFTWATCH_DETECTION__NOTIFY_ROOT=f"lwbench-notify/{run}/v1",
-        LIFTWATCH_LOG_LEVEL="WARNING",
+        LIFTWATCH_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     )
 
 

@@ -21,13 +21,14 @@ class ClusterSettings(BaseModel):
     partitions: int = Field(8, ge=1, le=256)
     # Elevators are grouped into buckets (elevator_id mod buckets) and the bucket number is
     # the routing key: one AMQP message per bucket per batch, all of an elevator's samples
-    # always in the same partition.
-    buckets: int = Field(512, ge=1, le=65_536)
+    # always in the same partition. Fewer buckets: fewer, larger AMQP messages (the
+    # quorum queues cost CPU per message, not per byte); at least a few per partition.
+    buckets: int = Field(64, ge=1, le=65_536)
     # Deliveries a detector worker holds unacknowledged per partition.
     prefetch: int = Field(64, ge=1, le=10_000)
     # Members announce themselves this often; one not heard for member_timeout_s is gone.
-    heartbeat_s: float = Field(1.0, gt=0, le=60)
-    member_timeout_s: float = Field(3.5, gt=0, le=600)
+    heartbeat_s: float = Field(0.5, gt=0, le=60)
+    member_timeout_s: float = Field(2.5, gt=0, le=600)
     # A worker taking a partition over replays this much stored telemetry of its elevators
     # (at least the longest rule window: entrapment, door cycles).
     restore_window_s: float = Field(330.0, gt=0)

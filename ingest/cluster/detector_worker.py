@@ -232,6 +232,10 @@ class DetectorWorker:
         await messages[-1].ack(multiple=True)
 
     async def _take_over(self, owned: _Owned) -> None:
+        # what the previous owners learned (they wrote it before acknowledging)
+        learned = await self._in_db(self._load_routing)
+        for bucket, partition in learned.items():
+            self.routing.setdefault(bucket, partition)
         elevators = self._elevators_of(owned.partition)
         until_ms = int(time.time() * 1000)
         since_ms = until_ms - int(self.settings.restore_window_s * 1000)

@@ -467,10 +467,16 @@ def _alarm_figures(
         if any(k - 2 <= expected[e] / 1000 + T_S <= k + 20 for k in kills)
     ]
     ordered = sorted(delays.values())
+    # raised at another onset than the first stuck sample (e.g. that sample reached the
+    # detectors after a later one, through another storer, and was dropped as late)
+    offsets = sorted(
+        round((min(per[e]) - expected[e]) / 1000 - T_S, 2) for e in raised if e not in exact
+    )
     return {
         "alarms_expected": len(expected),
         "alarms_raised": len(raised),
         "alarms_at_onset_plus_t": len(exact),
+        "onset_offsets_s": offsets[:20],
         "alarms_duplicated": sum(len(v) - 1 for v in per.values()),
         "alarms_false": sum(len(v) for e, v in per.items() if e not in expected),
         "alarm_delay_p50_s": round(ordered[len(ordered) // 2], 2) if ordered else None,

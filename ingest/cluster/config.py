@@ -35,6 +35,9 @@ class ClusterSettings(BaseModel):
     # Publisher confirms of one batch must arrive within this, else the batch is retried.
     confirm_timeout_s: float = Field(15.0, gt=0)
     connect_timeout_s: float = Field(3.0, gt=0)
+    # A detector worker touches this file on every heartbeat while connected (container
+    # healthchecks); empty: none.
+    alive_file: str = Field("", max_length=500)
     worker_id: str = Field("", max_length=100)  # default: detector-<hostname>-<pid>
 
     def urls(self) -> list[str]:

@@ -28,6 +28,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -130,6 +131,8 @@ class DetectorWorker:
                 await members.publish(aio_pika.Message(beat), routing_key="")
                 self.membership.heard(self.worker_id, time.monotonic())
                 await self._rebalance(connection)
+                if self.settings.alive_file:
+                    Path(self.settings.alive_file).touch()
                 await _wait(stop, self.settings.heartbeat_s)
                 if connection.is_closed:
                     raise ConnectionError("AMQP connection closed")

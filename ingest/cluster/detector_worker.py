@@ -132,7 +132,7 @@ class DetectorWorker:
                 self.membership.heard(self.worker_id, time.monotonic())
                 await self._rebalance(connection)
                 if self.settings.alive_file:
-                    Path(self.settings.alive_file).touch()
+                    await self._in_db(Path(self.settings.alive_file).touch)
                 await _wait(stop, self.settings.heartbeat_s)
                 if connection.is_closed:
                     raise ConnectionError("AMQP connection closed")

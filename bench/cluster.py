@@ -284,6 +284,7 @@ def _affinity_violations(workdir: Path, killed_at: dict[int, float]) -> tuple[in
     for path in workdir.glob("d*.json"):
         data = json.loads(path.read_text())
         samples[path.stem] = data["counts"]["samples"]
+        samples["amqp:" + path.stem] = data["counts"]["deliveries"]
         end = killed_at.get(data["pid"])
         for s in data["stints"]:
             last = max(s["last"], end) if end and s["last"] else s["last"]
@@ -519,7 +520,8 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         )
         alarms = _alarm_figures(db_url, trapped, seen, run.events)
         elapsed = stored_at - drive["started"]
-        processed = max(sum(det_samples.values()), 1)
+        amqp = sum(v for k, v in det_samples.items() if k.startswith("amqp:"))
+        processed = max(sum(v for k, v in det_samples.items() if not k.startswith("amqp:")), 1)
         cpu = {
             "storer": round(run.cpu.total("storer") * 1e6 / max(stored, 1), 1),
             "detector": round(run.cpu.total("detector") * 1e6 / processed, 1),
@@ -531,6 +533,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
             "terminals": args.terminals, "rate": args.rate, "entrapment_t_s": T_S,
             "published": published, "stored": stored, "lost": published - distinct,
             "duplicate_rows": stored - distinct, "detector_samples": processed,
+            "amqp_messages": amqp, "samples_per_amqp_message": round(processed / max(amqp, 1), 2),
             "affinity_violations": affinity,
             "msgs_per_s": round(stored / elapsed, 1),
             "cpu_us_per_msg": cpu, "cores": os.cpu_count(),

@@ -2,9 +2,10 @@
 members, so every member computes the same answer from the same view.
 
 Balanced rendezvous hashing: each partition ranks the members by a hash of (partition,
-member) and goes to the best-ranked member that holds fewer than ceil(P/N) partitions.
-N members hold P/N partitions each (±1); a member that leaves hands on only its own; a
-member that comes back (same id) gets the same partitions back."""
+member) and goes to the best-ranked member that still has room (floor(P/N), or one more
+for P mod N of them). N members hold P/N partitions each (±1); most partitions stay where
+they were when a member leaves or joins; a member that comes back (same id) gets the same
+partitions back (the assignment is a function of the set of member ids)."""
 
 from __future__ import annotations
 
@@ -18,16 +19,24 @@ def _score(partition: int, member: str) -> int:
 
 
 def assign(partitions: int, members: Collection[str]) -> dict[str, list[int]]:
-    """Partitions of each member (every member present, perhaps with none)."""
+    """Partitions of each member (every member present, perhaps with none): each holds
+    floor(P/N) or ceil(P/N) partitions."""
     names = sorted(set(members))
     owned: dict[str, list[int]] = {name: [] for name in names}
     if not names:
         return owned
-    cap = -(-partitions // len(names))
+    floor, extra = divmod(partitions, len(names))
+    bigger = 0  # members holding floor + 1 (at most ``extra`` of them)
+
+    def has_room(name: str) -> bool:
+        held = len(owned[name])
+        return held < floor or (held == floor and bigger < extra)
+
     for partition in range(partitions):
         ranked = sorted(names, key=lambda name: (-_score(partition, name), name))
-        owner = next(name for name in ranked if len(owned[name]) < cap)
+        owner = next(name for name in ranked if has_room(name))
         owned[owner].append(partition)
+        bigger += len(owned[owner]) == floor + 1
     return owned
 
 

@@ -60,6 +60,7 @@ class Stint:
     first: float = 0.0  # wall clock of the first and last delivery processed
     last: float = 0.0
     elevators: set[int] = field(default_factory=set)
+    released: float = 0.0  # wall clock of the release (0: still owned)
 
 
 @dataclass
@@ -187,6 +188,7 @@ class DetectorWorker:
 
     async def _release(self, partition: int) -> None:
         owned = self.owned.pop(partition)
+        owned.stint.released = time.time()
         if owned.task is not None:
             owned.task.cancel()
             await asyncio.gather(owned.task, return_exceptions=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -38,7 +39,7 @@ class Nodes:
     def __init__(self, settings: ClusterSettings) -> None:
         self.settings = settings
         self.urls = settings.urls()
-        self._next = 0
+        self._next = os.getpid()  # processes of one host start on different nodes
 
     async def connect(self, name: str) -> AbstractRobustConnection:
         if not self.urls:

@@ -94,7 +94,11 @@ class DetectorWorker:
         self.routing: dict[int, int] = {}  # bucket -> partition
         self.trace = trace
         self.stints: list[Stint] = []  # finished and current (when tracing)
-        self.counts = {"deliveries": 0, "samples": 0, "restores": 0, "restored_samples": 0}
+        self.counts = {
+            "deliveries": 0, "samples": 0, "restores": 0, "restored_samples": 0,
+            "late_replays": 0,
+        }  # fmt: skip
+        self._newest: dict[int, int] = {}  # elevator -> newest sample time run (ms)
         self.connected = asyncio.Event()
         # Restores and forgets run in order on one thread (the stage is thread-safe).
         self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="detector-db")
@@ -198,6 +202,8 @@ class DetectorWorker:
             except Exception:
                 log.debug("closing a partition channel failed", exc_info=True)
         elevators = self._elevators_of(partition)
+        for elevator_id in elevators:
+            self._newest.pop(elevator_id, None)
         if elevators:  # its detectors now live elsewhere: drop their state and timers
             now_ms = int(time.time() * 1000)
             await self._in_db(lambda: self.stage.restore(elevators, now_ms, now_ms))
@@ -225,7 +231,10 @@ class DetectorWorker:
         if not owned.restored:
             await self._take_over(owned)
         batch = wire.to_batch(parts)
+        late = self._late(batch)
         self.stage.consume(batch)
+        if late:  # an earlier sample came after a later one (through another storer)
+            await self._replay(sorted(late))
         stint = owned.stint
         stint.last = time.time()
         stint.first = stint.first or stint.last
@@ -252,6 +261,28 @@ class DetectorWorker:
             "partition taken over",
             extra={"partition": owned.partition, "elevators": len(elevators), "samples": replayed},
         )
+
+    def _late(self, batch: wire.Batch) -> set[int]:
+        """Elevators with a sample older than one already run through the detectors.
+
+        Storers commit concurrently, so one elevator's samples can reach the stream out of
+        order; the detectors drop a late sample, which could move an onset. Such elevators
+        are replayed from the database (which has every sample the stream carries)."""
+        newest = self._newest
+        late = set()
+        for elevator_id, status in batch.statuses:
+            seen = newest.get(elevator_id, 0)
+            if status.ts < seen:
+                late.add(elevator_id)
+            else:
+                newest[elevator_id] = status.ts
+        return late
+
+    async def _replay(self, elevators: list[int]) -> None:
+        until_ms = int(time.time() * 1000)
+        since_ms = until_ms - int(self.settings.restore_window_s * 1000)
+        await self._in_db(lambda: self.stage.restore(elevators, since_ms, until_ms))
+        self.counts["late_replays"] += len(elevators)
 
     def _elevators_of(self, partition: int) -> list[int]:
         buckets = {b for b, p in self.routing.items() if p == partition}

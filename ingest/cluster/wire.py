@@ -10,6 +10,8 @@ import msgspec
 from domain.telemetry import EventMessage, StatusMessage
 from ingest.batch import Batch
 
+__all__ = ["Batch", "StreamBatch", "bucket_of", "decode", "split", "to_batch"]
+
 
 class StreamBatch(msgspec.Struct, array_like=True):
     statuses: list[tuple[int, StatusMessage]]

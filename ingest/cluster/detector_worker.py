@@ -165,7 +165,13 @@ class DetectorWorker:
     async def _rebalance(self, connection: AbstractRobustConnection) -> None:
         desired = self.desired()
         for partition, owned in list(self.owned.items()):
-            if partition not in desired or owned.channel.is_closed:
+            failed = owned.task is not None and owned.task.done()
+            if failed and owned.task is not None and not owned.task.cancelled():
+                log.error(
+                    "partition processing failed; resubscribing",
+                    exc_info=owned.task.exception(), extra={"partition": partition},
+                )  # fmt: skip
+            if partition not in desired or owned.channel.is_closed or failed:
                 await self._release(partition)
         for partition in sorted(desired - set(self.owned)):
             await self._subscribe(connection, partition)
@@ -197,8 +203,8 @@ class DetectorWorker:
             owned.task.cancel()
             await asyncio.gather(owned.task, return_exceptions=True)
         if not owned.channel.is_closed:
-            try:
-                await owned.channel.close()  # unacknowledged deliveries go back to the queue
+            try:  # unacknowledged deliveries go back to the queue
+                await asyncio.wait_for(owned.channel.close(), 5)
             except Exception:
                 log.debug("closing a partition channel failed", exc_info=True)
         elevators = self._elevators_of(partition)

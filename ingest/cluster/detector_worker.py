@@ -34,7 +34,12 @@ from typing import Any
 import aio_pika
 import msgspec
 import psycopg
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
 
 from ingest.cluster import wire
 from ingest.cluster.amqp import PARTITION_ARGS, Nodes, declare_topology, partition_queue
@@ -131,22 +136,33 @@ class DetectorWorker:
             self.routing = await self._in_db(self._load_routing)
             self.connected.set()
             log.info("detector worker joined", extra={"worker": self.worker_id})
-            while not stop.is_set():
-                beat = msgspec.json.encode(_Heartbeat(self.worker_id))
-                await members.publish(aio_pika.Message(beat), routing_key="")
-                self.membership.heard(self.worker_id, time.monotonic())
-                await self._rebalance(connection)
-                if self.settings.alive_file:
-                    await self._in_db(Path(self.settings.alive_file).touch)
-                await _wait(stop, self.settings.heartbeat_s)
-                if connection.is_closed:
-                    raise ConnectionError("AMQP connection closed")
+            # heartbeats on their own task: a slow take-over must not look like a death
+            beating = asyncio.create_task(self._beat(members, stop))
+            try:
+                while not stop.is_set() and not beating.done():
+                    await self._rebalance(connection)
+                    await _wait(stop, self.settings.heartbeat_s)
+                    if connection.is_closed:
+                        raise ConnectionError("AMQP connection closed")
+            finally:
+                beating.cancel()
+            if beating.done() and not beating.cancelled() and beating.exception():
+                raise ConnectionError("heartbeats failed") from beating.exception()
             leaving = msgspec.json.encode(_Heartbeat(self.worker_id, leaving=True))
             await self._release_all()
             await members.publish(aio_pika.Message(leaving), routing_key="")
         finally:
             if not connection.is_closed:
                 await connection.close()
+
+    async def _beat(self, members: AbstractExchange, stop: asyncio.Event) -> None:
+        beat = msgspec.json.encode(_Heartbeat(self.worker_id))
+        while not stop.is_set():
+            await members.publish(aio_pika.Message(beat), routing_key="")
+            self.membership.heard(self.worker_id, time.monotonic())
+            if self.settings.alive_file:
+                await self._in_db(Path(self.settings.alive_file).touch)
+            await _wait(stop, self.settings.heartbeat_s)
 
     async def _on_heartbeat(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -203,8 +219,8 @@ class DetectorWorker:
             owned.task.cancel()
             await asyncio.gather(owned.task, return_exceptions=True)
         if not owned.channel.is_closed:
-            try:  # unacknowledged deliveries go back to the queue
-                await asyncio.wait_for(owned.channel.close(), 5)
+            try:  # unacknowledged deliveries go back to the queue (never cancel a close:
+                await owned.channel.close()  # the broker then drops the whole connection)
             except Exception:
                 log.debug("closing a partition channel failed", exc_info=True)
         elevators = self._elevators_of(partition)
@@ -236,6 +252,8 @@ class DetectorWorker:
             await self._in_db(lambda: self._learn(new))
         if not owned.restored:
             await self._take_over(owned)
+        if owned.channel.is_closed:
+            return  # lost meanwhile: the broker gives these deliveries to the next owner
         batch = wire.to_batch(parts)
         late = self._late(batch)
         self.stage.consume(batch)

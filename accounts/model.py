@@ -14,6 +14,7 @@ class Role(StrEnum):
     DESK = "desk"
     COMPANY = "company"
     RESCUER = "rescuer"
+    USER_UNIT = "user_unit"  # a user unit (使用单位): its own elevators only
 
 
 ROLES = tuple(role.value for role in Role)
@@ -27,6 +28,8 @@ class Principal:
     role: Role
     company_id: int | None = None
     rescuer_id: int | None = None
+    user_unit_id: int | None = None
+    user_id: int | None = None  # the user's row (None: an API key)
 
     def sees_company(self, company_id: int) -> bool:
         """Whether this caller may see data of ``company_id``'s elevators."""
@@ -43,6 +46,8 @@ class Account:
     company_id: int | None
     rescuer_id: int | None
     active: bool
+    token_version: int = 0  # bumped when the user's tokens are revoked
+    user_unit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,13 +64,48 @@ class ApiKeyRecord:
 class Credentials:
     """What a login is checked against: the stored hash and whom the user acts as."""
 
+    id: int
     password_hash: str
     role: str
     company_id: int | None
     rescuer_id: int | None
+    token_version: int
+    user_unit_id: int | None = None
 
 
-def check_scope(role: str, company_id: int | None, rescuer_id: int | None) -> None:
+@dataclass(frozen=True)
+class TokenUser:
+    """The user row a token is checked against on every request: still active, and the
+    token issued under the current ``token_version`` (bumped on deactivation and on a
+    password change, which revokes every earlier token)."""
+
+    id: int
+    username: str
+    role: str
+    company_id: int | None
+    rescuer_id: int | None
+    active: bool
+    token_version: int
+    user_unit_id: int | None = None
+
+    def principal(self) -> Principal:
+        return Principal(
+            self.username, Role(self.role), self.company_id, self.rescuer_id,
+            self.user_unit_id, user_id=self.id,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A successful login: who, and the token version to issue the token under."""
+
+    principal: Principal
+    token_version: int
+
+
+def check_scope(
+    role: str, company_id: int | None, rescuer_id: int | None, user_unit_id: int | None = None
+) -> None:
     if role not in ROLES:
         raise InvalidAccount(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if role == "company" and company_id is None:
@@ -76,6 +116,8 @@ def check_scope(role: str, company_id: int | None, rescuer_id: int | None) -> No
         raise InvalidAccount("only a company account has a company id")
     if role != "rescuer" and rescuer_id is not None:
         raise InvalidAccount("only a rescuer account has a rescuer id")
+    if (role == "user_unit") != (user_unit_id is not None):
+        raise InvalidAccount("a user-unit account, and only it, has a user unit id")
 
 
 @dataclass(frozen=True)
@@ -86,6 +128,7 @@ class Scope:
     role: str
     company_id: int | None = None
     rescuer_id: int | None = None
+    user_unit_id: int | None = None
 
     def __post_init__(self) -> None:
-        check_scope(self.role, self.company_id, self.rescuer_id)
+        check_scope(self.role, self.company_id, self.rescuer_id, self.user_unit_id)

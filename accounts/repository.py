@@ -19,6 +19,7 @@ from accounts.model import (
     ApiKeyRecord,
     Credentials,
     Scope,
+    TokenUser,
     check_scope,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "create_user",
     "find_api_key",
     "find_credentials",
+    "find_token_user",
     "list_api_keys",
     "list_users",
     "revoke_api_key",
@@ -46,17 +48,18 @@ __all__ = [
 T = TypeVar("T")
 AsyncConn = psycopg.AsyncConnection[Any]
 
-_INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
-    RETURNING id, username, role, company_id, rescuer_id, active"""
-_UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
+_INSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id,
+        user_unit_id) VALUES (%s, %s, %s, %s, %s, %s)
+    RETURNING id, username, role, company_id, rescuer_id, active, token_version, user_unit_id"""
+_UPSERT_USER = """INSERT INTO users (username, password_hash, role, company_id, rescuer_id,
+        user_unit_id) VALUES (%s, %s, %s, %s, %s, %s)
     ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash,
         role = EXCLUDED.role, company_id = EXCLUDED.company_id,
-        rescuer_id = EXCLUDED.rescuer_id, active = true
-    RETURNING id, username, role, company_id, rescuer_id, active"""
-_INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id)
-    VALUES (%s, %s, %s, %s, %s)
+        rescuer_id = EXCLUDED.rescuer_id, user_unit_id = EXCLUDED.user_unit_id, active = true,
+        token_version = users.token_version + 1
+    RETURNING id, username, role, company_id, rescuer_id, active, token_version, user_unit_id"""
+_INSERT_KEY = """INSERT INTO api_keys (name, key_hash, role, company_id, rescuer_id, user_unit_id)
+    VALUES (%s, %s, %s, %s, %s, %s)
     RETURNING id, name, role, company_id, rescuer_id, revoked_at IS NOT NULL AS revoked"""
 
 
@@ -66,8 +69,8 @@ def _inserted(row: T | None) -> T:
     return row
 
 
-def _scope_params(scope: Scope) -> tuple[str, int | None, int | None]:
-    return scope.role, scope.company_id, scope.rescuer_id
+def _scope_params(scope: Scope) -> tuple[str, int | None, int | None, int | None]:
+    return scope.role, scope.company_id, scope.rescuer_id, scope.user_unit_id
 
 
 def create_user(
@@ -114,8 +117,9 @@ async def acreate_api_key(conn: AsyncConn, name: str, key_hash: str, scope: Scop
 
 
 async def list_users(conn: AsyncConn, limit: int, offset: int) -> list[Account]:
-    query = """SELECT id, username, role, company_id, rescuer_id, active FROM users
-               ORDER BY id LIMIT %s OFFSET %s"""
+    query = """SELECT id, username, role, company_id, rescuer_id, active, token_version,
+                      user_unit_id
+               FROM users ORDER BY id LIMIT %s OFFSET %s"""
     return await _fetch_all(conn, Account, query, (limit, offset))
 
 
@@ -128,11 +132,20 @@ async def list_api_keys(conn: AsyncConn, limit: int, offset: int) -> list[ApiKey
 async def update_user(
     conn: AsyncConn, user_id: int, active: bool | None, password_hash: str | None
 ) -> Account | None:
-    """Change what is given (``None``: keep); None when there is no such user."""
-    query = """UPDATE users SET active = COALESCE(%s, active),
-                  password_hash = COALESCE(%s, password_hash)
-           WHERE id = %s RETURNING id, username, role, company_id, rescuer_id, active"""
-    return await _fetch_one(conn, Account, query, (active, password_hash, user_id))
+    """Change what is given (``None``: keep); None when there is no such user.
+
+    Deactivating the user or setting a password bumps ``token_version``: every token
+    issued before stops working on its next request."""
+    query = """UPDATE users SET active = COALESCE(%(active)s, active),
+                  password_hash = COALESCE(%(hash)s, password_hash),
+                  token_version = token_version + CASE
+                      WHEN %(active)s::boolean IS FALSE OR %(hash)s::text IS NOT NULL
+                      THEN 1 ELSE 0 END
+           WHERE id = %(id)s
+           RETURNING id, username, role, company_id, rescuer_id, active, token_version,
+                     user_unit_id"""
+    params = {"active": active, "hash": password_hash, "id": user_id}
+    return await _fetch_one(conn, Account, query, params)
 
 
 async def revoke_api_key(conn: AsyncConn, key_id: int) -> ApiKeyRecord | None:
@@ -144,9 +157,17 @@ async def revoke_api_key(conn: AsyncConn, key_id: int) -> ApiKeyRecord | None:
 
 async def find_credentials(conn: AsyncConn, username: str) -> Credentials | None:
     """The password hash and scope of an active user of that name."""
-    query = """SELECT password_hash, role, company_id, rescuer_id FROM users
+    query = """SELECT id, password_hash, role, company_id, rescuer_id, token_version,
+                      user_unit_id FROM users
                WHERE username = %s AND active"""
     return await _fetch_one(conn, Credentials, query, (username,))
+
+
+async def find_token_user(conn: AsyncConn, user_id: int) -> TokenUser | None:
+    """The user a token names (active or not: the caller decides)."""
+    query = """SELECT id, username, role, company_id, rescuer_id, active, token_version,
+                      user_unit_id FROM users WHERE id = %s"""
+    return await _fetch_one(conn, TokenUser, query, (user_id,))
 
 
 async def find_api_key(conn: AsyncConn, key_hash: str) -> ApiKeyRecord | None:

@@ -12,9 +12,15 @@ from typing import Any
 import psycopg
 
 from accounts import repository
-from accounts.credentials import hash_api_key, hash_password, new_api_key, verify_password
+from accounts.credentials import (
+    acheck_password,
+    ahash_password,
+    hash_api_key,
+    hash_password,
+    new_api_key,
+)
 from accounts.errors import ApiKeyNotFound, UserNotFound
-from accounts.model import Account, ApiKeyRecord, Principal, Role, Scope
+from accounts.model import Account, ApiKeyRecord, Authenticated, Principal, Role, Scope
 
 AsyncConn = psycopg.AsyncConnection[Any]
 
@@ -25,12 +31,33 @@ class NewApiKey:
     key: str  # shown once
 
 
-async def authenticate(conn: AsyncConn, username: str, password: str) -> Principal | None:
-    """The principal of an active user with this password, or None."""
+async def authenticate(conn: AsyncConn, username: str, password: str) -> Authenticated | None:
+    """The principal of an active user with this password (and the version to issue
+    its token under), or None. Takes as long for an unknown user as for a wrong password
+    (the dummy hash is checked); hashing runs in a worker thread."""
     found = await repository.find_credentials(conn, username)
-    if found is None or not verify_password(found.password_hash, password):
+    ok = await acheck_password(found.password_hash if found else None, password)
+    if found is None or not ok:
         return None
-    return Principal(username, Role(found.role), found.company_id, found.rescuer_id)
+    principal = Principal(
+        username,
+        Role(found.role),
+        found.company_id,
+        found.rescuer_id,
+        found.user_unit_id,
+        user_id=found.id,
+    )
+    return Authenticated(principal, found.token_version)
+
+
+async def principal_of_token(conn: AsyncConn, user_id: int, token_version: int) -> Principal | None:
+    """The principal a token of ``user_id`` issued under ``token_version`` acts as, read
+    from the user row (so role changes apply at once); None when the user is gone,
+    deactivated, or changed password since the token was issued."""
+    user = await repository.find_token_user(conn, user_id)
+    if user is None or not user.active or user.token_version != token_version:
+        return None
+    return user.principal()
 
 
 async def principal_of_api_key(conn: AsyncConn, key: str) -> Principal | None:
@@ -48,14 +75,15 @@ async def list_users(conn: AsyncConn, limit: int, offset: int) -> list[Account]:
 
 
 async def add_user(conn: AsyncConn, username: str, password: str, scope: Scope) -> Account:
-    return await repository.acreate_user(conn, username, hash_password(password), scope)
+    return await repository.acreate_user(conn, username, await ahash_password(password), scope)
 
 
 async def change_user(
     conn: AsyncConn, user_id: int, active: bool | None, password: str | None
 ) -> Account:
-    """(De)activate a user or set a new password; :class:`UserNotFound` if unknown."""
-    password_hash = hash_password(password) if password else None
+    """(De)activate a user or set a new password (either revokes the user's tokens);
+    :class:`UserNotFound` if unknown."""
+    password_hash = await ahash_password(password) if password else None
     account = await repository.update_user(conn, user_id, active, password_hash)
     if account is None:
         raise UserNotFound(user_id)
@@ -90,3 +118,11 @@ def create_user(
 def create_api_key(conn: psycopg.Connection[Any], name: str, scope: Scope) -> NewApiKey:
     key = new_api_key()
     return NewApiKey(repository.create_api_key(conn, name, hash_api_key(key), scope), key)
+
+
+async def token_version(conn: AsyncConn, user_id: int) -> int:
+    """The user's current token version; :class:`UserNotFound` if unknown."""
+    user = await repository.find_token_user(conn, user_id)
+    if user is None:
+        raise UserNotFound(user_id)
+    return user.token_version

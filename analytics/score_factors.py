@@ -61,7 +61,9 @@ ELEVATORS_PER_TECH_SCORES = np.array([100.0, 100.0, 50.0, 0.0])
 ON_TIME_KNOTS = np.array([0.80, 1.0])  # 80 % on time: 0, 100 %: 100
 ARRIVAL_KNOTS_MIN = np.array([10.0, 25.0])  # vendor health radar: <= 10 min best, > 25 worst
 
-# User unit: registered management level, safety manager, complaints, misuse, inspection.
+# User unit: management (the recorded 日管控、周排查、月调度 completion where the unit keeps
+# its records in liftwatch, else the registered level), safety staff, complaints, misuse,
+# inspection (docs/maintenance.md).
 UNIT_SUBWEIGHTS = {
     "management_level": 0.5,
     "safety_manager": 0.1,
@@ -117,6 +119,9 @@ class ScoreInputs:
     # Optional: each elevator's company (0..k-1) when the company inputs above are equal
     # for all elevators of a company; the company factor is then computed once a company.
     company: Ints | None = None
+    # Optional: the user unit's recorded check completion 0..1 (NaN: keeps no records);
+    # where known it replaces the registered management level.
+    checks_completion: Floats | None = None
 
     def __len__(self) -> int:
         return int(self.age_years.shape[0])
@@ -255,11 +260,21 @@ def _percent(flag: Bools) -> Floats:
     return flag.astype(np.float64) * 100.0
 
 
+def management_score(level: Floats, completion: Floats | None) -> Floats:
+    """The unit's management sub-score: 100 x its recorded check completion where known,
+    else its registered level; no identified user unit (level NaN) scores 0: nobody
+    answers for the elevator's use."""
+    registered = np.nan_to_num(level_score(level), nan=0.0)
+    if completion is None:
+        return registered
+    recorded = 100.0 * np.clip(completion, 0.0, 1.0)
+    return np.where(np.isfinite(recorded), recorded, registered)
+
+
 def user_unit_factor(x: ScoreInputs) -> Floats:
     n = len(x)
-    # No identified user unit: nobody answers for the elevator's use, the worst level.
-    level = np.nan_to_num(level_score(x.management_level), nan=0.0)
     w = UNIT_SUBWEIGHTS
+    level = management_score(x.management_level, x.checks_completion)
     return blend(
         [
             (w["management_level"], level),

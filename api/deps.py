@@ -1,8 +1,10 @@
 """Typed FastAPI dependencies: settings, database connection, the calling principal.
 
-A request takes at most one connection from the pool, on first use (the route's ``Db``
-or an API-key lookup, whichever comes first) and gives it back when the request ends; a
-request authenticated by a token that touches no table takes none.
+A request takes at most one connection from the pool, on first use (the check of the
+caller's user row or API key, or the route's ``Db``, whichever comes first) and gives it
+back when the request ends: authentication and the route share that one connection.
+A bearer token is checked against its user row on every request (active, and issued
+under the user's current ``token_version``), so revocation takes effect at once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from accounts import service as accounts
-from api.security import InvalidToken, Principal, Role, decode_token
+from api.security import ACCESS, SSE_TICKET, InvalidToken, Principal, Role, decode_token
+from api.tickets import TicketBook
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -62,11 +65,17 @@ _UNAUTHORIZED = HTTPException(
 )
 
 
-def _from_token(request: Request, token: str) -> Principal:
+async def _from_token(request: Request, conn: AsyncConnection, token: str, kind: str) -> Principal:
     try:
-        return decode_token(request.app.state.jwt_secret, token)
+        claims = decode_token(request.app.state.jwt_secret, token, kind)
     except InvalidToken:
         raise _UNAUTHORIZED from None
+    if kind == SSE_TICKET and not ticket_book(request).use(claims.jti, claims.expires):
+        raise _UNAUTHORIZED
+    principal = await accounts.principal_of_token(conn, claims.user_id, claims.version)
+    if principal is None:
+        raise _UNAUTHORIZED
+    return principal
 
 
 async def _from_api_key(conn: AsyncConnection, key: str) -> Principal:
@@ -83,7 +92,7 @@ async def get_principal(
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Principal:
     if token:
-        return _from_token(request, token)
+        return await _from_token(request, await connection.get(), token, ACCESS)
     if x_api_key:
         return await _from_api_key(await connection.get(), x_api_key)
     raise _UNAUTHORIZED
@@ -116,30 +125,47 @@ def company_scope(principal: Principal) -> int | None:
     """The company whose data alone the caller may see, or None for every company."""
     if principal.role is Role.COMPANY:
         return principal.company_id if principal.company_id is not None else NO_COMPANY
+    if principal.role is Role.USER_UNIT:
+        return NO_COMPANY  # a user unit sees its elevators through its own routes only
     return None
 
 
-async def principal_from_query(
+def ticket_book(request: Request) -> TicketBook:
+    book = getattr(request.app.state, "ticket_book", None)
+    if not isinstance(book, TicketBook):
+        book = TicketBook()
+        request.app.state.ticket_book = book
+    return book
+
+
+async def stream_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    access_token: Annotated[
+    ticket: Annotated[
         str | None,
-        Query(description="the bearer token, for EventSource clients that cannot set headers"),
+        Query(
+            max_length=2000,
+            description="a ticket from POST /api/v1/auth/sse-ticket (single use, valid for"
+            " seconds), for EventSource clients that cannot send headers",
+        ),
     ] = None,
     x_api_key: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """Like :func:`get_principal`, also accepting ``?access_token=`` (SSE only).
+    """Like :func:`get_principal`, also accepting ``?ticket=`` (SSE only; a long-lived
+    token is never accepted in the URL, where logs and histories keep it).
 
-    A stream lasts minutes: an API key is checked on a connection given back at once
+    A stream lasts minutes: the caller is checked on a connection given back at once
     rather than on the request's, which would be held until the stream ends."""
-    if access_token and not token:
-        token = access_token
-    if token:
-        return _from_token(request, token)
-    if x_api_key:
-        async with get_pool(request).connection() as conn:
+    if not (token or ticket or x_api_key):
+        raise _UNAUTHORIZED
+    async with get_pool(request).connection() as conn:
+        if token:
+            return await _from_token(request, conn, token, ACCESS)
+        if ticket:
+            return await _from_token(request, conn, ticket, SSE_TICKET)
+        if x_api_key:
             return await _from_api_key(conn, x_api_key)
     raise _UNAUTHORIZED
 
 
-StreamPrincipal = Annotated[Principal, Depends(principal_from_query)]
+StreamPrincipal = Annotated[Principal, Depends(stream_principal)]

@@ -127,6 +127,21 @@ class Subscriber:
     overflowed: bool = False
 
 
+class StreamLimit(Exception):
+    """No more live-event streams: for this caller (``per_user``) or in total."""
+
+    def __init__(self, per_user: bool) -> None:
+        super().__init__("per-user stream limit" if per_user else "stream limit")
+        self.per_user = per_user
+
+
+def stream_owner(principal: Principal) -> str:
+    """Whose streams count together: the user, or the API key."""
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    return principal.subject
+
+
 def visible_to(principal: Principal, event: dict[str, Any], company_id: int | None) -> bool:
     """Whether a live event falls within the caller's scope."""
     role = principal.role
@@ -150,6 +165,7 @@ class EventHub:
         self._keeper = keeper
         self._settings = settings
         self._subscribers: set[Subscriber] = set()
+        self._per_owner: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.listening = asyncio.Event()
 
@@ -167,14 +183,38 @@ class EventHub:
                 await task
         self._tasks = []
 
+    def reserve(self, principal: Principal) -> Subscriber:
+        """A new subscriber, within the caps (else :class:`StreamLimit`); the caller
+        must :meth:`release` it when its stream ends."""
+        settings = self._settings
+        if len(self._subscribers) >= settings.sse_max_streams:
+            raise StreamLimit(per_user=False)
+        owner = stream_owner(principal)
+        if self._per_owner.get(owner, 0) >= settings.sse_max_streams_per_user:
+            raise StreamLimit(per_user=True)
+        sub = Subscriber(principal, asyncio.Queue(maxsize=settings.sse_queue_size))
+        self._subscribers.add(sub)
+        self._per_owner[owner] = self._per_owner.get(owner, 0) + 1
+        return sub
+
+    def release(self, sub: Subscriber) -> None:
+        if sub not in self._subscribers:
+            return
+        self._subscribers.discard(sub)
+        owner = stream_owner(sub.principal)
+        left = self._per_owner.get(owner, 1) - 1
+        if left > 0:
+            self._per_owner[owner] = left
+        else:
+            self._per_owner.pop(owner, None)
+
     @contextlib.asynccontextmanager
     async def subscribe(self, principal: Principal) -> AsyncIterator[Subscriber]:
-        sub = Subscriber(principal)
-        self._subscribers.add(sub)
+        sub = self.reserve(principal)
         try:
             yield sub
         finally:
-            self._subscribers.discard(sub)
+            self.release(sub)
 
     @property
     def subscriber_count(self) -> int:

@@ -39,6 +39,19 @@ from domain.districts import DISTRICTS
 from storage.scratch import create_database
 
 SECRET = "bench-secret-" + "b" * 40
+
+
+def bench_token(db: str, secret: str = SECRET) -> str:
+    """A supervisor token of a real user (tokens are checked against their user row)."""
+    from accounts.model import Scope
+    from accounts.service import create_user
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        account = create_user(conn, "bench", "bench-password", Scope("supervisor"), replace=True)
+    principal = Principal("bench", Role.SUPERVISOR, user_id=account.id)
+    return create_token(secret, principal, 60, account.token_version)
+
+
 VIEW_W, VIEW_H = 1280, 800
 
 
@@ -168,7 +181,7 @@ def main() -> None:
             env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
         )
         base = f"http://127.0.0.1:{port}"
-        tok = create_token(SECRET, Principal("bench", Role.SUPERVISOR), 60)
+        tok = bench_token(db)
         while True:
             try:
                 if httpx.get(base + "/api/v1/ui-config", timeout=2).json()["districts"]:

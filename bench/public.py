@@ -36,7 +36,6 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.security import Principal, Role, create_token
 from domain.districts import DISTRICTS
 from public.code_service import issue_codes
 from storage.scratch import create_database
@@ -127,7 +126,7 @@ def flood_figures(db: str, args: argparse.Namespace) -> dict[str, Any]:
     assert row is not None
     elevator, code = int(row[0]), str(row[1])
     proc, base = start_api(db)
-    tok = create_token(MAP.SECRET, Principal("bench", Role.SUPERVISOR), 60)
+    tok = MAP.bench_token(db, MAP.SECRET)
     try:
         quiet = MAP.measure(base, tok, 113.3612, 23.1347, 13, args.requests)
         stop = threading.Event()

@@ -37,6 +37,7 @@ class AlarmType(StrEnum):
     RESTART_PREVENTED = "restart_prevented"
     ANOMALY = "anomaly"
     MAINTENANCE_OVERDUE = "maintenance_overdue"
+    HAZARD_OVERDUE = "hazard_overdue"  # a hazard's remediation deadline passed (隐患逾期)
 
 
 SEVERITY: dict[AlarmType, Severity] = {
@@ -58,6 +59,7 @@ SEVERITY: dict[AlarmType, Severity] = {
     AlarmType.TERMINAL_OFFLINE: Severity.WARNING,
     AlarmType.ANOMALY: Severity.INFO,
     AlarmType.MAINTENANCE_OVERDUE: Severity.WARNING,
+    AlarmType.HAZARD_OVERDUE: Severity.MAJOR,
 }
 
 # Alarm types that hand over to 96333 rescue dispatch.

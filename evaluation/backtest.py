@@ -28,7 +28,7 @@ fewer visits necessarily has more of.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,6 +40,7 @@ from analytics.score import BUILDING_TYPES, ScoreInputs, score
 from domain.alarms import AlarmType
 from domain.fleet import Fleet
 from domain.table import Table
+from evaluation.unit_checks import recorded_unit_facts, unit_variants, window_checks
 from maintenance.config import ScoreSettings
 from maintenance.facts import FAULT_TYPES, FleetFacts, assemble_facts
 from maintenance.plans import FleetScore, score_fleet
@@ -54,6 +55,7 @@ from maintenance.repository.fleet_facts import (
 from simulators.demand import DAY_MS
 from simulators.fleet import generate_fleet
 from simulators.risk import FAULT_KINDS, day_start_ms, fault_rates, simulate_fault_history
+from simulators.units import acting_fleet, unit_behaviour
 
 WINDOW_DAYS = 90
 CONDITION_NOISE = 10.0  # sd of the observed condition index, points on 0..100
@@ -265,6 +267,8 @@ class BacktestResult:
     auc_age: float
     auc_no_condition: float
     auc_oracle: float  # ranking by the simulator's true fault rates: the ceiling
+    auc_unit_registered: float  # user-unit factor from the registered level, not the records
+    auc_no_unit: float  # without the user-unit factor (its weight 0)
     positives: int
     grades: dict[str, int]
     eligible: int
@@ -283,6 +287,9 @@ class BacktestResult:
             f"ROC AUC: score {self.auc:.3f}, age alone {self.auc_age:.3f},"
             f" score without the condition signal {self.auc_no_condition:.3f},"
             f" true simulated rates (ceiling) {self.auc_oracle:.3f}",
+            f"ROC AUC, user-unit factor: from recorded checks {self.auc:.3f},"
+            f" from the registered level {self.auc_unit_registered:.3f},"
+            f" without the factor {self.auc_no_unit:.3f}",
             f"grades {self.grades}; {self.eligible} eligible for on-demand maintenance",
             f"visits per elevator-year: policy {self.visits_policy:.2f},"
             f" fixed 15-day {self.visits_fixed:.2f}",
@@ -299,9 +306,15 @@ class BacktestResult:
 def run_backtest(n: int, seed: int, settings: ScoreSettings) -> BacktestResult:
     fleet = generate_fleet(n, seed, DAY0)
     rng = np.random.default_rng(seed + 100)
-    past = _events(fleet, DAY0 - timedelta(days=WINDOW_DAYS), WINDOW_DAYS, seed + 1)
-    future = _events(fleet, DAY0, WINDOW_DAYS, seed + 2)
-    facts = _facts(fleet, past, rng)
+    # Units that neglect their checks have more faults (simulators.units): the ground truth.
+    behaviour = unit_behaviour(fleet, seed + 300)
+    acting = acting_fleet(fleet, behaviour)
+    past = _events(acting, DAY0 - timedelta(days=WINDOW_DAYS), WINDOW_DAYS, seed + 1)
+    future = _events(acting, DAY0, WINDOW_DAYS, seed + 2)
+    facts = replace(
+        _facts(fleet, past, rng),
+        units=recorded_unit_facts(fleet, window_checks(fleet, behaviour, DAY0, seed + 301)),
+    )
     t = time.perf_counter()
     fleet_score = score_fleet(facts, settings, to_day(DAY0))
     compute_s = time.perf_counter() - t
@@ -314,8 +327,9 @@ def run_backtest(n: int, seed: int, settings: ScoreSettings) -> BacktestResult:
     positive = np.bincount(rows.elevator[is_fault], minlength=ids.size) > 0
     fault_columns = [i for i, k in enumerate(FAULT_KINDS) if k in FAULT_TYPES]
     true_rate = np.zeros(ids.size)
-    true_rate[pos_of] = fault_rates(fleet, DAY0)[:, fault_columns].sum(axis=1)
+    true_rate[pos_of] = fault_rates(acting, DAY0)[:, fault_columns].sum(axis=1)
     inputs = assemble_facts(facts).inputs
+    variants = unit_variants(inputs, settings)
     blind = ScoreInputs(**{**inputs.__dict__, "condition_index": np.full(ids.size, np.nan)})
     blind_total = score(blind, settings.weights, settings.grade_bands).total
     visits = _schedules(facts, fleet_score, rows, serious, settings)
@@ -329,6 +343,8 @@ def run_backtest(n: int, seed: int, settings: ScoreSettings) -> BacktestResult:
         auc_age=roc_auc(facts.elevators["age_years"].astype(np.float64), positive),
         auc_no_condition=roc_auc(-blind_total, positive),
         auc_oracle=roc_auc(true_rate, positive),
+        auc_unit_registered=roc_auc(-variants.registered_total, positive),
+        auc_no_unit=roc_auc(-variants.without_total, positive),
         positives=int(positive.sum()),
         grades={g: int(c) for g, c in zip("ABCD", counts, strict=True)},
         eligible=int(fleet_score.decision.eligible.sum()),

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from dataclasses import replace
+from typing import Any
 
 import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from api.seed import seed_demo_users
+from accounts.model import Scope
+from accounts.service import create_user
+from api.seed import DemoUser, seed_demo_users
+from domain.localtime import city_today
 from evaluation.rescuers import LiveRescuers
+from evaluation.unit_records import seed_unit_records
 from fleet.repository import fleet_size, load_fleet, save_fleet
+from hazards.jobs import HazardJob
 from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from liftwatch import embedded
+from liftwatch.commands.hazards import fault_type_names
 from liftwatch.runner import BackgroundService
 from liftwatch.serve import serve_app
 from liftwatch.services import build_app
@@ -69,6 +77,7 @@ def seed(settings: Settings, database_url: str) -> None:
             conn.commit()
         users = seed_demo_users(conn)
         conn.commit()
+        users.extend(_seed_user_units(conn, settings))
     table = Table(title="demo users (passwords are new each run)")
     for col in ("user", "role", "password"):
         table.add_column(col)
@@ -76,6 +85,20 @@ def seed(settings: Settings, database_url: str) -> None:
         scope = f" (company {u.company_id})" if u.company_id else ""
         table.add_row(u.username, u.role + scope, u.password)
     console.print(table)
+
+
+def _seed_user_units(conn: psycopg.Connection[Any], settings: Settings) -> list[DemoUser]:
+    """User units' simulated records (first run) and a user-unit account for unit 1."""
+    fleet = load_fleet(conn)
+    made = seed_unit_records(conn, fleet, settings.simulator.seed, city_today())
+    if made:
+        console.print(f"seeded {made} user-unit check records (日管控、周排查、月调度)")
+    if not any(u.id == 1 for u in fleet.user_units):
+        return []
+    password = secrets.token_urlsafe(9)
+    with conn.transaction():
+        create_user(conn, "wuye1", password, Scope("user_unit", user_unit_id=1), replace=True)
+    return [DemoUser("wuye1", "user_unit", password, None, None)]
 
 
 def background_services(settings: Settings) -> list[BackgroundService]:
@@ -102,6 +125,7 @@ def background_services(settings: Settings) -> list[BackgroundService]:
         IngestService(settings.ingest, db, mqtt, settings.topic_root, consumers=[detect]),
         ConditionJob(db),
         ScoreJob(db, settings.score),
+        HazardJob(db, settings.hazards, fault_type_names()),
         SimulatorRunner(
             mqtt,
             fleet,

@@ -9,7 +9,7 @@ from liftwatch.settings import Settings
 
 
 def build_app(settings: Settings) -> FastAPI:
-    return create_app(
+    app = create_app(
         AppConfig(
             database_url=settings.require_database_url(),
             mqtt_url=settings.mqtt_url,
@@ -21,3 +21,5 @@ def build_app(settings: Settings) -> FastAPI:
             topic_root=settings.topic_root,
         )
     )
+    app.state.hazard_settings = settings.hazards
+    return app

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from analytics.config import DetectionSettings
 from api.config import ApiSettings
+from hazards.config import HazardSettings
 from ingest.cluster.config import ClusterSettings
 from ingest.config import IngestSettings
 from maintenance.config import ScoreSettings
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     dispatch: DispatchSettings = DispatchSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     api: ApiSettings = ApiSettings()
+    hazards: HazardSettings = HazardSettings()
     cluster: ClusterSettings = ClusterSettings()
 
     @field_validator("database_url")

@@ -40,6 +40,9 @@ class ScoreSettings(BaseModel):
     on_time_window_days: int = Field(180, ge=1)
     on_time_lookback_days: int = Field(365, ge=0)
     on_time_grace_days: int = Field(3, ge=0)
+    # A maintenance record may be entered at most this long after the work ended (and
+    # never for work started before its work order was issued): no back-dating.
+    record_grace_h: float = Field(24.0, ge=0)
     work_order_horizon_days: int = Field(7, ge=0)  # open work orders this far ahead
     job_interval_s: float = Field(86400.0, gt=0)  # the score job runs daily
 

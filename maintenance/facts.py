@@ -31,12 +31,14 @@ NOT_FAULTS: frozenset[AlarmType] = frozenset(
         AlarmType.TERMINAL_OFFLINE,
         AlarmType.ANOMALY,
         AlarmType.MAINTENANCE_OVERDUE,
+        AlarmType.HAZARD_OVERDUE,
         *MISUSE_TYPES,
     }
 )
 FAULT_TYPES: frozenset[AlarmType] = frozenset(AlarmType) - NOT_FAULTS
 
 MONTH_S = 30 * 86400.0
+UNIT_FACT_COLUMNS = [("user_unit_id", "i8"), ("completion", "f8"), ("staffed", "i1")]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class FleetFacts:
     visits: Table = field(
         default_factory=lambda: Table.zeros([("elevator_id", "i4"), ("gap", "i4")])
     )
+    # UNIT_FACT_COLUMNS, sorted by user_unit_id: the units' recorded check completion (NaN:
+    # keeps no records) and staffing (1 / 0, -1 unknown); see units.service.unit_facts.
+    units: Table = field(default_factory=lambda: Table.zeros(UNIT_FACT_COLUMNS))
 
 
 class IdIndex:
@@ -217,6 +222,7 @@ def _score_inputs(
             return stored
         return np.where(finite, stored, alarm(field))
 
+    completion, staffed = unit_columns(facts)
     return ScoreInputs(
         age_years=column(elevators, "age_years", np.float64),
         building_type=column(elevators, "building_type", np.int64),
@@ -227,7 +233,9 @@ def _score_inputs(
         on_time_rate=companies.on_time[company],
         mean_arrival_min=column(facts.companies, "mean_arrival_min", np.float64)[company],
         management_level=column(elevators, "management_level", np.float64),
-        safety_manager=column(elevators, "safety_manager", bool),
+        safety_manager=np.where(
+            staffed >= 0, staffed > 0, column(elevators, "safety_manager", bool)
+        ),
         complaints=column(elevators, "complaints", np.float64),
         misuse_90d=alarm("misuse_90d"),
         inspection_valid=column(elevators, "inspection_valid", bool),
@@ -242,4 +250,21 @@ def _score_inputs(
         condition_index=column(elevators, "condition_index", np.float64),
         online_rate=online_rate,
         company=company,  # the company inputs above are per company
+        checks_completion=completion,
     )
+
+
+def unit_columns(facts: FleetFacts) -> tuple[Floats, NDArray[np.int8]]:
+    """Per elevator: its user unit's recorded check completion (NaN unknown) and staffing
+    (1 a certified director and officer, 0 not, -1 unknown: the registry's flag stands)."""
+    unit_ids = facts.elevators["user_unit_id"].astype(np.int64)
+    n = unit_ids.shape[0]
+    completion = np.full(n, np.nan)
+    staffed = np.full(n, -1, dtype=np.int8)
+    units = facts.units
+    if len(units) and n:
+        pos, found = IdIndex(units["user_unit_id"].astype(np.int64)).find(unit_ids)
+        found &= unit_ids >= 0
+        completion[found] = units["completion"][pos[found]]
+        staffed[found] = units["staffed"][pos[found]]
+    return completion, staffed

@@ -43,6 +43,7 @@ from maintenance.repository.score_state import (
     writer_lock,
 )
 from maintenance.repository.work_orders import refresh_work_orders, update_overdue_alarms
+from units.service import unit_facts
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def read_facts(
         records=records,
         companies=read_company_records(conn, as_of),
         visits=visits,
+        units=unit_facts(conn, as_of),
     )
 
 

@@ -4,7 +4,7 @@ the API (frozen dataclasses; one shape per thing). Pure: no I/O here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -140,6 +140,18 @@ class Completion:
         return Completion(
             self.technician.strip(), self.started_at, self.ended_at, self.items, self.findings
         )
+
+    def check_timely(self, issued_at: datetime, now: datetime, grace: timedelta) -> None:
+        """Refuse a back-dated record (:class:`InvalidRecord`): work started before its
+        work order was issued, or ended more than ``grace`` before it is recorded."""
+        if self.started_at < issued_at:
+            raise InvalidRecord(
+                f"started_at is before the work order was issued ({issued_at.isoformat()})"
+            )
+        if self.ended_at < now - grace:
+            hours = grace.total_seconds() / 3600
+            raise InvalidRecord(f"ended_at is more than {hours:g} h before now: record work"
+                                " when it is done")  # fmt: skip
 
 
 class GroupBy(StrEnum):

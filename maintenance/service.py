@@ -8,7 +8,7 @@ things of other companies answer "not found", so their existence is not revealed
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -108,8 +108,14 @@ async def complete_work_order(
     completion: Completion,
     scope: int | None,
     now: datetime | None = None,
+    grace: timedelta = timedelta(hours=24),
 ) -> Record:
     """Record the paperless completion of a work order (of company ``scope`` when given).
+
+    No back-dating: the work cannot start before the work order was issued, nor end more
+    than ``grace`` before it is recorded (``ScoreSettings.record_grace_h``). The record
+    keeps when it was entered, and the on-time indicator judges that too, so a late
+    record counts as late whatever times it claims.
 
     The visit also does every level below its own (TSG T5002), so those plans restart
     from it too, and their pending work orders close with it. The elevator's overdue
@@ -126,7 +132,8 @@ async def complete_work_order(
             raise WorkOrderNotFound(work_order_id)
         if order.state not in PENDING_STATES:
             raise WorkOrderClosed(work_order_id, order.state)
-        record_id = await work_order_repository.insert_record(conn, order, done)
+        done.check_timely(order.created_at, at, grace)
+        record_id = await work_order_repository.insert_record(conn, order, done, at)
         covered = levels_covered(order.level)
         await work_order_repository.close_work_orders(
             conn, order.elevator_id, covered, done.ended_at

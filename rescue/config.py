@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, model_validator
+import ipaddress
+
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 
 class DispatchSettings(BaseModel):
@@ -41,8 +43,22 @@ class DispatchSettings(BaseModel):
     notify_topic_root: str = "liftwatch/notify/v1"
     webhook_max_attempts: int = Field(6, ge=1, le=20)
     webhook_backoff_s: float = Field(10.0, gt=0)  # doubled after every failed attempt
-    webhook_timeout_s: float = Field(5.0, gt=0)
+    # Total time of one delivery attempt, connect to status line: a server that answers
+    # byte by byte is cut here, not only when one read stalls.
+    webhook_deadline_s: float = Field(10.0, gt=0, le=120)
+    webhook_max_per_company: int = Field(10, ge=1, le=1000)
+    # Networks a webhook may reach although not public (e.g. "127.0.0.1/32" for a test
+    # receiver). Empty by default: loopback, private, link-local, unique-local, CGNAT
+    # and metadata addresses are refused (rescue/webhook_targets.py).
+    webhook_allow_networks: tuple[str, ...] = ()
     poll_interval_s: float = Field(1.0, gt=0)
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def _check_networks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for spec in v:
+            ipaddress.ip_network(spec, strict=False)  # ValueError: not a network
+        return v
 
     @model_validator(mode="after")
     def _check_tiers(self) -> DispatchSettings:

@@ -17,6 +17,7 @@ from rescue import policy
 from rescue.config import DispatchSettings
 from rescue.context import Clock, DispatchContext, utc_now
 from rescue.intake import Intake
+from rescue.lifecycle import CaseState
 from rescue.model import CaseRef, HotlineCall, RescueCase
 from rescue.notifications import Notifier
 from rescue.offers import OfferRounds
@@ -92,6 +93,17 @@ class DispatchEngine:
 
     def false_alarm(self, case_id: int, actor: str, reason: str = "") -> RescueCase:
         return self.progress.false_alarm(case_id, actor, reason)
+
+    def request_end(
+        self, case_id: int, wanted: CaseState, actor: str, reason: str = ""
+    ) -> RescueCase:
+        return self.progress.request_end(case_id, wanted, actor, reason)
+
+    def confirm_end(self, case_id: int, actor: str, reason: str = "") -> RescueCase:
+        return self.progress.confirm_end(case_id, actor, reason)
+
+    def reject_end(self, case_id: int, actor: str, reason: str = "") -> RescueCase:
+        return self.progress.reject_end(case_id, actor, reason)
 
     # -- supervision --------------------------------------------------------------------
     def tick(self) -> TickReport:

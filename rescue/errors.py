@@ -55,3 +55,16 @@ class CaseContention(RescueError, ConflictError):
 
 class WebhookExists(RescueError, ConflictError):
     """The company has already subscribed this URL."""
+
+
+class NoEndRequest(RescueError, ConflictError):
+    """The desk confirms or rejects an end request, but the case has none pending."""
+
+
+class RefusedWebhookUrl(RescueError, InvalidRequestError):
+    """The webhook URL is not http(s), does not resolve, or resolves to a non-public
+    address (loopback, private, link-local, unique-local, CGNAT, metadata)."""
+
+
+class TooManyWebhooks(RescueError, ConflictError):
+    """The company has as many webhook subscriptions as it may."""

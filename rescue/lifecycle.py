@@ -58,6 +58,10 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
 }
 
 
+# What a company or rescuer may ask the desk for (only the desk ends a case this way).
+END_REQUESTS: frozenset[CaseState] = frozenset({CaseState.FALSE_ALARM, CaseState.CANCELLED})
+
+
 def can_transition(current: CaseState, wanted: CaseState) -> bool:
     return wanted in TRANSITIONS[current]
 

@@ -40,6 +40,15 @@ class RescueCase:
     fire_service: bool
     lon: float
     lat: float
+    # A company's or rescuer's request that the desk end the case ("false_alarm" or
+    # "cancelled"), waiting for the desk to confirm or reject it.
+    end_request: str | None = None
+
+
+# Who may read a case's caller details (the caller's phone, the call's note): the desk,
+# supervisors, the elevator's company, and a rescuer only while involved (holding the
+# case or with a pending offer of it).
+CALLER_DETAIL_KEYS: tuple[str, ...] = ("caller_phone", "note")
 
 
 # What the case API shows of a case (GET /api/v1/cases, the answer to an action).
@@ -47,7 +56,7 @@ CASE_FIELDS: tuple[str, ...] = (
     "id", "elevator_id", "elevator_code", "district", "company_id", "source", "state", "tier",
     "rescuer_id", "people_trapped", "trapped_since", "reported_at", "decided_at",
     "accepted_at", "arrived_at", "released_at", "closed_at", "arrival_due_at",
-    "insurance_flag", "fire_service",
+    "insurance_flag", "fire_service", "end_request",
 )  # fmt: skip
 
 # What the desk's board shows of a case (with its timeline and offers).
@@ -55,6 +64,7 @@ BOARD_FIELDS: tuple[str, ...] = (
     "id", "elevator_id", "elevator_code", "district", "address", "company_id", "source",
     "state", "tier", "rescuer_id", "people_trapped", "trapped_since", "reported_at",
     "accepted_at", "arrived_at", "released_at", "arrival_due_at", "insurance_flag",
+    "end_request",
 )  # fmt: skip
 
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import logging
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -27,8 +26,11 @@ from typing import Any, Protocol
 import msgspec
 import psycopg
 
+from i18n import DEFAULT_LANG, case_text, offer_text
 from rescue.config import DispatchSettings
+from rescue.errors import RefusedWebhookUrl
 from rescue.repository import webhooks as webhook_repository
+from rescue.webhook_targets import Resolve, allowed_networks, check_url, post_to
 from storage.events import notify
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ class Notifier:
     publisher: MqttPublisher | None = None
     topic_root: str = "liftwatch/notify/v1"
     sink: Sink | None = None  # in-process listener (simulated rescuer agents)
+    language: str = DEFAULT_LANG  # of the "text" line of each message (docs/ui.md)
     _outbox: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def case(
@@ -72,6 +75,7 @@ class Notifier:
     ) -> None:
         """A case changed (``data`` has id, state, step, ...): desk, company, webhooks."""
         payload = {**data, "company_id": company_id, "at": at.isoformat()}
+        payload["text"] = case_text(payload, at, self.language)
         notify(conn, "case", payload)
         body = msgspec.json.encode(payload).decode()
         webhook_repository.enqueue(conn, company_id, int(data["id"]), str(data["step"]), body, at)
@@ -82,6 +86,7 @@ class Notifier:
     ) -> None:
         """An offer was made, answered, expired or withdrawn: desk and the rescuer."""
         payload = {**data, "rescuer_id": rescuer_id, "at": at.isoformat()}
+        payload["text"] = offer_text(payload, self.language)
         notify(conn, "offer", payload)
         self._outbox.append((rescuer_topic(self.topic_root, rescuer_id), payload))
 
@@ -125,15 +130,28 @@ PostResult = tuple[int | None, str]  # (HTTP status or None, error text)
 Post = Callable[[str, bytes, dict[str, str], float], PostResult]
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> PostResult:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return int(response.status), ""
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(exc)[:300]
+class WebhookPoster:
+    """Sends one webhook: the URL is checked again (public addresses only, see
+    :mod:`rescue.webhook_targets`), the checked address is connected to, no redirect is
+    followed, and the whole exchange ends within the deadline (seconds, 4th argument)."""
+
+    def __init__(self, allow: Sequence[str] = (), resolve: Resolve | None = None) -> None:
+        self.allow = allowed_networks(allow)
+        self.resolve = resolve
+
+    def __call__(
+        self, url: str, body: bytes, headers: dict[str, str], deadline_s: float
+    ) -> PostResult:
+        try:
+            target = check_url(url, self.allow, self.resolve)
+            code = post_to(target, body, headers, deadline_s)
+        except RefusedWebhookUrl as exc:
+            return None, f"refused: {exc}"[:300]
+        except TimeoutError as exc:
+            return None, f"deadline: {exc}"[:300]
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:300]
+        return code, "" if 200 <= code < 300 else f"HTTP {code}"
 
 
 def backoff_s(settings: DispatchSettings, attempts_done: int) -> float:
@@ -141,15 +159,14 @@ def backoff_s(settings: DispatchSettings, attempts_done: int) -> float:
     return float(settings.webhook_backoff_s * 2 ** max(0, attempts_done - 1))
 
 
-def deliver_due(
-    conn: psycopg.Connection[Any],
-    settings: DispatchSettings,
-    now: datetime,
-    post: Post = http_post,
-) -> int:
-    """Send the due webhook deliveries once; log each attempt. Returns attempts made."""
-    due = webhook_repository.claim_due(conn, now, lease_s=settings.webhook_timeout_s * 3)
-    for delivery in due:
+CLAIM_BATCH = 20
+
+
+def _attempt(
+    post: Post, delivery: webhook_repository.Delivery, now: datetime, deadline_s: float
+) -> PostResult:
+    """One attempt of one delivery: whatever goes wrong is this delivery's failure."""
+    try:
         timestamp = int(now.timestamp())
         headers = {
             "Content-Type": "application/json",
@@ -157,9 +174,29 @@ def deliver_due(
             EVENT_HEADER: delivery.event,
             DELIVERY_HEADER: str(delivery.id),
         }
-        code, error = post(
-            delivery.url, delivery.body.encode(), headers, settings.webhook_timeout_s
-        )
+        return post(delivery.url, delivery.body.encode(), headers, deadline_s)
+    except Exception as exc:  # noqa: BLE001 - one bad delivery must not stop the others
+        log.warning("webhook delivery %d failed: %r", delivery.id, exc)
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+
+
+def deliver_due(
+    conn: psycopg.Connection[Any],
+    settings: DispatchSettings,
+    now: datetime,
+    post: Post | None = None,
+) -> int:
+    """Send the due webhook deliveries once; log each attempt. Returns attempts made.
+
+    Each attempt ends within ``webhook_deadline_s``; any exception in one counts as a
+    failed attempt of that delivery only."""
+    send = post or WebhookPoster(settings.webhook_allow_networks)
+    deadline_s = settings.webhook_deadline_s
+    # Claimed deliveries stay leased while the batch is sent, one deadline each.
+    lease_s = deadline_s * CLAIM_BATCH + 30
+    due = webhook_repository.claim_due(conn, now, lease_s=lease_s, limit=CLAIM_BATCH)
+    for delivery in due:
+        code, error = _attempt(send, delivery, now, deadline_s)
         ok = code is not None and 200 <= code < 300
         attempts = delivery.attempts + 1
         retry_at = None

@@ -7,8 +7,8 @@ from typing import Any
 
 from rescue import policy
 from rescue.context import DispatchContext
-from rescue.errors import InvalidCall, NotAssigned, NotFound
-from rescue.lifecycle import CaseState, check_transition
+from rescue.errors import InvalidCall, NoEndRequest, NotAssigned, NotFound
+from rescue.lifecycle import END_REQUESTS, CaseState, check_transition
 from rescue.model import RescueCase
 from rescue.offers import OfferRounds
 from rescue.repository import cases as case_repository
@@ -125,6 +125,46 @@ class Progress:
     def false_alarm(self, case_id: int, actor: str, reason: str = "") -> RescueCase:
         return self._finish(case_id, CaseState.FALSE_ALARM, actor, reason)
 
+    def request_end(
+        self, case_id: int, wanted: CaseState, actor: str, reason: str = ""
+    ) -> RescueCase:
+        """A company or rescuer asks the desk to end the case (false alarm or cancelled):
+        recorded on the timeline and the case, which stays as it is until the desk
+        confirms (:meth:`confirm_end`) or rejects (:meth:`reject_end`)."""
+        if wanted not in END_REQUESTS:
+            raise InvalidCall(f"one may ask only for {', '.join(sorted(END_REQUESTS))}")
+        context = self.context
+        with context.transaction():
+            case = context.load(case_id)
+            check_transition(case_id, case.state, wanted)
+            now = context.clock()
+            case = context.change(case, end_request=wanted.value)
+            context.record(case, now, "end_requested", actor, wanted=wanted.value,
+                           reason=reason[:500])  # fmt: skip
+            return case
+
+    def confirm_end(self, case_id: int, actor: str, reason: str = "") -> RescueCase:
+        """The desk grants the pending end request."""
+        with self.context.transaction():
+            wanted = self._pending_request(case_id)
+        return self._finish(case_id, wanted, actor, reason)
+
+    def reject_end(self, case_id: int, actor: str, reason: str = "") -> RescueCase:
+        """The desk turns the pending end request down; the case goes on."""
+        context = self.context
+        with context.transaction():
+            wanted = self._pending_request(case_id)
+            case = context.change(context.load(case_id), end_request=None)
+            context.record(case, context.clock(), "end_request_rejected", actor,
+                           wanted=wanted.value, reason=reason[:500])  # fmt: skip
+            return case
+
+    def _pending_request(self, case_id: int) -> CaseState:
+        case = self.context.load(case_id)
+        if case.end_request is None:
+            raise NoEndRequest(f"case {case_id} has no pending end request")
+        return CaseState(case.end_request)
+
     def _finish(self, case_id: int, state: CaseState, actor: str, reason: str) -> RescueCase:
         context = self.context
         with context.transaction():
@@ -132,6 +172,6 @@ class Progress:
             check_transition(case_id, case.state, state)
             now = context.clock()
             self.offers.withdraw(now, case_id=case_id)
-            case = context.change(case, state=state.value, closed_at=now)
+            case = context.change(case, state=state.value, closed_at=now, end_request=None)
             context.record(case, now, state.value, actor, reason=reason[:500])
             return case

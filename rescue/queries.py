@@ -15,6 +15,7 @@ from fleet.map_repository import table_exists
 from rescue.config import DispatchSettings
 from rescue.errors import NotFound
 from rescue.model import (
+    CALLER_DETAIL_KEYS,
     BoardCase,
     CaseDetail,
     CaseFilter,
@@ -59,11 +60,40 @@ async def list_cases(
 
 
 async def case_detail(conn: AsyncConnection, scope: CaseScope, case_id: int) -> CaseDetail:
-    """The case, its timeline and its offers (a rescuer sees only his own offer)."""
+    """The case, its timeline and its offers (a rescuer sees only his own offer, and the
+    caller's details only while involved: :func:`involved`)."""
     case = await visible_case(conn, scope, case_id)
     timeline = await views.timelines(conn, [case_id])
     offers = await views.offers_of_cases(conn, [case_id], scope.rescuer_id)
+    if not involved(scope, case, offers):
+        case, timeline = without_caller_details(case, timeline)
     return CaseDetail(case=case, timeline=timeline, offers=offers)
+
+
+def involved(scope: CaseScope, case: RescueCase, offers: Iterable[Offer]) -> bool:
+    """Whether the reader may see the caller's details: anyone but a rescuer (the scope
+    already limits a company to its own elevators' cases), and a rescuer while he holds
+    the case or has a pending offer of it (not once he declined, timed out, or the case
+    went to someone else)."""
+    rescuer = scope.rescuer_id
+    if rescuer is None:
+        return True
+    if case.rescuer_id == rescuer:
+        return True
+    return any(o.rescuer_id == rescuer and o.state == "pending" for o in offers)
+
+
+def without_caller_details(
+    case: RescueCase, timeline: list[TimelineEntry]
+) -> tuple[RescueCase, list[TimelineEntry]]:
+    """The case and timeline with the caller's phone and the call's note taken out."""
+    cleaned = [
+        replace(
+            entry, detail={k: v for k, v in entry.detail.items() if k not in CALLER_DETAIL_KEYS}
+        )
+        for entry in timeline
+    ]
+    return replace(case, caller_phone=""), cleaned
 
 
 def _by_case(items: Iterable[Item], case_ids: list[int]) -> dict[int, list[Item]]:
@@ -83,8 +113,8 @@ async def board(
     ids = [case.id for case in cases]
     timelines = _by_case(await views.timelines(conn, ids), ids)
     offers: dict[int, list[Offer]] | None = None
-    if await table_exists(conn, "dispatch_offers"):
-        offers = _by_case(await views.offers_of_cases(conn, ids), ids)
+    if await table_exists(conn, "dispatch_offers"):  # a rescuer sees only his own offers
+        offers = _by_case(await views.offers_of_cases(conn, ids, scope.rescuer_id), ids)
     return [
         BoardCase(
             case=case,

@@ -21,7 +21,7 @@ from domain.alarms import RESCUE_TYPES
 from rescue.config import DispatchSettings
 from rescue.engine import Clock, DispatchEngine, utc_now
 from rescue.errors import RescueError
-from rescue.notifications import MqttPublisher, Notifier, Post, deliver_due, http_post
+from rescue.notifications import MqttPublisher, Notifier, Post, deliver_due
 from rescue.repository import cases as case_repository
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class DispatchService:
         *,
         publisher: MqttPublisher | None = None,
         clock: Clock = utc_now,
-        post: Post = http_post,
+        post: Post | None = None,
     ) -> None:
         self.database_url = database_url
         self.settings = settings

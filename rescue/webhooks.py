@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import psycopg
 
-from rescue.errors import NotFound, WebhookExists
+from rescue.config import DispatchSettings
+from rescue.errors import NotFound, TooManyWebhooks, WebhookExists
 from rescue.model import Webhook
 from rescue.repository import webhooks as webhook_repository
+from rescue.webhook_targets import Resolve, allowed_networks, check_url
+
+# User-facing messages of this module (one place, for the message catalogues).
+MESSAGES = {
+    "exists": "该地址已订阅 (this URL is already subscribed)",
+    "too_many": "每家公司最多 {limit} 个网络钩子订阅 (a company has at most {limit} webhook"
+    " subscriptions)",
+}
 
 
 async def list_webhooks(
@@ -19,15 +29,28 @@ async def list_webhooks(
 
 
 async def add_webhook(
-    conn: psycopg.AsyncConnection[Any], company_id: int, url: str, secret: str
+    conn: psycopg.AsyncConnection[Any],
+    company_id: int,
+    url: str,
+    secret: str,
+    settings: DispatchSettings,
+    resolve: Resolve | None = None,
 ) -> Webhook:
-    """Subscribe a URL to the company's case events (signed with ``secret``)."""
+    """Subscribe a URL to the company's case events (signed with ``secret``): only a URL
+    resolving to public addresses (:class:`~rescue.errors.RefusedWebhookUrl`), at most
+    ``webhook_max_per_company`` a company (:class:`~rescue.errors.TooManyWebhooks`)."""
+    allow = allowed_networks(settings.webhook_allow_networks)
+    await asyncio.to_thread(check_url, url, allow, resolve)  # a DNS lookup blocks
+    limit = settings.webhook_max_per_company
     try:
-        return await webhook_repository.add_subscription(conn, company_id, url, secret)
+        added = await webhook_repository.add_subscription(conn, company_id, url, secret, limit)
     except psycopg.errors.UniqueViolation:
-        raise WebhookExists("this URL is already subscribed") from None
+        raise WebhookExists(MESSAGES["exists"]) from None
     except psycopg.errors.ForeignKeyViolation:
         raise NotFound(f"company {company_id} not found") from None
+    if added is None:
+        raise TooManyWebhooks(MESSAGES["too_many"].format(limit=limit))
+    return added
 
 
 async def remove_webhook(

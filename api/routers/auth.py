@@ -1,4 +1,9 @@
-"""Login (OAuth2 password flow) and the caller's identity."""
+"""Login (OAuth2 password flow), SSE tickets and the caller's identity.
+
+Logins are throttled per user name and per client address (``api.login_guard``): an
+attempt over the limit, or for a locked name, gets 429 with ``Retry-After`` before any
+password is checked.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,29 @@ from pydantic import BaseModel
 
 from accounts import service as accounts
 from api.deps import CurrentPrincipal, Db
-from api.security import Role, create_token
+from api.login_guard import LoginGuard
+from api.public_guard import client_address
+from api.security import SSE_TICKET, Role, create_token, issue_token
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+# User-facing messages of this module (one place, for the message catalogues).
+MESSAGES = {
+    "wrong_login": "用户名或密码错误 (wrong username or password)",
+    "throttled": "登录尝试过多，请稍后再试 (too many login attempts; retry later)",
+    "not_a_user": "只有用户账号可以获取实时事件票据 (only a user account gets an SSE ticket)",
+}
 
 
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     role: Role
+
+
+class Ticket(BaseModel):
+    ticket: str
+    expires_in: int
 
 
 class Me(BaseModel):
@@ -28,21 +47,66 @@ class Me(BaseModel):
     rescuer_id: int | None
 
 
-@router.post("/token", response_model=Token)
+def login_guard(request: Request) -> LoginGuard:
+    guard = getattr(request.app.state, "login_guard", None)
+    if not isinstance(guard, LoginGuard):
+        guard = LoginGuard(request.app.state.config.api.login)
+        request.app.state.login_guard = guard
+    return guard
+
+
+@router.post(
+    "/token",
+    response_model=Token,
+    responses={
+        401: {"description": "wrong user name or password"},
+        429: {"description": "too many attempts for this name or address (see Retry-After)"},
+    },
+)
 async def login(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], db: Db
 ) -> Token:
-    principal = await accounts.authenticate(db, form.username, form.password)
-    if principal is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    guard = login_guard(request)
+    wait = guard.retry_after(form.username, client_address(request))
+    if wait > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, MESSAGES["throttled"], {"Retry-After": str(wait)}
+        )
+    found = await accounts.authenticate(db, form.username, form.password)
+    if found is None:
+        guard.failed(form.username)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, MESSAGES["wrong_login"])
+    guard.succeeded(form.username)
     minutes = request.app.state.config.api.token_minutes
+    secret = request.app.state.jwt_secret
     return Token(
-        access_token=create_token(request.app.state.jwt_secret, principal, minutes),
-        role=principal.role,
+        access_token=create_token(secret, found.principal, minutes, found.token_version),
+        role=found.principal.role,
     )
 
 
-@router.get("/me", response_model=Me)
+@router.post(
+    "/sse-ticket",
+    response_model=Ticket,
+    responses={
+        401: {"description": "not authenticated"},
+        403: {"description": "an API key (send it as X-API-Key to the stream instead)"},
+    },
+)
+async def sse_ticket(request: Request, principal: CurrentPrincipal, db: Db) -> Ticket:
+    """A ticket for one live-event stream (``GET /api/v1/events?ticket=…``): single use,
+    valid for ``sse_ticket_s`` seconds, revoked with the user's tokens."""
+    if principal.user_id is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, MESSAGES["not_a_user"])
+    version = await accounts.token_version(db, principal.user_id)
+    lifetime = request.app.state.config.api.sse_ticket_s
+    ticket = issue_token(
+        request.app.state.jwt_secret, principal, lifetime, version=version, kind=SSE_TICKET
+    )
+    return Ticket(ticket=ticket, expires_in=lifetime)
+
+
+@router.get("/me", response_model=Me, responses={401: {"description": "not authenticated"}})
 async def me(principal: CurrentPrincipal) -> Me:
     return Me(
         subject=principal.subject,

@@ -1,8 +1,14 @@
 """96333 rescue cases: the desk opens them from calls and closes them; rescuers (or their
 company on their behalf) accept, decline, depart, arrive and release.
 
-A company sees only cases of its own elevators, a rescuer only cases he was offered;
-anything else answers 404. State changes go through the dispatch engine
+Only the desk (and admin) ends a case as a false alarm or cancels it; the case's company
+or rescuer may *ask* for it (``request-false-alarm``, ``request-cancel``: recorded on the
+case and its timeline, shown on the board), which the desk grants (``confirm-request``)
+or turns down (``reject-request``).
+
+A company sees only cases of its own elevators, a rescuer only cases he was offered
+(and only his own offers; the caller's details only while involved); anything else
+answers 404. State changes go through the dispatch engine
 (``rescue_dispatch.EngineRunner``), so the API obeys the same rules as the service.
 """
 
@@ -33,10 +39,32 @@ Reader = Annotated[
     Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY, Role.RESCUER))
 ]
 Action = Annotated[
-    str, Path(pattern="^(cancel|false-alarm|close|accept|decline|depart|arrive|release)$")
+    str,
+    Path(
+        pattern="^(cancel|false-alarm|close|confirm-request|reject-request|request-false-alarm"
+        "|request-cancel|accept|decline|depart|arrive|release)$"
+    ),
 ]
 EngineStep = Callable[[DispatchEngine], Any]
-FINISHING = ("cancel", "false-alarm", "close")
+DESK_ONLY = ("cancel", "false-alarm", "confirm-request", "reject-request")
+FINISHING = ("close", *DESK_ONLY)
+REQUESTS = {"request-false-alarm": CaseState.FALSE_ALARM, "request-cancel": CaseState.CANCELLED}
+
+# User-facing messages of this module (one place, for the message catalogues).
+MESSAGES = {
+    "desk_only": "只有96333值班台可以结束或取消案件，请提交申请 (only the desk ends a case this"
+    " way; send a request-false-alarm or request-cancel instead)",
+    "not_yours": "不是您的案件 (not your case)",
+    "own_rescuer": "救援人员只能为自己操作 (a rescuer acts only for himself)",
+}
+
+ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not authenticated"},
+    403: {"description": "the role may not take this action on this case"},
+    404: {"description": "no such case visible to the caller"},
+    409: {"description": "the case's state does not allow it (or no request is pending)"},
+    422: {"description": "invalid input"},
+}
 
 
 @router.post("/cases", response_model=CaseOpened, status_code=status.HTTP_201_CREATED)
@@ -85,14 +113,21 @@ async def list_cases(
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)
 async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
+    """The case with its timeline and offers; the caller's phone (``caller_phone``) only
+    for readers involved in the case (empty for a rescuer no longer involved)."""
     detail = await queries.case_detail(db, case_scope(principal), case_id)
     fields = Case.model_validate(detail.case).model_dump()
     return CaseDetail.model_validate(
-        {**fields, "timeline": detail.timeline, "offers": detail.offers}
+        {
+            **fields,
+            "caller_phone": detail.case.caller_phone,
+            "timeline": detail.timeline,
+            "offers": detail.offers,
+        }
     )
 
 
-@router.post("/cases/{case_id}/{action}", response_model=Case)
+@router.post("/cases/{case_id}/{action}", response_model=Case, responses=ACTION_RESPONSES)
 async def case_action(
     run_engine: RunEngine,
     db: Db,
@@ -101,8 +136,10 @@ async def case_action(
     action: Action,
     body: Release | None = None,
 ) -> Case:
-    """Desk: cancel, false-alarm, close; rescuer (or his company, naming ``rescuer_id``):
-    accept, decline, depart, arrive, release (and close once released)."""
+    """Desk: cancel, false-alarm, close, confirm-request, reject-request; the case's
+    rescuer or company: request-false-alarm, request-cancel; rescuer (or his company,
+    naming ``rescuer_id``): accept, decline, depart, arrive, release (and close once
+    released)."""
     body = body or Release()
     scope = case_scope(principal)
     case = await queries.visible_case(db, scope, case_id)
@@ -110,6 +147,11 @@ async def case_action(
     if action in FINISHING:
         _check_may_finish(principal, case, action)
         await run_engine(_finishing_step(action, case_id, actor, body))
+    elif action in REQUESTS:
+        if not (_holds(principal, case) or principal.role in (Role.ADMIN, Role.DESK)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, MESSAGES["not_yours"])
+        wanted = REQUESTS[action]
+        await run_engine(lambda engine: engine.request_end(case_id, wanted, actor, body.reason))
     else:
         rescuer_id = _acting_rescuer(principal, body.rescuer_id, case)
         if rescuer_id is not None and principal.role is Role.COMPANY:
@@ -119,14 +161,14 @@ async def case_action(
 
 
 def _check_may_finish(principal: Principal, case: RescueCase, action: str) -> None:
-    """The desk ends any case; the case's rescuer or company may close it or call it a
-    false alarm, never cancel it."""
+    """The desk ends any case; the case's rescuer or company may close it once released,
+    never call it a false alarm or cancel it (they request that instead)."""
     if principal.role in (Role.ADMIN, Role.DESK):
         return
-    if action == "cancel":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "only the desk cancels a case")
+    if action in DESK_ONLY:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, MESSAGES["desk_only"])
     if not _holds(principal, case):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "not your case")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, MESSAGES["not_yours"])
 
 
 def _finishing_step(action: str, case_id: int, actor: str, body: Release) -> EngineStep:
@@ -134,6 +176,8 @@ def _finishing_step(action: str, case_id: int, actor: str, body: Release) -> Eng
         "cancel": lambda engine: engine.cancel(case_id, actor, body.reason),
         "false-alarm": lambda engine: engine.false_alarm(case_id, actor, body.reason),
         "close": lambda engine: engine.close(case_id, actor),
+        "confirm-request": lambda engine: engine.confirm_end(case_id, actor, body.reason),
+        "reject-request": lambda engine: engine.reject_end(case_id, actor, body.reason),
     }
     return steps[action]
 
@@ -169,7 +213,7 @@ def _acting_rescuer(principal: Principal, named: int | None, case: RescueCase) -
     the case's rescuer or, on a 119 hand-off, for nobody."""
     if principal.role is Role.RESCUER:
         if named not in (None, principal.rescuer_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "a rescuer acts only for himself")
+            raise HTTPException(status.HTTP_403_FORBIDDEN, MESSAGES["own_rescuer"])
         return principal.rescuer_id
     if principal.role in (Role.COMPANY, Role.ADMIN, Role.DESK):
         return named if named is not None else case.rescuer_id

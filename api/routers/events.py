@@ -1,20 +1,74 @@
 """Live updates over Server-Sent Events: status changes, alarms, case steps and offers,
-filtered by the caller's scope. EventSource cannot send headers, so this endpoint alone
-also accepts the token as ``?access_token=``."""
+filtered by the caller's scope.
+
+EventSource cannot send headers, so a browser first takes a short-lived single-use
+ticket (``POST /api/v1/auth/sse-ticket``) and opens ``/api/v1/events?ticket=…``; other
+clients send their bearer token or X-API-Key header. Streams are capped per user (429)
+and in total (503); a reader too slow to take a write within ``sse_send_timeout_s`` is
+dropped, so it never holds the stream's queue or the server.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from api.deps import StreamPrincipal
-from api.live import EventHub, Subscriber
+from api.live import EventHub, StreamLimit, Subscriber
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
+
+# User-facing messages of this module (one place, for the message catalogues).
+MESSAGES = {
+    "per_user": "实时事件连接过多，请关闭其他页面 (too many live-event streams for this user)",
+    "total": "实时事件服务繁忙，请稍后重试 (live-event service busy; retry shortly)",
+}
+RETRY_AFTER_S = 10
+
+
+class SlowReader(Exception):
+    """The client did not take a write in time (not an OSError: Starlette would call it a
+    disconnect)."""
+
+
+class LiveStreamResponse(StreamingResponse):
+    """An event stream that gives its hub slot back when it ends, and ends when the
+    client does not take a write within ``send_timeout_s`` (a slow or stuck reader)."""
+
+    def __init__(
+        self, content: AsyncIterator[str], hub: EventHub, sub: Subscriber, send_timeout_s: float
+    ) -> None:
+        super().__init__(
+            content,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self._hub = hub
+        self._sub = sub
+        self._send_timeout_s = send_timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, self._bounded(send))
+        except SlowReader:
+            return  # dropped: the connection closes, the client reconnects and resyncs
+        finally:
+            self._hub.release(self._sub)
+
+    def _bounded(self, send: Send) -> Send:
+        async def bounded(message: Message) -> None:
+            try:
+                await asyncio.wait_for(send(message), timeout=self._send_timeout_s)
+            except TimeoutError:
+                raise SlowReader from None
+
+        return bounded
 
 
 async def _stream(
@@ -40,24 +94,25 @@ async def _stream(
     yield "event: overflow\ndata: {}\n\n"
 
 
-@router.get(
-    "/events",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE stream"}},
-)
+LIMITS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "SSE stream"},
+    401: {"description": "not authenticated (or the ticket was used, expired or revoked)"},
+    429: {"description": "too many streams of this user (see Retry-After)"},
+    503: {"description": "too many streams in total (see Retry-After)"},
+}
+
+
+@router.get("/events", response_class=StreamingResponse, responses=LIMITS)
 async def live_events(request: Request, principal: StreamPrincipal) -> StreamingResponse:
     """Server-Sent Events; each event's name is its kind (alarm, status, case, offer);
     ``data`` is the JSON event, with ``map_status`` added for an elevator's new status."""
     hub: EventHub = request.app.state.event_hub
     settings = request.app.state.config.api
-
-    async def body() -> AsyncIterator[str]:
-        async with hub.subscribe(principal) as sub:
-            async for chunk in _stream(request, sub, settings.sse_keepalive_s, settings.sse_max_s):
-                yield chunk
-
-    return StreamingResponse(
-        body(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    try:
+        sub = hub.reserve(principal)
+    except StreamLimit as limit:
+        code = status.HTTP_429_TOO_MANY_REQUESTS if limit.per_user else 503
+        message = MESSAGES["per_user"] if limit.per_user else MESSAGES["total"]
+        raise HTTPException(code, message, {"Retry-After": str(RETRY_AFTER_S)}) from None
+    body = _stream(request, sub, settings.sse_keepalive_s, settings.sse_max_s)
+    return LiveStreamResponse(body, hub, sub, settings.sse_send_timeout_s)

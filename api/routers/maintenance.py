@@ -7,10 +7,10 @@ existence is not revealed); supervisors, the desk and admins read everything.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import Db, company_scope, require_roles
@@ -186,8 +186,12 @@ async def maintenance_plan(
     response_model=Record,
     status_code=status.HTTP_201_CREATED,
 )
-async def complete(work_order_id: BigId, body: Completion, db: Db, principal: Maintainer) -> Record:
-    """Complete a work order with its paperless maintenance record (the company's own)."""
+async def complete(
+    request: Request, work_order_id: BigId, body: Completion, db: Db, principal: Maintainer
+) -> Record:
+    """Complete a work order with its paperless maintenance record (the company's own);
+    422 for a back-dated record (started before the work order was issued, or ended more
+    than ``record_grace_h`` hours ago)."""
     completion = model.Completion(
         technician=body.technician,
         started_at=body.started_at,
@@ -195,7 +199,8 @@ async def complete(work_order_id: BigId, body: Completion, db: Db, principal: Ma
         items=body.items,
         findings=body.findings,
     )
+    grace = timedelta(hours=request.app.state.config.score.record_grace_h)
     record = await service.complete_work_order(
-        db, work_order_id, completion, company_scope(principal)
+        db, work_order_id, completion, company_scope(principal), grace=grace
     )
     return Record.model_validate(record)

@@ -55,7 +55,7 @@ else:
     CaseDetail = projection(
         RescueCase,
         "CaseDetail",
-        CASE_FIELDS,
+        (*CASE_FIELDS, "caller_phone"),
         timeline=(list[TimelineView], ...),
         offers=(list[OfferView], ...),
     )

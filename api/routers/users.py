@@ -29,6 +29,7 @@ class UserOut(BaseModel):
     role: Role
     company_id: int | None
     rescuer_id: int | None
+    user_unit_id: int | None = None
     active: bool
 
 
@@ -38,9 +39,10 @@ class ScopeIn(BaseModel):
     role: Role
     company_id: int | None = Field(None, ge=1, le=2_147_483_647)
     rescuer_id: int | None = Field(None, ge=1, le=2_147_483_647)
+    user_unit_id: int | None = Field(None, ge=1, le=2_147_483_647)
 
     def scope(self) -> Scope:
-        return Scope(self.role.value, self.company_id, self.rescuer_id)
+        return Scope(self.role.value, self.company_id, self.rescuer_id, self.user_unit_id)
 
 
 class UserIn(ScopeIn):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 
 from api.deps import Db, company_scope, require_roles
 from api.routers.rescue_models import WebhookIn
@@ -32,11 +32,30 @@ async def list_webhooks(db: Db, principal: CompanyOrAdmin) -> list[Webhook]:
     return await webhooks.list_webhooks(db, company_scope(principal))
 
 
-@router.post("", response_model=Webhook, status_code=status.HTTP_201_CREATED)
-async def add_webhook(db: Db, principal: CompanyOrAdmin, hook: WebhookIn) -> Webhook:
-    """Subscribe a URL to the company's case events (signed with ``secret``)."""
+ADD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not authenticated"},
+    403: {"description": "not a company (or admin), or another company's"},
+    404: {"description": "no such company"},
+    409: {"description": "URL already subscribed, or the company's subscription limit reached"},
+    422: {"description": "invalid URL: not http(s), unresolvable, or not a public address"},
+}
+
+
+@router.post(
+    "",
+    response_model=Webhook,
+    status_code=status.HTTP_201_CREATED,
+    responses=ADD_RESPONSES,
+)
+async def add_webhook(
+    request: Request, db: Db, principal: CompanyOrAdmin, hook: WebhookIn
+) -> Webhook:
+    """Subscribe a URL to the company's case events (signed with ``secret``). The URL
+    must resolve to public addresses only (loopback, private, link-local, unique-local,
+    CGNAT and metadata addresses are refused, here and again at every delivery)."""
     company = _webhook_company(principal, hook.company_id)
-    return await webhooks.add_webhook(db, company, hook.url, hook.secret)
+    settings = request.app.state.config.dispatch
+    return await webhooks.add_webhook(db, company, hook.url, hook.secret, settings)
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -20,12 +20,12 @@ LW.barChart = function (title, rows, opts = {}) {
     svg.append(LW.svg("text", { x: left - 6, y: y + 12, "text-anchor": "end" }, r.label));
     const good = opts.target === undefined ? true : (opts.higherIsBetter === false ? r.value <= opts.target : r.value >= opts.target);
     svg.append(LW.svg("rect", { x: left, y: y + 2, height: rowH - 5, width: Math.max(1, scale(r.value || 0) - left), fill: opts.target === undefined ? (opts.color || "#3b82c4") : (good ? "#2e9e5b" : "#d7263d") }));
-    svg.append(LW.svg("text", { x: scale(r.value || 0) + 4, y: y + 12 }, r.value === null || r.value === undefined ? "n/a" : `${+(+r.value).toFixed(2)}${opts.unit || ""}`));
+    svg.append(LW.svg("text", { x: scale(r.value || 0) + 4, y: y + 12 }, r.value === null || r.value === undefined ? LW.t("common.na") : `${LW.fmtNumber(+(+r.value).toFixed(2))}${opts.unit || ""}`));
   });
   if (opts.target !== undefined) {
     const x = scale(opts.target);
     svg.append(LW.svg("line", { x1: x, x2: x, y1: 0, y2: height - 16, stroke: "#1d2330", "stroke-dasharray": "4 3" }));
-    svg.append(LW.svg("text", { x: x + 3, y: height - 4 }, opts.targetLabel || `target ${opts.target}${opts.unit || ""}`));
+    svg.append(LW.svg("text", { x: x + 3, y: height - 4 }, opts.targetLabel || LW.t("indicators.chart.target", { v: `${opts.target}${opts.unit || ""}` })));
   }
   return LW.el("div", { class: "chart" }, LW.el("h3", {}, title), svg);
 };
@@ -35,7 +35,7 @@ LW.lineChart = function (title, xs, series) {
   const width = 330, height = 140, pad = 26;
   const svg = LW.svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   if (!xs.length) {
-    svg.append(LW.svg("text", { x: 10, y: 60 }, "no telemetry in this window"));
+    svg.append(LW.svg("text", { x: 10, y: 60 }, LW.t("map.chart.empty")));
     return LW.el("div", { class: "chart" }, LW.el("h3", {}, title), svg);
   }
   const t0 = xs[0].getTime(), t1 = Math.max(xs[xs.length - 1].getTime(), t0 + 1);
@@ -47,7 +47,7 @@ LW.lineChart = function (title, xs, series) {
     svg.append(LW.svg("path", { d, fill: "none", stroke: s.color, "stroke-width": 1.5 }));
     svg.append(LW.svg("text", { x: pad + k * 120, y: 12, fill: s.color }, `${s.name} ${lo.toFixed(1)}–${hi.toFixed(1)}`));
   });
-  svg.append(LW.svg("text", { x: pad, y: height - 6 }, xs[0].toLocaleTimeString()));
-  svg.append(LW.svg("text", { x: width - pad, y: height - 6, "text-anchor": "end" }, xs[xs.length - 1].toLocaleTimeString()));
+  svg.append(LW.svg("text", { x: pad, y: height - 6 }, LW.fmtClock(xs[0])));
+  svg.append(LW.svg("text", { x: width - pad, y: height - 6, "text-anchor": "end" }, LW.fmtClock(xs[xs.length - 1])));
   return LW.el("div", { class: "chart" }, LW.el("h3", {}, title), svg);
 };

@@ -12,20 +12,21 @@
     catch (e) { charts.replaceChildren(LW.el("p", { class: "error" }, e.message)); return; }
     const t = data.total;
     const card = (label, value, extra) => LW.el("div", { class: "card" }, LW.el("div", { class: "muted" }, label), LW.el("div", { class: "big" }, value), extra ? LW.el("div", { class: "muted" }, extra) : "");
+    const T = LW.t;
     totals.replaceChildren(
-      card("Elevators in use", t.elevators),
-      card("Fault rate", `${t.fault_rate_pct.toFixed(2)} %`, `${t.faults} faults in ${data.days} d`),
-      card("Entrapment rate (monthly)", `${t.entrapment_rate_monthly_pct.toFixed(3)} %`, `${t.entrapments} entrapments`),
-      card("Insurance coverage", `${t.insurance_coverage_pct.toFixed(1)} %`, `target ${data.insurance_target_pct} % · ${t.insurance_target_met ? "met" : "NOT met"}`),
-      card("Overdue maintenance", t.overdue_elevators === null ? "n/a" : t.overdue_elevators, t.maintenance_on_time_pct === null ? "" : `${t.maintenance_on_time_pct.toFixed(1)} % on time`),
+      card(T("indicators.card.elevators"), LW.fmtNumber(t.elevators)),
+      card(T("indicators.card.fault_rate"), `${t.fault_rate_pct.toFixed(2)} %`, T("indicators.card.faults", { n: t.faults, days: data.days })),
+      card(T("indicators.card.entrapment_rate"), `${t.entrapment_rate_monthly_pct.toFixed(3)} %`, T("indicators.card.entrapments", { n: t.entrapments })),
+      card(T("indicators.card.insurance"), `${t.insurance_coverage_pct.toFixed(1)} %`, T(t.insurance_target_met ? "indicators.card.target_met" : "indicators.card.target_missed", { v: data.insurance_target_pct })),
+      card(T("indicators.card.overdue"), t.overdue_elevators === null ? T("common.na") : t.overdue_elevators, t.maintenance_on_time_pct === null ? "" : T("indicators.card.on_time", { v: t.maintenance_on_time_pct.toFixed(1) })),
     );
     const rows = data.groups.items;
-    const label = (r) => (group === "company" ? r.name : r.key);
+    const label = (r) => (group === "company" ? r.name : LW.code("district", r.key));
     charts.replaceChildren(
-      LW.barChart("Fault rate (%)", rows.map((r) => ({ label: label(r), value: r.fault_rate_pct })), { unit: " %", color: "#f08a24" }),
-      LW.barChart("Monthly entrapment rate (%)", rows.map((r) => ({ label: label(r), value: r.entrapment_rate_monthly_pct })), { unit: " %", color: "#d7263d" }),
-      LW.barChart("Insurance coverage (%) vs 92 % target", rows.map((r) => ({ label: label(r), value: r.insurance_coverage_pct })), { unit: " %", target: data.insurance_target_pct, max: 100 }),
-      LW.barChart("Overdue maintenance (elevators)", rows.map((r) => ({ label: label(r), value: r.overdue_elevators })), { color: "#3b82c4" }),
+      LW.barChart(T("indicators.chart.fault_rate"), rows.map((r) => ({ label: label(r), value: r.fault_rate_pct })), { unit: " %", color: "#f08a24" }),
+      LW.barChart(T("indicators.chart.entrapment_rate"), rows.map((r) => ({ label: label(r), value: r.entrapment_rate_monthly_pct })), { unit: " %", color: "#d7263d" }),
+      LW.barChart(T("indicators.chart.insurance", { v: data.insurance_target_pct }), rows.map((r) => ({ label: label(r), value: r.insurance_coverage_pct })), { unit: " %", target: data.insurance_target_pct, max: 100 }),
+      LW.barChart(T("indicators.chart.overdue"), rows.map((r) => ({ label: label(r), value: r.overdue_elevators })), { color: "#3b82c4" }),
     );
     loadRescue(group, days);
     loadReportCounts(days);
@@ -50,10 +51,10 @@
     }
     const rows = [...byDistrict.entries()].sort((a, b) => b[1].total - a[1].total);
     tbody.replaceChildren(...(rows.length
-      ? rows.map(([district, r]) => LW.el("tr", { "data-district": district }, LW.el("td", {}, district),
+      ? rows.map(([district, r]) => LW.el("tr", { "data-district": district }, LW.el("td", {}, LW.code("district", district)),
         LW.el("td", { "data-kind": "entrapment" }, r.entrapment), LW.el("td", { "data-kind": "fault" }, r.fault),
         LW.el("td", { "data-kind": "complaint" }, r.complaint), LW.el("td", {}, r.total), LW.el("td", {}, r.dismissed)))
-      : [LW.el("tr", {}, LW.el("td", { colspan: 6, class: "muted" }, "无报告 no reports in this period"))]));
+      : [LW.el("tr", {}, LW.el("td", { colspan: 6, class: "muted" }, LW.t("indicators.reports.none")))]));
   }
 
   async function loadRescue(group, days) {
@@ -62,16 +63,18 @@
     let rows;
     try { rows = await LW.api(`/api/v1/rescue/indicators?by=${group}&since=${encodeURIComponent(since)}`); }
     catch (e) {
-      box.replaceChildren(LW.el("p", { class: "muted" }, e.status === 404 ? "rescue indicators are not available on this server" : e.message));
+      box.replaceChildren(LW.el("p", { class: "muted" }, e.missing ? LW.t("common.error.unavailable") : e.message));
       return;
     }
-    if (!rows.length) { box.replaceChildren(LW.el("p", { class: "muted" }, "no rescue cases in this period")); return; }
+    if (!rows.length) { box.replaceChildren(LW.el("p", { class: "muted" }, LW.t("indicators.rescue.none"))); return; }
     const pct = (v) => (v === null || v === undefined ? null : 100 * v);
+    const T = LW.t, min = T("indicators.unit.min");
+    const label = (r) => (group === "district" ? LW.code("district", r.group) : r.group);
     box.replaceChildren(
-      LW.barChart("Mean arrival time (min)", rows.map((r) => ({ label: r.group, value: r.mean_arrival_min })), { unit: " min", target: 30, targetLabel: "30 min", higherIsBetter: false }),
-      LW.barChart("Arrivals within 30 min (%)", rows.map((r) => ({ label: r.group, value: pct(r.share_30min) })), { unit: " %", max: 100, color: "#2e9e5b" }),
-      LW.barChart("Mean on-site rescue (min)", rows.map((r) => ({ label: r.group, value: r.mean_on_site_min })), { unit: " min", color: "#3b82c4" }),
-      LW.barChart("Tier chain decided within 5 min (%)", rows.map((r) => ({ label: r.group, value: pct(r.share_decided_5min) })), { unit: " %", max: 100, color: "#2e9e5b" }),
+      LW.barChart(T("indicators.chart.arrival"), rows.map((r) => ({ label: label(r), value: r.mean_arrival_min })), { unit: min, target: 30, targetLabel: T("common.unit.minutes", { n: 30 }), higherIsBetter: false }),
+      LW.barChart(T("indicators.chart.within30"), rows.map((r) => ({ label: label(r), value: pct(r.share_30min) })), { unit: " %", max: 100, color: "#2e9e5b" }),
+      LW.barChart(T("indicators.chart.on_site"), rows.map((r) => ({ label: label(r), value: r.mean_on_site_min })), { unit: min, color: "#3b82c4" }),
+      LW.barChart(T("indicators.chart.decided5"), rows.map((r) => ({ label: label(r), value: pct(r.share_decided_5min) })), { unit: " %", max: 100, color: "#2e9e5b" }),
     );
   }
 

@@ -6,6 +6,8 @@
   const points = new Map();          // elevator id -> marker (points shown now)
   let pending = null, lastRequest = 0, refreshTimer = null;
 
+  const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
   function statusFilter() {
     return [...document.querySelectorAll("#status-filter input:checked")].map((i) => i.value);
   }
@@ -13,13 +15,13 @@
   function pointIcon(id, status, company) {
     return L.divIcon({
       className: "", iconSize: [14, 14], iconAnchor: [7, 7],
-      html: `<div class="lw-point s-${status}" data-elevator="${id}" data-status="${status}" data-company="${company}" title="elevator ${id}: ${LW.label(status)}"></div>`,
+      html: `<div class="lw-point s-${status}" data-elevator="${id}" data-status="${status}" data-company="${company}" title="${esc(LW.t("map.point.title", { id, status: LW.code("status", status) }))}"></div>`,
     });
   }
 
   function clusterIcon(p) {
     const size = Math.round(22 + 8 * Math.log10(p.count));
-    const title = Object.entries(p.statuses).map(([k, v]) => `${LW.label(k)}: ${v}`).join("\n");
+    const title = esc(Object.entries(p.statuses).map(([k, v]) => LW.t("map.count", { what: LW.code("status", k), n: v })).join("\n"));
     return L.divIcon({
       className: "lw-cluster", iconSize: [size, size], iconAnchor: [size / 2, size / 2],
       html: `<div class="s-${p.worst}" data-count="${p.count}" data-worst="${p.worst}" title="${title}">${p.count >= 10000 ? Math.round(p.count / 1000) + "k" : p.count}</div>`,
@@ -67,8 +69,8 @@
     const s = data.meta.statuses;
     const summary = document.getElementById("map-summary");
     summary.replaceChildren(
-      LW.el("div", { id: "map-total", "data-total": data.meta.total, "data-mode": mode }, `${data.meta.total} elevators · ${mode}`),
-      ...LW.config.statuses.filter((k) => s[k]).map((k) => LW.el("div", {}, LW.el("span", { class: `swatch s-${k}` }), `${LW.label(k)}: ${s[k]}`)),
+      LW.el("div", { id: "map-total", "data-total": data.meta.total, "data-mode": mode }, LW.t("map.total", { n: data.meta.total, mode: LW.t(`map.mode.${mode}`) })),
+      ...LW.config.statuses.filter((k) => s[k]).map((k) => LW.el("div", { "data-status": k }, LW.el("span", { class: `swatch s-${k}` }), LW.t("map.count", { what: LW.code("status", k), n: s[k] }))),
     );
   }
 
@@ -80,8 +82,7 @@
   function onLive(event) {
     if (event.kind === "resync") { load(); return; }
     const log = document.getElementById("event-log");
-    const what = event.kind === "alarm" ? `${LW.label(event.type || "alarm")} ${event.state || ""}` : `${event.kind} ${event.step || event.state || ""}`;
-    log.prepend(LW.el("li", {}, `${new Date().toLocaleTimeString()} · elevator ${event.elevator_id ?? "?"} · ${what}`));
+    log.prepend(LW.el("li", { "data-kind": event.kind }, LW.t("map.event.line", { time: LW.fmtClock(new Date()), id: event.elevator_id ?? "?", what: describe(event) })));
     while (log.children.length > 30) log.lastChild.remove();
     if (!map || event.elevator_id === undefined) return;
     const marker = points.get(event.elevator_id);
@@ -109,18 +110,28 @@
     const kv = (pairs) => LW.el("div", { class: "kv" }, ...pairs.flatMap(([k, v]) => [LW.el("span", { class: "muted" }, k), LW.el("span", {}, v)]));
     const parts = [
       LW.el("h3", { id: "panel-title", "data-elevator": d.id }, `${d.code}`),
-      LW.el("div", {}, LW.el("span", { class: `badge s-${d.map_status}`, id: "panel-status" }, LW.label(d.map_status || "unknown")), ` ${d.district} · ${d.company_name}`),
+      LW.el("div", {}, LW.el("span", { class: `badge s-${d.map_status}`, id: "panel-status" }, LW.code("status", d.map_status || "unknown")), ` ${LW.code("district", d.district)} · ${d.company_name}`),
       LW.el("p", { class: "muted" }, d.address || `${d.lat.toFixed(5)}, ${d.lon.toFixed(5)}`),
-      LW.el("h4", {}, "Current status"),
-      st ? kv([["updated", LW.fmtTime(st.ts)], ["online", st.online ? "yes" : "no"], ["car", `${st.car} ${st.direction}`], ["floor", st.floor], ["door", `${st.door}${st.door_zone ? " (door zone)" : ""}`], ["passenger", st.passenger ? "present" : "none"], ["mode", LW.label(st.mode)], ["power", st.power], ["speed", `${st.speed.toFixed(2)} m/s`]])
-         : LW.el("p", { class: "muted" }, "no status reported yet"),
-      LW.el("h4", {}, "Active alarms"),
+      LW.el("h4", {}, LW.t("map.panel.current")),
+      st ? kv([
+        [LW.t("map.panel.updated"), LW.fmtTime(st.ts)],
+        [LW.t("map.panel.online"), LW.t(st.online ? "common.yes" : "common.no")],
+        [LW.t("map.panel.car"), `${LW.code("car", st.car)} ${LW.code("direction", st.direction)}`],
+        [LW.t("map.panel.floor"), st.floor],
+        [LW.t("map.panel.door"), LW.code("door", st.door) + (st.door_zone ? LW.t("map.panel.door_zone") : "")],
+        [LW.t("map.panel.passenger"), LW.t(st.passenger ? "map.panel.present" : "map.panel.absent")],
+        [LW.t("map.panel.mode"), LW.code("mode", st.mode)],
+        [LW.t("map.panel.power"), LW.code("power", st.power)],
+        [LW.t("map.panel.speed"), LW.t("map.panel.speed_value", { v: st.speed.toFixed(2) })]])
+         : LW.el("p", { class: "muted" }, LW.t("map.panel.no_status")),
+      LW.el("h4", {}, LW.t("map.panel.alarms")),
     ];
-    if (!d.alarms.length) parts.push(LW.el("p", { class: "muted" }, "none"));
+    if (!d.alarms.length) parts.push(LW.el("p", { class: "muted" }, LW.t("common.none")));
     for (const a of d.alarms) {
-      const row = LW.el("div", { class: "alarm" }, `${LW.label(a.type)} · ${a.state} · since ${LW.fmtTime(a.opened_at)} `);
+      const row = LW.el("div", { class: "alarm", "data-type": a.type }, LW.t("map.panel.alarm", { type: LW.code("alarm", a.type), state: LW.code("alarm_state", a.state), since: LW.fmtTime(a.opened_at) }), " ");
       if (LW.can("desk", "company")) {
-        for (const [action, label] of [["acknowledge", "ack"], ["resolve", "resolve"], ["false-alarm", "false alarm"]]) {
+        for (const action of ["acknowledge", "resolve", "false-alarm"]) {
+          const label = LW.code("alarm_action", action);
           row.append(LW.el("button", { class: "act", type: "button", onclick: async () => {
             try { await LW.api(`/api/v1/alarms/${a.id}/${action}`, { method: "POST" }); openPanel(id); } catch (e) { alert(e.message); }
           } }, label));
@@ -128,28 +139,29 @@
       }
       parts.push(row);
     }
-    parts.push(LW.el("h4", {}, "Maintenance score (3+2)"), await scoreSection(d));
+    parts.push(LW.el("h4", {}, LW.t("map.panel.score")), await scoreSection(d));
     if (d.plans && d.plans.length) {
-      parts.push(LW.el("h4", {}, "Maintenance plan"), kv(d.plans.map((p) => [LW.label(p.level), `due ${p.next_due} (every ${p.interval_days} d)`])));
+      parts.push(LW.el("h4", {}, LW.t("map.panel.plan")), kv(d.plans.map((p) => [LW.code("level", p.level), LW.t("map.panel.plan_due", { due: p.next_due, days: p.interval_days })])));
     }
-    parts.push(LW.el("h4", {}, "Telemetry, last hour"), await telemetrySection(id));
+    parts.push(LW.el("h4", {}, LW.t("map.panel.telemetry")), await telemetrySection(id));
+    if (LW.hazards) parts.splice(3, 0, await LW.hazards.panelTab(id));  // hazards.js
     if (currentPanel === id) body.replaceChildren(...parts);
   }
 
   async function scoreSection(d) {
     let s = null;
     try { s = await LW.api(`/api/v1/elevators/${d.id}/score`); } catch (e) { s = d.score; }
-    if (!s) return LW.el("p", { class: "muted" }, "no score computed yet");
-    const box = LW.el("div", {}, LW.el("div", {}, LW.el("strong", {}, `${(+s.total).toFixed(1)} / 100`), " grade ", LW.el("span", { class: "grade" }, s.grade), s.interval_days ? ` · maintenance every ${s.interval_days} d` : ""));
+    if (!s) return LW.el("p", { class: "muted" }, LW.t("map.score.none"));
+    const box = LW.el("div", {}, LW.el("div", {}, LW.el("strong", {}, LW.t("map.score.total", { v: (+s.total).toFixed(1) })), " ", LW.t("map.score.grade"), " ", LW.el("span", { class: "grade" }, s.grade), s.interval_days ? LW.t("map.score.interval", { days: s.interval_days }) : ""));
     const factors = s.factors || {};
     const contributions = Object.entries(s.contributions || {}).filter(([, v]) => typeof v === "number");
     if (contributions.length) {
       const sign = (v) => (v >= 0 ? "+" : "") + v.toFixed(1);
       box.append(LW.el("div", { class: "kv" }, ...contributions.flatMap(([k, v]) => [
-        LW.el("span", { class: "muted" }, LW.label(k)),
-        LW.el("span", {}, `${sign(v)} pts` + (typeof factors[k] === "number" ? ` (factor ${factors[k].toFixed(0)}/100)` : "")),
+        LW.el("span", { class: "muted" }, LW.code("factor", k)),
+        LW.el("span", {}, LW.t("map.score.points", { v: sign(v) }) + (typeof factors[k] === "number" ? LW.t("map.score.factor", { v: factors[k].toFixed(0) }) : "")),
       ])));
-      if (typeof s.baseline === "number") box.append(LW.el("div", { class: "muted" }, `city-average elevator: ${s.baseline.toFixed(1)}`));
+      if (typeof s.baseline === "number") box.append(LW.el("div", { class: "muted" }, LW.t("map.score.baseline", { v: s.baseline.toFixed(1) })));
     }
     const reasons = s.reasons || [];
     if (Array.isArray(reasons) && reasons.length) box.append(LW.el("ul", {}, ...reasons.map((r) => LW.el("li", {}, typeof r === "string" ? r : (r.text || JSON.stringify(r))))));
@@ -160,22 +172,17 @@
     try {
       const t = await LW.api(`/api/v1/elevators/${id}/telemetry?minutes=60&limit=600`);
       const xs = t.ts.map((s) => new Date(s));
-      return LW.lineChart("speed (m/s) and floor", xs, [
-        { name: "speed", color: "#3b82c4", values: t.speed },
-        { name: "floor", color: "#f08a24", values: t.floor },
+      return LW.lineChart(LW.t("map.chart.title"), xs, [
+        { name: LW.t("map.chart.speed"), color: "#3b82c4", values: t.speed },
+        { name: LW.t("map.chart.floor"), color: "#f08a24", values: t.floor },
       ]);
     } catch (e) { return LW.el("p", { class: "muted" }, e.message); }
   }
 
   function init() {
     const cfg = LW.config;
-    const filter = document.getElementById("status-filter");
-    for (const s of cfg.statuses) {
-      filter.append(LW.el("label", {}, LW.el("input", { type: "checkbox", value: s, checked: "checked", onchange: load }), LW.el("span", { class: `swatch s-${s}` }), LW.label(s)));
-    }
-    const districts = document.getElementById("district-filter");
-    for (const d of cfg.districts) districts.append(LW.el("option", { value: d }, d));
-    districts.addEventListener("change", load);
+    renderFilters();
+    document.getElementById("district-filter").addEventListener("change", load);
     document.getElementById("company-filter").addEventListener("change", load);
     document.getElementById("company-filter-label").hidden = LW.me.role === "company";
     document.getElementById("panel-close").addEventListener("click", () => { document.getElementById("panel").hidden = true; currentPanel = null; setTimeout(() => map.invalidateSize(), 0); });
@@ -185,20 +192,54 @@
       L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 19 }).addTo(map);
     }
     districtLayer = L.layerGroup().addTo(map);
-    LW.api("/api/v1/districts").then((geo) => {
-      for (const f of geo.features) {
-        if (f.properties.kind === "outline") {
-          L.geoJSON(f, { style: { color: "#6b7280", weight: 1.2, fillColor: f.properties.urban ? "#dfe7f1" : "#e9eee4", fillOpacity: cfg.tile_url ? 0.05 : 0.6 }, interactive: false }).addTo(districtLayer);
-        } else {
-          const [lon, lat] = f.geometry.coordinates;
-          L.marker([lat, lon], { icon: L.divIcon({ className: "district-label", html: f.properties.name, iconSize: [90, 16], iconAnchor: [45, 24] }), interactive: false, keyboard: false }).addTo(districtLayer);
-        }
-      }
-    }).catch(() => {});
+    LW.api("/api/v1/districts").then((geo) => { districtGeo = geo; drawDistricts(); }).catch(() => {});
     layer = L.layerGroup().addTo(map);
+    if (LW.hazards) LW.hazards.attachMap(map);  // hazards.js: the hazards layer
     map.on("moveend", load);
     LW.listeners.push(onLive);
+    window.addEventListener("lw:langchange", () => { renderFilters(); drawDistricts(); load(); if (currentPanel !== null) openPanel(currentPanel); });
     load();
+  }
+
+  // The status check boxes and the district list, in the user's language (kept checked
+  // and selected across a language switch).
+  function renderFilters() {
+    const cfg = LW.config;
+    const box = document.getElementById("status-options");
+    const unchecked = new Set([...box.querySelectorAll("input:not(:checked)")].map((i) => i.value));
+    box.replaceChildren(...cfg.statuses.map((s) => LW.el("label", { "data-status": s },
+      LW.el("input", { type: "checkbox", value: s, checked: unchecked.has(s) ? null : "checked", onchange: load }),
+      LW.el("span", { class: `swatch s-${s}` }), LW.code("status", s))));
+    const districts = document.getElementById("district-filter");
+    const chosen = districts.value;
+    districts.replaceChildren(LW.el("option", { value: "" }, LW.t("map.all")),
+      ...cfg.districts.map((d) => LW.el("option", { value: d }, LW.code("district", d))));
+    districts.value = chosen;
+  }
+
+  let districtGeo = null;
+  function drawDistricts() {
+    if (!districtGeo || !districtLayer) return;
+    const cfg = LW.config;
+    districtLayer.clearLayers();
+    for (const f of districtGeo.features) {
+      if (f.properties.kind === "outline") {
+        L.geoJSON(f, { style: { color: "#6b7280", weight: 1.2, fillColor: f.properties.urban ? "#dfe7f1" : "#e9eee4", fillOpacity: cfg.tile_url ? 0.05 : 0.6 }, interactive: false }).addTo(districtLayer);
+      } else {
+        const [lon, lat] = f.geometry.coordinates;
+        const name = esc(LW.code("district", f.properties.name));
+        L.marker([lat, lon], { icon: L.divIcon({ className: "district-label", html: `<span data-district="${esc(f.properties.name)}">${name}</span>`, iconSize: [90, 16], iconAnchor: [45, 24] }), interactive: false, keyboard: false }).addTo(districtLayer);
+      }
+    }
+  }
+
+  // A live event in words: "困人 · 待处理", "救援工单 · 接单" ...
+  function describe(event) {
+    if (event.kind === "alarm") return `${LW.code("alarm", event.type || "alarm")} · ${LW.code("alarm_state", event.state || "open")}`;
+    if (event.kind === "status") return LW.code("status", event.map_status || "unknown");
+    if (event.kind === "case") return `${LW.t("map.event.case")} · ${LW.code("case_step", event.step || event.state)}`;
+    if (event.kind === "offer") return `${LW.t("map.event.offer")} · ${LW.code("offer_state", event.state)}`;
+    return event.kind;
   }
 
   LW.map = { openPanel, load, get leaflet() { return map; }, get mode() { return mode; } };

@@ -1,51 +1,19 @@
 // The public elevator page (/e/<code>) and the reporter's progress page (/r/<token>).
-// No framework, no CDN, no inline script (the page's CSP forbids it).
-"use strict";
+// No framework, no CDN, no inline script (the page's CSP forbids it). Words come from the
+// "public" and "codes" catalogues (zh-CN by default, English on the language switch).
+import { t, applyI18n, loadCatalogues, languageSwitch, fmtDateTimeShort } from "./i18n.js";
 
 (function () {
-  var FIELDS = [
-    ["registration_code", "注册代码", "Registration code"],
-    ["address", "地址", "Address"],
-    ["district", "行政区", "District"],
-    ["building_type", "场所类型", "Building"],
-    ["user_unit", "使用单位", "User unit"],
-    ["safety_officer_name", "安全管理员", "Safety officer"],
-    ["safety_officer_phone", "安全管理员电话", "Safety officer phone"],
-    ["company_name", "维保单位", "Maintenance company"],
-    ["company_phone", "维保24小时电话", "Maintenance 24-h phone"],
-    ["last_maintenance", "上次维保", "Last maintenance"],
-    ["next_maintenance_due", "下次维保", "Next maintenance due"],
-    ["inspection_valid_until", "检验有效期至", "Inspection valid until"],
-    ["insured", "电梯责任保险", "Liability insurance"],
-    ["grade", "3+2 评级", "3+2 grade"],
-    ["hotline", "应急救援电话", "Emergency hotline"]
-  ];
-  var STATUS = {
-    in_service: "正常运行 · In service",
-    maintenance: "维保中 · Under maintenance",
-    out_of_service: "停用 · Out of service",
-    rescue: "救援进行中 · Rescue in progress"
-  };
+  var FIELDS = ["registration_code", "address", "district", "building_type", "user_unit",
+    "safety_officer_name", "safety_officer_phone", "company_name", "company_phone",
+    "last_maintenance", "next_maintenance_due", "inspection_valid_until", "insured", "grade",
+    "hotline"];
   var CATEGORIES = {
-    fault: [["stopped", "停梯 Stopped"], ["door", "门故障 Door"], ["noise", "异响 Noise"],
-      ["shaking", "抖动 Shaking"], ["button", "按钮 Buttons"], ["light", "照明 Light"],
-      ["other", "其他 Other"]],
-    complaint: [["dirty", "不卫生 Dirty"], ["noisy", "噪音 Noisy"],
-      ["out_of_service_days", "长期停用 Out of service for days"], ["smell", "异味 Smell"],
-      ["other", "其他 Other"]]
+    fault: ["stopped", "door", "noise", "shaking", "button", "light", "other"],
+    complaint: ["dirty", "noisy", "out_of_service_days", "smell", "other"]
   };
-  var RESCUE_STEPS = [
-    ["reported", "已受理", "Report received"],
-    ["accepted", "救援人员已接单", "Rescuer accepted"],
-    ["en_route", "救援人员在途", "Rescuer on the way"],
-    ["arrived", "已到达现场", "Rescuer arrived"],
-    ["released", "已解救", "Released"]
-  ];
-  var TICKET_STATES = {
-    open: "待维保单位答复 · Waiting for the company's answer",
-    answered: "已答复 · Answered",
-    dismissed: "已关闭 · Closed"
-  };
+  var RESCUE_STEPS = ["reported", "accepted", "en_route", "arrived", "released"];
+  var last = null;    // what is shown, redrawn on a language switch
 
   function $(id) { return document.getElementById(id); }
 
@@ -64,27 +32,32 @@
   }
 
   function time(value) {
-    if (!value) return "";
-    var d = new Date(value);
-    return d.toLocaleString("zh-CN", { hour12: false, month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit" });
+    return value ? fmtDateTimeShort(value) : "";
   }
 
   function display(name, value) {
-    if (name === "insured") return value ? "有效 In force" : "无 None";
-    if (value === null || value === undefined || value === "") return "未登记 Not registered";
+    if (name === "insured") return t(value ? "public.insured.yes" : "public.insured.no");
+    if (value === null || value === undefined || value === "") return t("public.not_registered");
+    if (name === "district") return codeLabel("district", value);
+    if (name === "building_type") return codeLabel("building", value);
     return String(value);
   }
 
+  function codeLabel(group, value) {
+    var key = "codes." + group + "." + value;
+    var text = t(key);
+    return text === key ? String(value) : text;
+  }
+
   function request(method, url, body) {
-    var init = { method: method, headers: { "Accept": "application/json" } };
+    var init = { method: method, headers: { "Accept": "application/json", "Accept-Language": document.documentElement.lang } };
     if (body) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
     return fetch(url, init).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) throw new Error(data.detail || ("HTTP " + r.status));
+        if (!r.ok) throw new Error(typeof data.detail === "string" ? data.detail : t("public.error.http", { status: r.status }));
         return data;
       });
     });
@@ -92,17 +65,17 @@
 
   // -- the elevator's page ---------------------------------------------------------------
   function renderElevator(page) {
+    last = function () { renderElevator(page); };
     var status = $("status");
     status.dataset.status = page.status;
-    status.textContent = STATUS[page.status] || page.status;
+    status.textContent = t("public.status." + page.status);
     var list = $("fields");
     list.textContent = "";
     FIELDS.forEach(function (f) {
       var row = el("div");
-      var dt = el("dt", f[1]);
-      dt.appendChild(el("small", f[2]));
-      var dd = el("dd", display(f[0], page[f[0]]));
-      dd.dataset.field = f[0];
+      var dt = el("dt", t("public.field." + f));
+      var dd = el("dd", display(f, page[f]));
+      dd.dataset.field = f;
       row.appendChild(dt);
       row.appendChild(dd);
       list.appendChild(row);
@@ -117,8 +90,8 @@
     var select = $("report-category");
     select.textContent = "";
     CATEGORIES[kind].forEach(function (c) {
-      var option = el("option", c[1]);
-      option.value = c[0];
+      var option = el("option", codeLabel("category", c));
+      option.value = c;
       select.appendChild(option);
     });
     $("report-form").hidden = false;
@@ -170,13 +143,13 @@
     var list = $("steps");
     list.textContent = "";
     RESCUE_STEPS.forEach(function (s) {
-      var li = el("li", s[1] + " · " + s[2], at[s[0]] ? "done" : "");
-      li.dataset.step = s[0];
-      if (s[0] === "en_route" && rescue.eta_at && !rescue.arrived_at) {
-        li.appendChild(el("span", "预计 ETA " + time(rescue.eta_at), "at"));
+      var li = el("li", t("public.step." + s), at[s] ? "done" : "");
+      li.dataset.step = s;
+      if (s === "en_route" && rescue.eta_at && !rescue.arrived_at) {
+        li.appendChild(el("span", t("public.eta", { time: time(rescue.eta_at) }), "at"));
         li.dataset.eta = rescue.eta_at;
-      } else if (at[s[0]]) {
-        li.appendChild(el("span", time(at[s[0]]), "at"));
+      } else if (at[s]) {
+        li.appendChild(el("span", time(at[s]), "at"));
       }
       list.appendChild(li);
     });
@@ -187,9 +160,9 @@
     var box = $("ticket");
     box.textContent = "";
     box.dataset.state = p.ticket_state || "";
-    box.appendChild(el("p", TICKET_STATES[p.ticket_state] || p.ticket_state));
+    box.appendChild(el("p", t("public.ticket." + p.ticket_state)));
     if (p.ticket_state === "open" && p.ticket_due_at) {
-      box.appendChild(el("p", "答复期限 Answer due " + time(p.ticket_due_at), "muted"));
+      box.appendChild(el("p", t("public.answer_due", { time: time(p.ticket_due_at) }), "muted"));
     }
     if (p.answer) {
       var answer = el("blockquote", p.answer);
@@ -200,12 +173,10 @@
   }
 
   function renderProgress(p) {
-    var title = p.kind === "entrapment" ? "困梯求救 · Entrapment report"
-      : p.kind === "fault" ? "故障报告 · Fault report" : "投诉 · Complaint";
-    $("report-title").textContent = title;
-    $("report-elevator").textContent = "电梯 Elevator " + p.registration_code + " · " +
-      time(p.reported_at);
-    if (p.dismissed) show("此报告已被核实为无效 · This report was dismissed.");
+    last = function () { renderProgress(p); };
+    $("report-title").textContent = t("public.title." + p.kind);
+    $("report-elevator").textContent = t("public.report_elevator", { code: p.registration_code, time: time(p.reported_at) });
+    if (p.dismissed) show(t("public.dismissed"));
     if (p.rescue) rescueSteps(p.rescue);
     else ticketView(p);
     $("report-view").hidden = false;
@@ -221,8 +192,14 @@
     poll();
   }
 
-  var parts = window.location.pathname.split("/");
-  if (parts[1] === "e" && parts[2]) elevatorPage(decodeURIComponent(parts[2]));
-  else if (parts[1] === "r" && parts[2]) reportPage(decodeURIComponent(parts[2]));
-  else show("未知的链接 · Unknown link");
+  loadCatalogues(["common", "public", "codes"]).then(function () {
+    applyI18n(document);
+    languageSwitch($("lang-switch"));
+    window.addEventListener("lw:langchange", function () { if (last) last(); });
+    var parts = window.location.pathname.split("/");
+    if (parts[1] === "e" && parts[2]) elevatorPage(decodeURIComponent(parts[2]));
+    else if (parts[1] === "r" && parts[2]) reportPage(decodeURIComponent(parts[2]));
+    else show(t("public.unknown_link"));
+    document.body.dataset.ready = "true";
+  });
 })();

@@ -3,33 +3,31 @@
 "use strict";
 
 (function () {
-  const KINDS = { entrapment: "困人 Entrapment", fault: "故障 Fault", complaint: "投诉 Complaint" };
-  const STATES = { open: "待处理 Open", answered: "已答复 Answered", dismissed: "已驳回 Dismissed" };
   const POST_JSON = (body) => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
-  LW.fmtCity = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : "—";
-  LW.kindLabel = (k) => KINDS[k] || LW.label(k);
+  LW.fmtCity = (iso) => LW.fmtShort(iso);   // 2026-12-01 09:30, Asia/Shanghai
+  LW.kindLabel = (k) => LW.code("report_kind", k);
 
   function answerCell(t) {
     if (t.state !== "open" || LW.me.role !== "company") {
       return LW.el("td", { class: "answer" }, t.answer || "—", t.answered_at ? LW.el("div", { class: "muted" }, `${LW.fmtCity(t.answered_at)} · ${t.answered_by}`) : "");
     }
-    const input = LW.el("input", { class: "answer-text", maxlength: "2000", minlength: "2", required: "", placeholder: "答复内容 Answer" });
+    const input = LW.el("input", { class: "answer-text", maxlength: "2000", minlength: "2", required: "", placeholder: LW.t("reports.answer.placeholder"), "aria-label": LW.t("reports.answer.placeholder") });
     const form = LW.el("form", { class: "answer-form", onsubmit: async (e) => {
       e.preventDefault();
       try { await LW.api(`/api/v1/public/tickets/${t.id}/answer`, POST_JSON({ answer: input.value.trim() })); load(); }
       catch (ex) { alert(ex.message); }
-    } }, input, LW.el("button", { type: "submit", class: "act" }, "答复 Answer"));
+    } }, input, LW.el("button", { type: "submit", class: "act" }, LW.t("reports.answer.submit")));
     return LW.el("td", { class: "answer" }, form);
   }
 
   function ticketRow(t) {
-    const status = t.overdue ? "逾期 Overdue" : (STATES[t.state] || t.state);
+    const status = t.overdue ? LW.t("reports.overdue") : LW.code("ticket_state", t.state);
     return LW.el("tr", { "data-ticket": t.id, "data-state": t.state, class: t.overdue ? "overdue" : "" },
       LW.el("td", {}, t.id),
-      LW.el("td", {}, t.registration_code, LW.el("div", { class: "muted" }, t.district)),
-      LW.el("td", {}, LW.kindLabel(t.kind), LW.el("div", { class: "muted" }, LW.label(t.category))),
-      LW.el("td", { class: "text" }, t.description || "—", t.reports > 1 ? LW.el("div", { class: "muted" }, `${t.reports} 条报告 reports`) : ""),
+      LW.el("td", {}, t.registration_code, LW.el("div", { class: "muted" }, LW.code("district", t.district))),
+      LW.el("td", {}, LW.kindLabel(t.kind), LW.el("div", { class: "muted" }, LW.code("category", t.category))),
+      LW.el("td", { class: "text" }, t.description || "—", t.reports > 1 ? LW.el("div", { class: "muted" }, LW.t("reports.count", { n: t.reports })) : ""),
       LW.el("td", {}, LW.fmtCity(t.opened_at)),
       LW.el("td", { class: "due" }, LW.fmtCity(t.due_at)),
       LW.el("td", { class: "status" }, status),
@@ -41,7 +39,7 @@
     const state = document.getElementById("ticket-state").value;
     try {
       const tickets = await LW.api("/api/v1/public/tickets?limit=200" + (state ? `&state=${state}` : ""));
-      tbody.replaceChildren(...(tickets.length ? tickets.map(ticketRow) : [LW.el("tr", {}, LW.el("td", { colspan: 8, class: "muted" }, "无工单 no tickets"))]));
+      tbody.replaceChildren(...(tickets.length ? tickets.map(ticketRow) : [LW.el("tr", {}, LW.el("td", { colspan: 8, class: "muted" }, LW.t("reports.no_tickets")))]));
     } catch (e) { tbody.replaceChildren(LW.el("tr", {}, LW.el("td", { colspan: 8, class: "error" }, e.message))); }
   }
 
@@ -51,24 +49,24 @@
 
   function sourceRow(s) {
     const block = s.blocked
-      ? LW.el("button", { type: "button", class: "act unblock", onclick: () => deskAction(`/api/v1/public/blocked/${encodeURIComponent(s.source)}`, { method: "DELETE" }) }, "解除屏蔽 Unblock")
-      : LW.el("button", { type: "button", class: "act block", onclick: () => deskAction("/api/v1/public/blocked", POST_JSON({ source: s.source, reason: "desk" })) }, "屏蔽来源 Block");
-    const show = LW.el("button", { type: "button", class: "act", onclick: () => { selected = s.source; loadReports(); } }, "报告 Reports");
+      ? LW.el("button", { type: "button", class: "act unblock", onclick: () => deskAction(`/api/v1/public/blocked/${encodeURIComponent(s.source)}`, { method: "DELETE" }) }, LW.t("reports.unblock"))
+      : LW.el("button", { type: "button", class: "act block", onclick: () => deskAction("/api/v1/public/blocked", POST_JSON({ source: s.source, reason: "desk" })) }, LW.t("reports.block"));
+    const show = LW.el("button", { type: "button", class: "act", onclick: () => { selected = s.source; loadReports(); } }, LW.t("reports.show"));
     return LW.el("tr", { "data-source": s.source, "data-blocked": String(s.blocked), class: s.blocked ? "blocked" : "" },
-      LW.el("td", {}, s.source, s.blocked ? LW.el("span", { class: "badge s-offline" }, "已屏蔽 blocked") : ""),
+      LW.el("td", {}, s.source, s.blocked ? LW.el("span", { class: "badge s-offline" }, LW.t("reports.blocked")) : ""),
       LW.el("td", {}, s.reports), LW.el("td", {}, s.entrapments), LW.el("td", {}, s.elevators), LW.el("td", {}, s.dismissed),
       LW.el("td", {}, LW.fmtCity(s.last_at)),
       LW.el("td", {}, LW.can("desk") ? [show, block] : show));
   }
 
   function reportRow(r) {
-    const target = r.case_id ? `救援 case ${r.case_id}` : r.ticket_id ? `工单 ticket ${r.ticket_id}` : "—";
-    const dismiss = r.dismissed || !LW.can("desk") ? (r.dismissed ? "已驳回 dismissed" : "")
-      : LW.el("button", { type: "button", class: "act dismiss", onclick: () => deskAction(`/api/v1/public/reports/${r.id}/dismiss`, { method: "POST" }) }, "驳回 Dismiss");
+    const target = r.case_id ? LW.t("reports.to_case", { id: r.case_id }) : r.ticket_id ? LW.t("reports.to_ticket", { id: r.ticket_id }) : "—";
+    const dismiss = r.dismissed || !LW.can("desk") ? (r.dismissed ? LW.t("reports.dismissed") : "")
+      : LW.el("button", { type: "button", class: "act dismiss", onclick: () => deskAction(`/api/v1/public/reports/${r.id}/dismiss`, { method: "POST" }) }, LW.t("reports.dismiss"));
     return LW.el("tr", { "data-report": r.id, "data-dismissed": String(r.dismissed), class: r.dismissed ? "dismissed" : "" },
       LW.el("td", {}, LW.fmtCity(r.reported_at)), LW.el("td", {}, r.source),
-      LW.el("td", {}, r.registration_code, r.stale_code ? LW.el("div", { class: "muted" }, "旧码 old sticker") : ""),
-      LW.el("td", {}, LW.kindLabel(r.kind), LW.el("div", { class: "muted" }, LW.label(r.category))),
+      LW.el("td", {}, r.registration_code, r.stale_code ? LW.el("div", { class: "muted" }, LW.t("reports.old_sticker")) : ""),
+      LW.el("td", {}, LW.kindLabel(r.kind), LW.el("div", { class: "muted" }, LW.code("category", r.category))),
       LW.el("td", {}, target), LW.el("td", {}, dismiss));
   }
 
@@ -78,13 +76,13 @@
     const tbody = document.querySelector("#source-table tbody");
     try {
       const sources = await LW.api("/api/v1/public/sources?hours=24");
-      tbody.replaceChildren(...(sources.length ? sources.map(sourceRow) : [LW.el("tr", {}, LW.el("td", { colspan: 7, class: "muted" }, "24 小时内无报告 no reports in 24 h"))]));
+      tbody.replaceChildren(...(sources.length ? sources.map(sourceRow) : [LW.el("tr", {}, LW.el("td", { colspan: 7, class: "muted" }, LW.t("reports.none_24h")))]));
     } catch (e) { tbody.replaceChildren(LW.el("tr", {}, LW.el("td", { colspan: 7, class: "error" }, e.message))); }
   }
 
   async function loadReports() {
     const tbody = document.querySelector("#source-reports tbody");
-    document.getElementById("reports-of").textContent = selected ? `来源 source ${selected}` : "全部来源 all sources";
+    document.getElementById("reports-of").textContent = selected ? LW.t("reports.of_source", { source: selected }) : LW.t("reports.all_sources");
     document.getElementById("reports-all").hidden = !selected;
     try {
       const reports = await LW.api("/api/v1/public/reports?hours=24" + (selected ? `&source=${encodeURIComponent(selected)}` : ""));
@@ -98,7 +96,7 @@
     const jobs = [loadTickets()];
     if (watcher) jobs.push(loadSources(), loadReports());
     await Promise.all(jobs);
-    document.getElementById("reports-note").textContent = `更新于 updated ${LW.fmtCity(new Date().toISOString())}`;
+    document.getElementById("reports-note").textContent = LW.t("common.updated", { time: LW.fmtTime(new Date()) });
   }
 
   let wired = false;

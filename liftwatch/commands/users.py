@@ -27,9 +27,10 @@ def _role(value: str) -> str:
 @users_app.command("create")
 def create_cmd(
     username: str = typer.Option(..., help="Login name."),
-    role: str = typer.Option(..., help="admin, supervisor, desk, company or rescuer."),
+    role: str = typer.Option(..., help="admin, supervisor, desk, company, rescuer or user_unit."),
     company_id: int | None = typer.Option(None, help="The company of a company user."),
     rescuer_id: int | None = typer.Option(None, help="The rescuer of a rescuer user."),
+    user_unit_id: int | None = typer.Option(None, help="The unit of a user_unit user."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input."
     ),
@@ -43,7 +44,7 @@ def create_cmd(
     settings = load_settings()
     with psycopg.connect(settings.require_database_url(), autocommit=True) as conn:
         try:
-            scope = Scope(_role(role), company_id, rescuer_id)
+            scope = Scope(_role(role), company_id, rescuer_id, user_unit_id)
             user = accounts.create_user(conn, username, password, scope)
         except InvalidAccount as exc:
             raise typer.BadParameter(str(exc)) from None

@@ -40,7 +40,10 @@ m AS (
     SELECT elevator_id, count(*) AS records,
            count(*) FILTER (WHERE due_date IS NOT NULL) AS with_due,
            count(*) FILTER (WHERE due_date IS NOT NULL
-                            AND (ended_at AT TIME ZONE %(tz)s)::date <= due_date) AS on_time
+                            AND (ended_at AT TIME ZONE %(tz)s)::date <= due_date
+                            AND (recorded_at IS NULL
+                                 OR (recorded_at AT TIME ZONE %(tz)s)::date <= due_date)
+                           ) AS on_time
     FROM maintenance_records
     WHERE ended_at >= now() - make_interval(days => %(days)s)
     GROUP BY elevator_id),

@@ -123,6 +123,7 @@ class LockedWorkOrder:
     level: str
     state: str
     due_date: date
+    created_at: datetime
 
 
 async def lock_work_order(
@@ -130,22 +131,25 @@ async def lock_work_order(
 ) -> LockedWorkOrder | None:
     cur = conn.cursor(row_factory=class_row(LockedWorkOrder))
     await cur.execute(
-        """SELECT id, elevator_id, company_id, level, state, due_date FROM work_orders
-           WHERE id = %s FOR UPDATE""",
+        """SELECT id, elevator_id, company_id, level, state, due_date, created_at
+           FROM work_orders WHERE id = %s FOR UPDATE""",
         (work_order_id,),
     )
     return await cur.fetchone()
 
 
 async def insert_record(
-    conn: psycopg.AsyncConnection[Any], order: LockedWorkOrder, completion: Completion
+    conn: psycopg.AsyncConnection[Any],
+    order: LockedWorkOrder,
+    completion: Completion,
+    recorded_at: datetime,
 ) -> int:
-    """Store the completion record of ``order``; returns its id."""
+    """Store the completion record of ``order``, entered at ``recorded_at``; its id."""
     cur = conn.cursor(row_factory=scalar_row)
     await cur.execute(
         """INSERT INTO maintenance_records (elevator_id, company_id, level, technician,
-               started_at, ended_at, items, findings, due_date, work_order_id)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+               started_at, ended_at, items, findings, due_date, work_order_id, recorded_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
         (
             order.elevator_id,
             order.company_id,
@@ -157,6 +161,7 @@ async def insert_record(
             completion.findings,
             order.due_date,
             order.id,
+            recorded_at,
         ),
     )
     record_id = await cur.fetchone()

@@ -26,7 +26,7 @@ CASE_COLUMNS = """c.id, c.elevator_id, e.code AS elevator_code, e.district, e.ad
        e.company_id, c.source, c.state, c.tier, c.rescuer_id, c.people_trapped,
        c.caller_phone, c.alarm_id, c.trapped_since, c.reported_at, c.decided_at,
        c.accepted_at, c.arrived_at, c.released_at, c.closed_at, c.arrival_due_at,
-       c.insurance_flag, c.fire_service, e.lon, e.lat"""
+       c.insurance_flag, c.fire_service, e.lon, e.lat, c.end_request"""
 CASE_FROM = "FROM rescue_cases c JOIN elevators e ON e.id = c.elevator_id"
 
 _CASE_BY_ID = f"SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.id = %s"
@@ -137,6 +137,7 @@ def active_case_of_rescuer(conn: psycopg.Connection[Any], rescuer_id: int) -> in
 _SETTABLE = frozenset(
     {
         "state",
+        "end_request",
         "tier",
         "rescuer_id",
         "decided_at",

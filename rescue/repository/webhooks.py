@@ -101,18 +101,24 @@ async def list_subscriptions(
 
 
 async def add_subscription(
-    conn: psycopg.AsyncConnection[Any], company_id: int, url: str, secret: str
-) -> Webhook:
-    """Subscribe; raises psycopg's UniqueViolation (URL taken) or ForeignKeyViolation."""
-    async with conn.cursor(row_factory=class_row(Webhook)) as cur:
+    conn: psycopg.AsyncConnection[Any], company_id: int, url: str, secret: str, limit: int
+) -> Webhook | None:
+    """Subscribe, unless the company has ``limit`` subscriptions already (None); raises
+    psycopg's UniqueViolation (URL taken) or ForeignKeyViolation. The company's row is
+    locked meanwhile, so concurrent subscriptions cannot overshoot the limit."""
+    async with conn.transaction(), conn.cursor(row_factory=class_row(Webhook)) as cur:
         await cur.execute(
-            f"""INSERT INTO webhook_subscriptions (company_id, url, secret) VALUES (%s, %s, %s)
-                RETURNING {_WEBHOOK_COLUMNS}""",  # noqa: S608 - fixed text
-            (company_id, url, secret),
+            "SELECT 1 FROM maintenance_companies WHERE id = %s FOR UPDATE", (company_id,)
         )
-        row = await cur.fetchone()
-    assert row is not None  # INSERT ... RETURNING gives the row
-    return row
+        await cur.execute(
+            f"""INSERT INTO webhook_subscriptions (company_id, url, secret)
+                SELECT %(c)s, %(url)s, %(secret)s
+                WHERE (SELECT count(*) FROM webhook_subscriptions WHERE company_id = %(c)s)
+                      < %(limit)s
+                RETURNING {_WEBHOOK_COLUMNS}""",  # noqa: S608 - fixed text
+            {"c": company_id, "url": url, "secret": secret, "limit": limit},
+        )
+        return await cur.fetchone()
 
 
 async def remove_subscription(

@@ -14,7 +14,7 @@ import psycopg
 from accounts.repository import Scope, create_user
 from api.app import AppConfig
 from api.config import ApiSettings
-from api.security import Principal, Role, create_token, hash_password
+from api.security import hash_password
 from domain.districts import DISTRICTS
 from tests.fixtures.api_server import ApiServer
 
@@ -117,11 +117,16 @@ def api_server(database_url: str, api: ApiSettings | None = None) -> ApiServer:
     return ApiServer(config)
 
 
+_TOKENS: dict[tuple[str, str], str] = {}
+
+
 def token(base_url: str, username: str) -> str:
-    """A signed token for a seeded user, as the login endpoint would issue it."""
-    role, company_id, rescuer_id = USERS[username]
-    principal = Principal(username, Role(role), company_id, rescuer_id)
-    return create_token(JWT_SECRET, principal, 60)
+    """A token of a seeded user from the login endpoint, once per server and user (logins
+    are throttled per user name)."""
+    key = (base_url, username)
+    if key not in _TOKENS:
+        _TOKENS[key] = login_token(base_url, username)
+    return _TOKENS[key]
 
 
 def login_token(base_url: str, username: str) -> str:

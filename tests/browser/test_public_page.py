@@ -62,7 +62,7 @@ def site(
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:  # noqa: F811 - pytest fixture injection
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -122,7 +122,7 @@ def test_trapped_report_reaches_the_desk_and_the_reporter_follows_the_rescue(
         accepted = api.post(f"/api/v1/cases/{case_id}/accept", json={"rescuer_id": 1})
         assert accepted.status_code == 200, accepted.text
         expect(phone.locator('#steps li[data-step="accepted"]')).to_have_class("done")
-        expect(phone.locator('#steps li[data-step="en_route"]')).to_contain_text("ETA")
+        expect(phone.locator('#steps li[data-step="en_route"]')).to_contain_text("预计到达")
         shot(phone, "public-rescue-accepted")
         assert api.post(f"/api/v1/cases/{case_id}/arrive", json={}).status_code == 200
     expect(phone.locator('#steps li[data-step="arrived"]')).to_have_class("done")

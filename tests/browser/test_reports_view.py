@@ -76,7 +76,7 @@ def test_desk_sees_the_report_and_blocks_its_source(
     registration = f"440{elevator:07d}"
     phone = context_page(viewport=PHONE, is_mobile=True, has_touch=True)
     report_on_page(phone, server.base_url, codes[elevator], "fault", "门关不上 door will not close")
-    desk = context_page()
+    desk = context_page(viewport={"width": 1400, "height": 860}, locale="zh-CN")
     login(desk, server.base_url, "desk")
     desk.goto(server.base_url + "/#/reports")
     ticket = desk.locator("#ticket-table tr[data-ticket]", has_text=registration)

@@ -159,9 +159,10 @@ def test_elevator_search_filters_and_pagination(env: Env) -> None:
 def _sse_reader(
     base: str, tok: str, out: queue.Queue[dict[str, object]], stop: threading.Event
 ) -> None:
-    with httpx.stream(
-        "GET", f"{base}/api/v1/events", params={"access_token": tok}, timeout=30
-    ) as r:
+    ticket = httpx.post(
+        f"{base}/api/v1/auth/sse-ticket", headers={"Authorization": f"Bearer {tok}"}
+    ).json()["ticket"]
+    with httpx.stream("GET", f"{base}/api/v1/events", params={"ticket": ticket}, timeout=30) as r:
         assert r.status_code == 200
         event = None
         for line in r.iter_lines():
@@ -177,7 +178,7 @@ def _sse_reader(
 
 def test_live_events_update_the_map_and_respect_scope(env: Env) -> None:
     assert httpx.get(env.base + "/api/v1/events").status_code == 401
-    assert httpx.get(env.base + "/api/v1/events?access_token=bad").status_code == 401
+    assert httpx.get(env.base + "/api/v1/events?ticket=bad").status_code == 401
     own, other = env.fleet.of_company(1)[2], env.fleet.of_company(2)[2]
     streams: dict[str, queue.Queue[dict[str, object]]] = {
         "company1": queue.Queue(),

@@ -50,6 +50,10 @@ def test_local_dates_for_records_plans_and_work_orders(fresh_database_url: str) 
         assert order is not None
         # Finished at 01:00 local on 6 March (17:00 UTC on 5 March).
         ended = datetime(2026, 3, 5, 17, 0, tzinfo=UTC)
+        conn.execute(  # issued by the job's run of the day before (simulated time)
+            "UPDATE work_orders SET created_at = %s WHERE id = %s",
+            (ended - timedelta(days=1), order[0]),
+        )
         completion = Completion(
             technician="Li Wei", started_at=ended - timedelta(hours=2), ended_at=ended,
             items=["A1"], findings="",

@@ -217,6 +217,11 @@ def test_complete_work_order_resolves_overdue(world: World, client: httpx.Client
     assert all(p["overdue"] for p in plan["plans"])
     yearly = next(w for w in plan["work_orders"] if w["level"] == "yearly" and w["state"] == "open")
     path = f"/api/v1/work-orders/{yearly['id']}/complete"
+    with psycopg.connect(world.url, autocommit=True) as conn:  # issued this morning
+        conn.execute(
+            "UPDATE work_orders SET created_at = %s WHERE id = %s",
+            (NOW - timedelta(hours=6), yearly["id"]),
+        )
     done = {
         "technician": "Li Wei",
         "started_at": (NOW - timedelta(hours=2)).isoformat(),

@@ -10,6 +10,7 @@ import pytest
 
 from analytics import score as sc
 from analytics.score import ScoreInputs
+from analytics.score_factors import user_unit_factor
 from domain.fleet import BuildingType
 
 WEIGHTS = (0.2, 0.2, 0.15, 0.15, 0.3)
@@ -42,6 +43,7 @@ def inputs(n: int = 1, /, **overrides: Any) -> ScoreInputs:
         "anomalies_90d": 0.0,
         "condition_index": 95.0,
         "online_rate": 1.0,
+        "checks_completion": np.nan,  # the unit keeps no records: its registered level
     }
     base.update(overrides)
     fields = {f.name: f.type for f in dataclasses.fields(ScoreInputs)}
@@ -291,3 +293,13 @@ def test_company_factor_once_a_company_equals_per_elevator() -> None:
     each = sc.factor_matrix(x)
     assert np.allclose(once, each)
     assert np.ptp(each[:, sc.FACTORS.index("company")]) > 10  # the inputs do differ
+
+
+def test_recorded_checks_replace_the_registered_management_level() -> None:
+    registered = user_unit_factor(inputs(3, management_level=5.0))
+    recorded = user_unit_factor(
+        inputs(3, management_level=5.0, checks_completion=np.array([np.nan, 1.0, 0.2]))
+    )
+    assert recorded[0] == pytest.approx(registered[0])  # no records: the level stands
+    assert recorded[1] == pytest.approx(registered[1])  # complete records = the top level
+    assert recorded[2] < registered[2] - 30  # a unit that neglects its checks scores low

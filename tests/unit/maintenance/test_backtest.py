@@ -61,6 +61,8 @@ def test_small_backtest_runs_and_policy_visits_less() -> None:
     assert r.elevators == 600
     assert 0.0 <= r.auc <= 1.0
     assert 0.0 <= r.auc_age <= 1.0
+    assert 0.0 <= r.auc_unit_registered <= 1.0
+    assert 0.0 <= r.auc_no_unit <= 1.0
     assert r.visits_fixed == pytest.approx(24.33, abs=0.5)
     assert r.visits_policy < r.visits_fixed
     assert sum(r.grades.values()) == 600

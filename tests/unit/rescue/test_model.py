@@ -38,10 +38,10 @@ def test_detail_and_board_add_timeline_and_offers() -> None:
         id=1, case_id=7, rescuer_id=11, tier=1, round_number=1, attempts=1, eta_s=300.0,
         distance_m=1000.0, offered_at=AT, expires_at=AT, state="pending", answered_at=None,
     )  # fmt: skip
-    fields_of_case = {name: getattr(case, name) for name in CASE_FIELDS}
+    fields_of_case = {name: getattr(case, name) for name in (*CASE_FIELDS, "caller_phone")}
     detail = CaseDetail.model_validate({**fields_of_case, "timeline": [entry], "offers": [offer]})
     shown = detail.model_dump(mode="json")
-    assert list(shown) == [*CASE_FIELDS, "timeline", "offers"]
+    assert list(shown) == [*CASE_FIELDS, "caller_phone", "timeline", "offers"]
     assert shown["timeline"] == [
         {"at": "2026-03-04T04:00:00Z", "step": "reported", "actor": "desk", "detail": {"a": 1}}
     ]

@@ -1,0 +1,254 @@
+"""User units (使用单位): the unit, its safety director and officers (with certificates),
+its checklists, its 日管控、周排查、月调度 records, and the completion indicator (+ CSV).
+A user unit sees and records only its own; supervisors and the desk see every unit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Db, require_roles
+from api.pagination import Paging
+from api.security import Principal, Role
+from domain.localtime import city_today
+from units import service
+from units.errors import UnknownUnit
+from units.model import CheckKind, NewCheck
+
+router = APIRouter(prefix="/api/v1/units", tags=["user units"])
+
+Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.USER_UNIT))]
+Recorder = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.USER_UNIT))]
+UnitOnly = Annotated[Principal, Depends(require_roles(Role.USER_UNIT))]
+UnitId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a value the database refuses (e.g. a NUL character in text)"},
+    401: {"description": "not authenticated"},
+    403: {"description": "the role may not use this endpoint"},
+    404: {"description": "no such unit within the caller's scope"},
+}
+WRITE_ERRORS = {
+    **ERRORS,
+    409: {"description": "this period's record exists already"},
+    422: {"description": "the record does not fit its checklist"},
+}
+
+
+def _own(principal: Principal, unit_id: int) -> int:
+    """The unit, if the caller may see it (a user unit only itself)."""
+    if principal.role is Role.USER_UNIT and principal.user_unit_id != unit_id:
+        raise UnknownUnit(unit_id)
+    return unit_id
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    district: str | None
+    contact_phone: str
+    management_level: int
+    elevators: int
+
+
+class StaffOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    duty: str
+    name: str
+    phone: str
+    certificate_no: str
+    certificate_valid_until: date | None
+    active: bool
+    certificate_valid: bool = False
+
+
+class StaffIn(BaseModel):
+    duty: Literal["director", "officer"]
+    name: str = Field(min_length=1, max_length=100)
+    phone: str = Field("", max_length=32)
+    certificate_no: str = Field("", max_length=64)
+    certificate_valid_until: date | None = None
+
+
+class ChecklistOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    per: str
+    name: str
+    items: list[dict[str, Any]]
+
+
+class CheckIn(BaseModel):
+    kind: Literal["daily", "weekly", "monthly"]
+    day: date
+    results: dict[Annotated[str, Field(max_length=32)], bool] = Field(max_length=50)
+    elevator_id: int | None = Field(None, ge=1, le=2_147_483_647)
+    building: str | None = Field(None, min_length=1, max_length=200)
+    minutes: str = Field("", max_length=10000)
+
+
+class CheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    elevator_id: int | None
+    building: str | None
+    period_start: date
+    done_at: datetime
+    done_by: str
+    results: dict[str, Any]
+    problems: int
+    minutes: str
+
+
+class CompletionOut(BaseModel):
+    user_unit_id: int
+    daily: float | None
+    weekly: float | None
+    monthly: float | None
+    overall: float | None
+    staffed: bool | None
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 4)
+
+
+Days = Annotated[int, Query(ge=7, le=366)]
+
+
+async def _completions(db: Any, principal: Principal, days: int) -> list[CompletionOut]:
+    only = principal.user_unit_id if principal.role is Role.USER_UNIT else None
+    if principal.role is Role.USER_UNIT and only is None:
+        return []
+    found = await service.completions(db, only, city_today(), days)
+    return [
+        CompletionOut(
+            user_unit_id=c.user_unit_id,
+            daily=_num(c.daily),
+            weekly=_num(c.weekly),
+            monthly=_num(c.monthly),
+            overall=_num(c.overall),
+            staffed=c.staffed,
+        )
+        for c in found
+    ]
+
+
+@router.get("/completion", response_model=list[CompletionOut], responses=ERRORS)
+async def completion(db: Db, principal: Reader, days: Days = 84) -> list[CompletionOut]:
+    """Each unit's share of the expected daily checks, weekly investigations and monthly
+    meetings recorded in the last ``days``; ``overall`` feeds the 3+2 user-unit factor
+    (null: the unit keeps no records here)."""
+    return await _completions(db, principal, days)
+
+
+@router.get(
+    "/completion.csv",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+)
+async def completion_csv(db: Db, principal: Reader, days: Days = 84) -> Response:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["使用单位 user_unit_id", "日管控 daily", "周排查 weekly", "月调度 monthly",
+                "综合 overall", "人员持证 staffed"])  # fmt: skip
+    for c in await _completions(db, principal, days):
+        w.writerow([c.user_unit_id, c.daily, c.weekly, c.monthly, c.overall, c.staffed])
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="liftwatch-unit-checks.csv"'},
+    )
+
+
+@router.get("", response_model=list[UnitOut], responses=ERRORS)
+async def list_units(db: Db, principal: Reader, paging: Paging) -> list[UnitOut]:
+    """The user units (a user unit: itself)."""
+    only = principal.user_unit_id if principal.role is Role.USER_UNIT else None
+    if principal.role is Role.USER_UNIT and only is None:
+        return []
+    found = await service.units(db, only, paging.limit, paging.offset)
+    return [UnitOut.model_validate(u) for u in found]
+
+
+@router.get("/{unit_id}", response_model=UnitOut, responses=ERRORS)
+async def get_unit(db: Db, principal: Reader, unit_id: UnitId) -> UnitOut:
+    return UnitOut.model_validate(await service.unit(db, _own(principal, unit_id)))
+
+
+@router.get("/{unit_id}/staff", response_model=list[StaffOut], responses=ERRORS)
+async def list_staff(db: Db, principal: Reader, unit_id: UnitId) -> list[StaffOut]:
+    """The safety director and officers, with whether each certificate is valid today."""
+    today = city_today()
+    out = []
+    for s in await service.staff(db, _own(principal, unit_id)):
+        row = StaffOut.model_validate(s)
+        row.certificate_valid = bool(
+            s.certificate_valid_until and s.certificate_valid_until >= today
+        )
+        out.append(row)
+    return out
+
+
+@router.post(
+    "/{unit_id}/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED,
+    responses={**ERRORS, 422: {"description": "invalid input"}},
+)  # fmt: skip
+async def add_staff(db: Db, principal: Recorder, unit_id: UnitId, body: StaffIn) -> StaffOut:
+    staff = await service.add_staff(db, _own(principal, unit_id), body.model_dump())
+    return StaffOut.model_validate(staff)
+
+
+@router.get("/{unit_id}/checklists", response_model=list[ChecklistOut], responses=ERRORS)
+async def checklists(db: Db, principal: Reader, unit_id: UnitId) -> list[ChecklistOut]:
+    """The checklists in force for the unit (its own, else the city's default)."""
+    return [
+        ChecklistOut.model_validate(c)
+        for c in await service.checklists(db, _own(principal, unit_id))
+    ]
+
+
+@router.post(
+    "/{unit_id}/checks", response_model=CheckOut, status_code=status.HTTP_201_CREATED,
+    responses=WRITE_ERRORS,
+)  # fmt: skip
+async def record_check(db: Db, principal: UnitOnly, unit_id: UnitId, body: CheckIn) -> CheckOut:
+    """The unit records a daily check (per elevator or building), a weekly investigation
+    or a monthly meeting (with its minutes)."""
+    new = NewCheck(
+        kind=CheckKind(body.kind), day=body.day, results=body.results,
+        elevator_id=body.elevator_id, building=body.building, minutes=body.minutes,
+    )  # fmt: skip
+    actor = f"user_unit:{principal.subject}"
+    record = await service.record_check(db, _own(principal, unit_id), new, actor, datetime.now(UTC))
+    return CheckOut.model_validate(record)
+
+
+@router.get("/{unit_id}/checks", response_model=list[CheckOut], responses=ERRORS)
+async def list_checks(
+    db: Db,
+    principal: Reader,
+    unit_id: UnitId,
+    paging: Paging,
+    kind: Literal["daily", "weekly", "monthly"] | None = None,
+    days: Days = 31,
+) -> list[CheckOut]:
+    since = city_today() - timedelta(days=days)
+    found = await service.checks(
+        db, _own(principal, unit_id), since, kind, paging.limit, paging.offset
+    )
+    return [CheckOut.model_validate(c) for c in found]

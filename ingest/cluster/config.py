@@ -28,7 +28,7 @@ class ClusterSettings(BaseModel):
     prefetch: int = Field(64, ge=1, le=10_000)
     # Members announce themselves this often; one not heard for member_timeout_s is gone.
     heartbeat_s: float = Field(0.5, gt=0, le=60)
-    member_timeout_s: float = Field(3.0, gt=0, le=600)
+    member_timeout_s: float = Field(2.0, gt=0, le=600)
     # A worker taking a partition over replays this much stored telemetry of its elevators
     # (at least the longest rule window: entrapment, door cycles).
     restore_window_s: float = Field(330.0, gt=0)

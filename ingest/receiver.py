@@ -124,6 +124,7 @@ class Receiver:
         max_buffer: int,
         metrics: IngestMetrics,
         keepalive_s: int = 30,
+        share_group: str = "",
     ) -> None:
         self.buffer: deque[Incoming] = deque()
         self.wakeup = threading.Event()
@@ -133,6 +134,8 @@ class Receiver:
         self.url = url
         self._keepalive = keepalive_s
         self._subscription = topic_root.rstrip("/") + "/#"
+        if share_group:  # several storers share the terminals' messages (cluster mode)
+            self._subscription = f"$share/{share_group}/{self._subscription}"
         self._stopping = False
         self._metrics = metrics
         self.connected = threading.Event()

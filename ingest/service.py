@@ -22,7 +22,7 @@ from ingest.batch import BatchConsumer
 from ingest.config import IngestSettings
 from ingest.database import DatabaseLink
 from ingest.decode import MessageDecoder
-from ingest.feed import Feeder
+from ingest.feed import Feeder, Forwarder
 from ingest.metrics import IngestMetrics
 from ingest.presence import PresenceTracker
 from ingest.receiver import Receiver
@@ -41,7 +41,12 @@ class IngestService:
         mqtt_url: str,
         topic_root: str = "liftwatch/v1",
         consumers: Sequence[BatchConsumer] = (),
+        *,
+        forwarder: Forwarder | None = None,
+        share_group: str = "",
     ) -> None:
+        """``forwarder`` and ``share_group``: the cluster mode's storer (a second feed
+        before the acknowledgement; a shared subscription)."""
         self.settings = settings
         self.database_url = database_url
         self.metrics = IngestMetrics()
@@ -53,9 +58,9 @@ class IngestService:
         )  # fmt: skip
         self.receiver = Receiver(
             mqtt_url, settings.client_id, topic_root, settings.max_buffer, self.metrics,
-            settings.keepalive_s,
+            settings.keepalive_s, share_group,
         )  # fmt: skip
-        self.feeder = Feeder(consumers, self.metrics)
+        self.feeder = Feeder(consumers, self.metrics, forwarder)
         self._stop = threading.Event()
         self.database = DatabaseLink(database_url, settings, self.metrics, self._stop)
         self.worker = IngestWorker(

@@ -3,7 +3,9 @@ transaction, acknowledge it, track presence and feed the stages behind it.
 
 A message is acknowledged only after its data (or its dead letter) is committed; while
 the database is unreachable the worker retries the same batch with backoff
-(:class:`~ingest.database.DatabaseLink`) and acknowledges nothing.
+(:class:`~ingest.database.DatabaseLink`) and acknowledges nothing. In the cluster mode a
+batch is also handed to the detectors' stream, and confirmed by it, before it is
+acknowledged (retried with the same backoff).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 import numpy as np
 import psycopg
 
-from ingest.batch import PresenceChange
+from ingest.batch import Batch, PresenceChange
 from ingest.config import IngestSettings
 from ingest.database import DatabaseLink, Stopping
 from ingest.decode import Decoded, Incoming, MessageDecoder
@@ -154,14 +156,33 @@ class IngestWorker:
         commit_ms = _now_ms()
         self._pending_presence = rest
         self.committed_batches += 1
+        batch = None
+        if self.feeder.forwarder is not None:
+            batch = self.feeder.batch_of(decoded, presence, now_ms)
+            self._forward(batch)
         self.receiver.ack(items)
         lag_p50_s = self.metrics.count_batch(
             len(items), decoded, result, presence, elapsed, commit_ms
         )
         self._note_backlog(lag_p50_s, commit_ms)
         if self.feeder:
-            self.feeder.feed(decoded, presence, now_ms)
+            self.feeder.feed(decoded, presence, now_ms, batch)
         self.metrics.buffer_depth.set(len(self.receiver.buffer))
+
+    def _forward(self, batch: Batch) -> None:
+        """Until the stream has the batch (backoff like the database's); nothing is
+        acknowledged meanwhile, so the broker holds the rest."""
+        delay = self.settings.retry_min_s
+        while True:
+            try:
+                self.feeder.forward(batch)
+                return
+            except Exception as exc:  # noqa: BLE001 - any failure: retry the batch
+                self.metrics.consumer_errors.inc()
+                log.warning("forwarding a batch failed; retrying: %s", exc)
+            if self._stop.wait(delay):
+                raise Stopping
+            delay = min(delay * 2, self.settings.retry_max_s)
 
     def _decode(self, items: list[Incoming], now_ms: int) -> Decoded:
         decoded = Decoded()

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from analytics.config import DetectionSettings
 from api.config import ApiSettings
 from hazards.config import HazardSettings
+from ingest.cluster.config import ClusterSettings
 from ingest.config import IngestSettings
 from maintenance.config import ScoreSettings
 from messaging.client import MqttEndpoint
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     simulator: SimulatorSettings = SimulatorSettings()
     api: ApiSettings = ApiSettings()
     hazards: HazardSettings = HazardSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
     @field_validator("database_url")
     @classmethod

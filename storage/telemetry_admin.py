@@ -10,8 +10,11 @@ from storage.migrate import Backend, recorded_backend
 def ensure_partitions(conn: psycopg.Connection, days_back: int = 7, days_ahead: int = 2) -> int:
     """Create the daily partitions covering [today - days_back, today + days_ahead].
 
-    A no-op on TimescaleDB, where chunks are created on demand.
+    A no-op on TimescaleDB, where chunks are created on demand. Serialised by a
+    transaction-level advisory lock, so several ingest processes (the cluster's storers)
+    starting at once do not race to create the same partition.
     """
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('liftwatch_ensure_telemetry_partitions'))")
     row = conn.execute(
         "SELECT liftwatch_ensure_telemetry_partitions("
         " (now() AT TIME ZONE 'UTC')::date - %s::int, (now() AT TIME ZONE 'UTC')::date + %s::int)",

@@ -15,7 +15,11 @@ from liftwatch.settings import load_settings
 
 
 def ingest_cmd() -> None:
-    """Ingest terminal telemetry from MQTT into the database until SIGINT/SIGTERM."""
+    """Ingest terminal telemetry from MQTT into the database until SIGINT/SIGTERM.
+
+    With LIFTWATCH_CLUSTER__AMQP_URL set this is a storer of the cluster: it shares the
+    terminals' subscription with the other storers and forwards each committed batch to
+    the detectors' stream (detection runs in `liftwatch detector` workers)."""
     from ingest.detect_stage import DetectStage
     from ingest.service import IngestService
     from messaging.client import Publisher
@@ -23,6 +27,11 @@ def ingest_cmd() -> None:
     settings = load_settings()
     database_url = settings.require_database_url()
     mqtt_url = settings.require_mqtt_url()
+    if settings.cluster.amqp_url:
+        from liftwatch.commands.cluster import run_storer
+
+        run_storer(settings)
+        return
     # The detectors run behind ingest and publish alarms to the companies' topics.
     publisher = Publisher(mqtt_url, f"{settings.ingest.client_id}-notify")
     detect = DetectStage(settings.detection, database_url, publisher)
@@ -75,5 +84,8 @@ def _load_bench(name: str) -> ModuleType:
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    from liftwatch.commands.cluster import detector_cmd
+
     app.command("ingest")(ingest_cmd)
+    app.command("detector")(detector_cmd)
     groups["bench"].command("ingest")(bench_ingest_cmd)

@@ -46,7 +46,7 @@ PARTITIONS = 4
 
 @pytest.fixture
 def cluster_settings() -> ClusterSettings:
-    url = os.environ.get("LIFTWATCH_CLUSTER__AMQP_URL", "")
+    url = os.environ.get("LIFTWATCH_AMQP_URL", "")
     require(bool(url), "RabbitMQ not configured (scripts/services start sets the URL)")
     name = f"lwtest.{uuid.uuid4().hex[:8]}"
     return ClusterSettings(

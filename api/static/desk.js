@@ -11,7 +11,7 @@
   const UNASSIGNED = ["reported", "offered"];
   const LIMIT_MIN = 30;                  // TSG T5002: rescuer on site within 30 min
   const AMBER_MIN = 15, RED_MIN = 25;    // the bar's colours: green < 15 <= amber < 25 <= red
-  const ALERT_TYPES = ["entrapment", "alarm_button"];
+  const ALERT_TYPES = ["entrapment", "possible_entrapment", "alarm_button"];
 
   // ---- time against the limit ----
   // Minutes from trapped_since to the rescuer's arrival (or to now while not arrived).
@@ -135,6 +135,12 @@
               try { await LW.api(`/api/v1/alarms/${a.id}/${path}`, { method: "POST" }); load(); } catch (e) { alert(e.message); }
             } }, LW.code("alarm_action", act)));
           }
+        }
+        if (a.type === "possible_entrapment" && LW.can("desk", "admin")) {
+          // 疑似困人: the desk, having called the car or the caller, confirms it into a case
+          actions.append(LW.el("button", { class: "act", type: "button", "data-confirm": a.id, onclick: async () => {
+            try { await LW.api("/api/v1/cases/confirm", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ alarm_id: a.id }) }); load(); } catch (e) { alert(e.message); }
+          } }, LW.t("desk.alarms.confirm_case")));
         }
         return LW.el("tr", { "data-alarm": a.id, "data-type": a.type }, LW.el("td", {}, LW.fmtTime(a.opened_at)), LW.el("td", {}, a.elevator_code),
           LW.el("td", {}, LW.code("district", a.district)), LW.el("td", {}, LW.code("alarm", a.type)), LW.el("td", {}, LW.code("severity", a.severity)), LW.el("td", {}, LW.code("alarm_state", a.state)), actions);

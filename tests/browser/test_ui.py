@@ -251,3 +251,29 @@ def test_supervisor_indicators_charts(ui: Any, page: Page) -> None:
     expect(page.locator("#rescue-charts .chart")).to_have_count(4)
     expect(page.locator("#rescue-charts")).to_contain_text("Mean arrival time")
     shot(page, "indicators")
+
+
+def test_desk_confirms_a_possible_entrapment_into_a_rescue_case(ui: Any, page: Page) -> None:
+    server, _, url = ui
+    target = 9
+    with psycopg.connect(url) as conn:
+        alarm = raise_alarm(
+            conn, target, AlarmType.POSSIBLE_ENTRAPMENT, datetime.now(UTC), "browser-test",
+            {"evidence": ["trip_after_door_cycle", "door_never_opened", "outside_door_zone"]},
+        )  # fmt: skip
+    login(page, server.base_url, "desk")
+    page.goto(server.base_url + "/#/desk")
+    button = page.locator(f'button[data-confirm="{alarm.id}"]')
+    expect(button).to_be_visible()
+    button.click()
+    cases = "SELECT count(*) FROM rescue_cases WHERE alarm_id = %s"
+    deadline = time.monotonic() + 15
+    count = 0
+    while count == 0 and time.monotonic() < deadline:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(cases, (alarm.id,)).fetchone()
+        count = int(row[0]) if row else 0
+        time.sleep(0.2)
+    assert count == 1
+    expect(page.locator("[data-case]").filter(has_text=f"{target:07d}").first).to_be_visible()
+    shot(page, "desk-possible-entrapment-confirmed")

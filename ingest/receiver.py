@@ -7,9 +7,13 @@ sent for messages of the current connection (*generation*): after a reconnect th
 redelivers everything unacknowledged of the persistent session, and a packet id of the
 old connection may already name another message on the new one.
 
-When the buffer is full the network thread waits, so it stops reading the socket and the
-broker holds the rest (with mosquitto's ``max_inflight_messages`` the broker stops
-sending long before that: nothing is acknowledged, nothing more is sent).
+The buffer is bounded in messages (``max_buffer``) and in topic + payload bytes
+(``max_buffer_bytes``). When either bound is reached the network thread waits, so it
+stops reading the socket and the broker holds the rest (with mosquitto's
+``max_inflight_messages`` the broker stops sending long before that: nothing is
+acknowledged, nothing more is sent). A message is never dropped: one larger than the
+byte bound is taken alone once the buffer is empty (the broker's ``max_packet_size``
+bounds its size).
 """
 
 from __future__ import annotations
@@ -124,12 +128,18 @@ class Receiver:
         max_buffer: int,
         metrics: IngestMetrics,
         keepalive_s: int = 30,
+        max_buffer_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.buffer: deque[Incoming] = deque()
         self.wakeup = threading.Event()
         self.generation = 0
         self._ack_lock = threading.Lock()
         self._max_buffer = max_buffer
+        self._max_bytes = max_buffer_bytes
+        # Bytes appended (network thread only) and taken (worker only): each counter has
+        # one writer, so their difference is the buffer's size without a lock.
+        self._bytes_in = 0
+        self._bytes_out = 0
         self.url = url
         self._keepalive = keepalive_s
         self._subscription = topic_root.rstrip("/") + "/#"
@@ -186,11 +196,29 @@ class Receiver:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self._on_publish(msg._topic, msg.payload, msg.mid, msg.qos)
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Topic + payload bytes received and not yet taken by the worker."""
+        return self._bytes_in - self._bytes_out
+
+    def _full(self, size: int) -> bool:
+        pending = self.buffer
+        if not pending:
+            return False  # an empty buffer takes any message: never drop one
+        return (
+            len(pending) >= self._max_buffer
+            or self._bytes_in - self._bytes_out + size > self._max_bytes
+        )
+
     def _on_publish(self, topic: Buffer, payload: Buffer, mid: int, qos: int) -> None:
         pending = self.buffer
-        if len(pending) >= self._max_buffer:
-            while len(pending) >= self._max_buffer and not self._stopping:
+        size = len(topic) + len(payload)
+        if self._full(size):
+            # Stop reading the socket until the worker frees room: nothing unbuffered
+            # is acknowledged, the broker keeps it.
+            while self._full(size) and not self._stopping:
                 time.sleep(0.01)
+        self._bytes_in += size
         pending.append((topic, payload, mid, qos, self.generation, int(time.time() * 1000)))
         if len(pending) == 1:
             self.wakeup.set()
@@ -200,7 +228,9 @@ class Receiver:
         pending = self.buffer
         count = min(limit, len(pending))
         popleft = pending.popleft
-        return [popleft() for _ in range(count)]
+        items = [popleft() for _ in range(count)]
+        self._bytes_out += sum([len(item[0]) + len(item[1]) for item in items])
+        return items
 
     def ack(self, items: list[Incoming]) -> int:
         """Acknowledge committed messages of the current connection, in order."""

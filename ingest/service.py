@@ -53,7 +53,7 @@ class IngestService:
         )  # fmt: skip
         self.receiver = Receiver(
             mqtt_url, settings.client_id, topic_root, settings.max_buffer, self.metrics,
-            settings.keepalive_s,
+            settings.keepalive_s, settings.max_buffer_bytes,
         )  # fmt: skip
         self.feeder = Feeder(consumers, self.metrics)
         self._stop = threading.Event()

@@ -175,7 +175,7 @@ def test_database_outage_of_20_s_loses_and_duplicates_nothing(
     proxy = TcpProxy(fresh_database_url)
     settings = IngestSettings(
         client_id=f"ingest-{uuid.uuid4().hex[:8]}", metrics_port=0, max_buffer=5_000,
-        retry_max_s=1.0,
+        max_buffer_bytes=65_536, retry_max_s=1.0,
     )  # fmt: skip
     service = IngestService(settings, _via(fresh_database_url, proxy.port), mqtt_url, topic_root)
     service.start()
@@ -196,12 +196,15 @@ def test_database_outage_of_20_s_loses_and_duplicates_nothing(
         proxy.cut()
         time.sleep(1.0)
         during = _stored(fresh_database_url)
-        max_depth = 0
+        max_depth = max_bytes = 0
         for _ in range(19):
             time.sleep(1.0)
             max_depth = max(max_depth, len(service.receiver.buffer))
+            max_bytes = max(max_bytes, service.receiver.buffered_bytes)
         assert _stored(fresh_database_url) == during, "nothing commits while the database is away"
         assert max_depth <= settings.max_buffer
+        # The byte bound is the one reached (a few hundred ~150-byte messages).
+        assert 0 < max_bytes <= settings.max_buffer_bytes
         assert service.metrics.db_errors._value.get() > 0
         proxy.restore()
         wait_for(done.is_set, 60, "the publisher to finish")

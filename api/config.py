@@ -7,6 +7,9 @@ from pydantic import BaseModel, Field, SecretStr
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
+    # /docs (Swagger UI) and /openapi.json. None: on in the demo (`liftwatch demo`), off
+    # in `liftwatch serve`; true/false forces it (LIFTWATCH_API__EXPOSE_DOCS).
+    expose_docs: bool | None = None
     port: int = Field(8000, ge=0, le=65535)
     jwt_secret: SecretStr | None = None
     token_minutes: int = Field(720, gt=0)

@@ -1,12 +1,32 @@
-"""Exception handlers: bad input becomes a clear 4xx; only real bugs become a 500."""
+"""One error shape for every response: RFC 9457 problem details.
+
+Every error the API sends is ``application/problem+json``::
+
+    {"type": "about:blank", "title": "Not Found", "status": 404,
+     "detail": "case 7 not found", "instance": "/api/v1/cases/7"}
+
+and a 422 adds ``errors``, the field errors (``loc``, ``msg``, ``type``). Deliberate
+errors of the packages (the kinds of :mod:`domain.errors`) map to statuses here, once;
+FastAPI's own validation errors, unknown paths (404) and methods (405) use the same
+shape. Database error text never reaches a client: it is logged, and the client gets a
+generic problem (503 when the database is unreachable or busy, 500 otherwise).
+
+Routes document their statuses with :func:`problem_responses` (``responses=``).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import (
     ConflictError,
@@ -19,9 +39,82 @@ from domain.errors import (
 
 log = logging.getLogger(__name__)
 
+PROBLEM_JSON = "application/problem+json"
 
-def _error(code: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=code)
+
+class FieldError(BaseModel):
+    """One invalid field of a request (a 422's ``errors``)."""
+
+    loc: list[str | int] = Field(description="where: body/query/path/header, then the field")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every error response."""
+
+    type: str = Field("about:blank", description="a URI naming the kind of problem")
+    title: str = Field(description="the HTTP status phrase")
+    status: int = Field(ge=100, le=599)
+    detail: str = Field("", description="what went wrong, for a person")
+    instance: str = Field("", description="the request path")
+    errors: list[FieldError] | None = Field(None, description="field errors (422 only)")
+
+
+_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request",
+    401: "Not authenticated (no or invalid token or API key)",
+    403: "Authenticated, but the role or scope does not allow it",
+    404: "Not found, or not visible to the caller",
+    405: "Method not allowed",
+    409: "Conflicts with the current state",
+    413: "Request too large",
+    422: "Invalid input (field errors in `errors`)",
+    429: "Too many requests (see Retry-After)",
+    500: "Internal error (logged)",
+    503: "Service unavailable (database or broker), retry shortly",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` documentation of the given error statuses (problem details)."""
+    return {
+        code: {
+            "model": Problem,
+            "description": _DESCRIPTIONS.get(code, HTTPStatus(code).phrase),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }
+
+
+# What most routes can answer besides their success: a signed-in caller's route.
+AUTHENTICATED = problem_responses(401, 403, 422, 500, 503)
+# A public route (no sign-in).
+PUBLIC = problem_responses(422, 500, 503)
+
+
+def problem(
+    request: Request,
+    code: int,
+    detail: str = "",
+    *,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        title=HTTPStatus(code).phrase,
+        status=code,
+        detail=detail,
+        instance=request.url.path,
+        errors=list(errors) if errors is not None else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=code,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
 
 
 # The one mapping from the kinds of domain.errors to HTTP statuses (most specific first).
@@ -47,39 +140,101 @@ async def _liftwatch_error(request: Request, exc: Exception) -> JSONResponse:
     code = status_of(exc)
     if code == status.HTTP_500_INTERNAL_SERVER_ERROR:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
-    return _error(code, "internal error (logged)" if code == 500 else str(exc))
+        return problem(request, code, "internal error (logged)")
+    return problem(request, code, str(exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == status.HTTP_404_NOT_FOUND and detail == "Not Found":
+        detail = f"no such resource: {request.url.path}"
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED and detail == "Method Not Allowed":
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(request, exc.status_code, detail, headers=headers)
+
+
+def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
+    out = []
+    for error in raw:
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        out.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=error.get("type", "")))
+    return out
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc.errors())
+    first = errors[0] if errors else None
+    where = ".".join(str(part) for part in first.loc) if first else ""
+    detail = f"{where}: {first.msg}" if first else "invalid request"
+    return problem(request, status.HTTP_422_UNPROCESSABLE_CONTENT, detail, errors=errors)
+
+
+def _log_database_error(request: Request, exc: Exception) -> None:
+    diag = getattr(exc, "diag", None)
+    log.warning(
+        "database refused %s %s: %s (sqlstate %s, constraint %s)",
+        request.method,
+        request.url.path,
+        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        getattr(diag, "sqlstate", None),
+        getattr(diag, "constraint_name", None),
+    )
 
 
 async def _data_error(request: Request, exc: Exception) -> JSONResponse:
-    # Out-of-range numbers, malformed text for a typed column: the caller's input.
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return _error(status.HTTP_400_BAD_REQUEST, f"invalid value: {first}")
+    # Out-of-range numbers, malformed text for a typed column: the caller's input, but
+    # the database's words stay in the log.
+    _log_database_error(request, exc)
+    return problem(request, status.HTTP_422_UNPROCESSABLE_CONTENT, "a value is out of range")
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    _log_database_error(request, exc)
     if isinstance(exc, psycopg.errors.ForeignKeyViolation):
-        detail = getattr(getattr(exc, "diag", None), "message_detail", None) or str(exc)
-        return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown reference: {detail}")
-    diag = getattr(exc, "diag", None)
-    what = getattr(diag, "constraint_name", None) or type(exc).__name__
-    return _error(status.HTTP_409_CONFLICT, f"conflicts with existing data ({what})")
+        return problem(
+            request,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "refers to something that does not exist",
+        )
+    return problem(request, status.HTTP_409_CONFLICT, "conflicts with existing data")
 
 
-async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database busy: %s", exc)
-    return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "database busy, retry shortly")
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        request,
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "database unavailable, retry shortly",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error (logged)")
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error (logged)")
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Answered by Starlette's outermost middleware, outside the security headers one.
+    headers: dict[str, str] = getattr(request.app.state, "security_headers", {})
+    return problem(
+        request, status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error (logged)", headers=headers
+    )
 
 
 def install(app: FastAPI) -> None:
     from psycopg_pool import PoolTimeout
 
     app.add_exception_handler(LiftwatchError, _liftwatch_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(psycopg.errors.DataError, _data_error)
     app.add_exception_handler(psycopg.errors.IntegrityError, _integrity_error)
-    app.add_exception_handler(PoolTimeout, _pool_timeout)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(psycopg.Error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

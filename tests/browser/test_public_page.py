@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from tests.browser.csp import watch_csp
 from tests.browser.public_seed import seed_public
 from tests.browser.seed import SeededFleet, api_server, insert_status, seed_fleet, token
 from tests.browser.test_ui import browser, login, shot  # noqa: F401 - the browser fixture
@@ -66,9 +67,11 @@ def phone(browser: Browser) -> Iterator[Page]:  # noqa: F811 - pytest fixture in
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    violations = watch_csp(page)
     yield page
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def auth(server: ApiServer, user: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
+from tests.browser.csp import watch_csp
 from tests.browser.seed import (
     PASSWORD,
     SeededFleet,
@@ -75,9 +76,11 @@ def page(browser: Browser) -> Iterator[Page]:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    violations = watch_csp(pg)
     yield pg
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def login(page: Page, base_url: str, username: str) -> None:
@@ -251,3 +254,26 @@ def test_supervisor_indicators_charts(ui: Any, page: Page) -> None:
     expect(page.locator("#rescue-charts .chart")).to_have_count(4)
     expect(page.locator("#rescue-charts")).to_contain_text("Mean arrival time")
     shot(page, "indicators")
+
+
+def test_the_csp_blocks_inline_script_and_the_watcher_sees_it(ui: Any, browser: Browser) -> None:
+    server, _, _ = ui
+    context = browser.new_context()
+    pg = context.new_page()
+    violations = watch_csp(pg)
+    response = pg.goto(server.base_url + "/")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    pg.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.x = 1';"
+        " document.body.append(s); }"
+    )
+    expect(pg.locator("body")).to_be_attached()
+    deadline = time.monotonic() + 30
+    while not violations and time.monotonic() < deadline:
+        pg.wait_for_timeout(50)
+    context.close()
+    assert any("script-src" in v for v in violations), violations

@@ -197,7 +197,7 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
         return problem(
             request,
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "refers to something that does not exist",
+            "unknown reference: a record it names does not exist",
         )
     return problem(request, status.HTTP_409_CONFLICT, "conflicts with existing data")
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI
@@ -109,6 +110,21 @@ def _lifespan(config: AppConfig) -> Lifespan:
     return lifespan
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Add the problem details schemas (the one error shape) to the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(errors.problem_schemas())
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(config: AppConfig) -> FastAPI:
     # /docs and /openapi.json: ApiSettings.expose_docs (None here: on; the entry point
     # decides None as "on in the demo only", see liftwatch/services.py).
@@ -130,6 +146,7 @@ def create_app(config: AppConfig) -> FastAPI:
     )
     if openapi_url is not None:
         install_docs(app, openapi_url)
+        _document_problems(app)
     app.state.config = config
     app.state.jwt_secret = config.jwt_secret
     errors.install(app)

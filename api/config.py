@@ -16,7 +16,7 @@ class ApiSettings(BaseModel):
     tile_url: str = ""  # empty: draw district outlines from shipped data, no basemap
     tile_crs: str = "wgs84"  # "gcj02" when the configured basemap is a Chinese one
     tile_attribution: str = ""
-    page_size_max: int = Field(500, ge=1)
+    page_size_max: int = Field(500, ge=1, le=500)  # api.pagination.PAGE_SIZE_LIMIT
     # The one map: grid clustering on the server (see docs/api.md).
     map_cell_px: int = Field(64, ge=8, le=512)  # cluster grid cell, in screen pixels
     map_points_zoom: int = Field(16, ge=0, le=22)  # from this zoom, single elevators
@@ -27,4 +27,4 @@ class ApiSettings(BaseModel):
     # A stream ends after this long and the browser reconnects (EventSource retry): a
     # server shutdown never waits longer than this for open streams.
     sse_max_s: float = Field(300.0, gt=0)
-    telemetry_max_samples: int = Field(2000, ge=1)
+    telemetry_max_samples: int = Field(2000, ge=1, le=2000)  # the documented bound

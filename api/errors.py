@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain.errors import (
     ConflictError,
@@ -80,7 +81,6 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` documentation of the given error statuses (problem details)."""
     return {
         code: {
-            "model": Problem,
             "description": _DESCRIPTIONS.get(code, HTTPStatus(code).phrase),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
@@ -88,10 +88,23 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# What most routes can answer besides their success: a signed-in caller's route.
-AUTHENTICATED = problem_responses(401, 403, 422, 500, 503)
+def problem_schemas() -> dict[str, Any]:
+    """The JSON schemas of :class:`Problem` and :class:`FieldError`, for the document's
+    ``components.schemas`` (referenced by :func:`problem_responses`)."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {**defs, "Problem": schema}
+
+
+# What a signed-in caller's route can answer besides its success.
+# (400: a body that cannot be parsed at all.)
+AUTHENTICATED = problem_responses(400, 401, 403, 422, 500, 503)
 # A public route (no sign-in).
-PUBLIC = problem_responses(422, 500, 503)
+PUBLIC = problem_responses(400, 422, 500, 503)
+# Routes that look something up: it may not exist, or not be visible to the caller.
+NOT_FOUND = problem_responses(404)
+# Routes that change state: the change may conflict with the current state.
+NOT_FOUND_OR_CONFLICT = problem_responses(404, 409)
 
 
 def problem(
@@ -149,10 +162,22 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == status.HTTP_404_NOT_FOUND and detail == "Not Found":
         detail = f"no such resource: {request.url.path}"
-    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED and detail == "Method Not Allowed":
-        detail = f"{request.method} is not allowed on {request.url.path}"
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     return problem(request, exc.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (Starlette names only the first
+    route's, and GET and POST of one path are two routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 def _field_errors(raw: Sequence[Any]) -> list[FieldError]:

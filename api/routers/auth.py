@@ -10,9 +10,12 @@ from pydantic import BaseModel
 
 from accounts import service as accounts
 from api.deps import CurrentPrincipal, Db
+from api.errors import problem_responses
 from api.security import Role, create_token
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(
+    prefix="/api/v1/auth", tags=["auth"], responses=problem_responses(400, 401, 422, 429, 500, 503)
+)
 
 
 class Token(BaseModel):

@@ -9,13 +9,14 @@ anything else answers 404. State changes go through the dispatch engine
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from api.deps import CurrentPrincipal, Db, require_roles
+from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.pagination import Page, Paging, make_page
+from api.params import IsoDateTime
 from api.routers.rescue_dispatch import RunEngine, case_scope, dispatch_lifespan
 from api.routers.rescue_models import CallIn, Case, CaseDetail, CaseOpened, Release
 from api.security import Principal, Role
@@ -25,7 +26,9 @@ from rescue.errors import InvalidCall
 from rescue.lifecycle import CaseState
 from rescue.model import CaseFilter, HotlineCall, RescueCase
 
-router = APIRouter(prefix="/api/v1", tags=["rescue"], lifespan=dispatch_lifespan)
+router = APIRouter(
+    prefix="/api/v1", tags=["rescue"], lifespan=dispatch_lifespan, responses=AUTHENTICATED
+)
 
 CaseId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]
 Desk = Annotated[Principal, Depends(require_roles(Role.DESK))]
@@ -39,7 +42,12 @@ EngineStep = Callable[[DispatchEngine], Any]
 FINISHING = ("cancel", "false-alarm", "close")
 
 
-@router.post("/cases", response_model=CaseOpened, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/cases",
+    response_model=CaseOpened,
+    status_code=status.HTTP_201_CREATED,
+    responses=NOT_FOUND_OR_CONFLICT,
+)
 async def open_case(run_engine: RunEngine, call: CallIn, principal: Desk) -> CaseOpened:
     """A hotline call: opens a case, or joins the elevator's open one (created=false)."""
     if not (call.elevator_code or call.address):
@@ -63,8 +71,8 @@ async def list_cases(
     district: Annotated[str | None, Query(max_length=64)] = None,
     company: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     elevator_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-    since: Annotated[datetime | None, Query(description="reported at or after")] = None,
-    until: Annotated[datetime | None, Query(description="reported before")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="reported at or after")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="reported before")] = None,
 ) -> Page[Case]:
     scope = case_scope(principal)
     if scope.company_id is not None and company not in (None, scope.company_id):
@@ -83,7 +91,7 @@ async def list_cases(
     return make_page([Case.model_validate(case) for case in cases], paging)
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail)
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
 async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
     detail = await queries.case_detail(db, case_scope(principal), case_id)
     fields = Case.model_validate(detail.case).model_dump()
@@ -92,7 +100,7 @@ async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
     )
 
 
-@router.post("/cases/{case_id}/{action}", response_model=Case)
+@router.post("/cases/{case_id}/{action}", response_model=Case, responses=NOT_FOUND_OR_CONFLICT)
 async def case_action(
     run_engine: RunEngine,
     db: Db,

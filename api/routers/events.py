@@ -12,9 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import StreamPrincipal
+from api.errors import AUTHENTICATED
 from api.live import EventHub, Subscriber
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(prefix="/api/v1", tags=["live"], responses=AUTHENTICATED)
 
 
 async def _stream(

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from api.deps import Db, company_scope, require_roles
+from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.routers.rescue_models import WebhookIn
 from api.security import Principal, Role
 from rescue import webhooks
 from rescue.model import Webhook
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["rescue"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["rescue"], responses=AUTHENTICATED)
 
 CompanyOrAdmin = Annotated[Principal, Depends(require_roles(Role.COMPANY))]
 
@@ -32,14 +33,16 @@ async def list_webhooks(db: Db, principal: CompanyOrAdmin) -> list[Webhook]:
     return await webhooks.list_webhooks(db, company_scope(principal))
 
 
-@router.post("", response_model=Webhook, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", response_model=Webhook, status_code=status.HTTP_201_CREATED, responses=NOT_FOUND_OR_CONFLICT
+)
 async def add_webhook(db: Db, principal: CompanyOrAdmin, hook: WebhookIn) -> Webhook:
     """Subscribe a URL to the company's case events (signed with ``secret``)."""
     company = _webhook_company(principal, hook.company_id)
     return await webhooks.add_webhook(db, company, hook.url, hook.secret)
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def remove_webhook(
     db: Db, principal: CompanyOrAdmin, webhook_id: Annotated[int, Path(ge=1, le=2**62)]
 ) -> None:

@@ -146,11 +146,14 @@ class Receiver:
         self._stopping = False
         self._metrics = metrics
         self.connected = threading.Event()
+        # Set once the subscription is in place (SUBACK, or a resumed session that has it).
+        self.subscribed = threading.Event()
         self.client = _buffered_client(url, client_id)
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client._sink = self._on_publish
 
     def start(self) -> None:
@@ -182,6 +185,11 @@ class Receiver:
             # A resumed session keeps its subscription; subscribing again would make the
             # broker resend every retained online message of the fleet.
             client.subscribe(self._subscription, qos=1)
+        else:
+            self.subscribed.set()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, *rest: Any) -> None:
+        self.subscribed.set()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any = None
@@ -189,6 +197,7 @@ class Receiver:
         with self._ack_lock:
             self.generation += 1
         self.connected.clear()
+        self.subscribed.clear()
         self._metrics.connected.set(0)
         if not self._stopping:
             log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})

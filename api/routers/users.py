@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Path, status
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic.config import JsonDict
 
 from accounts import service as accounts
 from accounts.model import Scope
@@ -56,7 +57,7 @@ _SCOPE_RULE = {
 class ScopeIn(BaseModel):
     """Whom a new account or key acts as (checked by :class:`accounts.model.Scope`)."""
 
-    model_config = ConfigDict(json_schema_extra=_SCOPE_RULE)
+    model_config = ConfigDict(json_schema_extra=cast("JsonDict", _SCOPE_RULE))
 
     role: Role
     company_id: int | None = Field(None, ge=1, le=2_147_483_647)

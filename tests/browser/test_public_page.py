@@ -114,7 +114,7 @@ def test_trapped_report_reaches_the_desk_and_the_reporter_follows_the_rescue(
     phone.click("#trapped-form button[type=submit]")
     started = time.monotonic()
     card = desk.locator("[data-case]", has_text=f"440{elevator:07d}")
-    expect(card).to_be_visible(timeout=3000)
+    expect(card).to_be_visible()
     assert time.monotonic() - started < 3.0
     shot(desk, "public-desk-board")
     phone.wait_for_url("**/r/**")

@@ -29,7 +29,7 @@ class Collector:
         self.client.on_connect = lambda c, *a: c.subscribe(pattern, qos=1)
         connect(self.client, url)
         self.client.loop_start()
-        assert self.subscribed.wait(10)
+        assert self.subscribed.wait(60)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         self.got.append((msg.topic, bytes(msg.payload), bool(msg.retain)))

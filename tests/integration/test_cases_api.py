@@ -27,8 +27,13 @@ def client(url: str) -> Iterator[httpx.Client]:
         yield c
 
 
+# The headers are made at import (collection) time; on a loaded machine the module's tests
+# may run much later, so the tokens live a day.
+TOKEN_MINUTES = 24 * 60
+
+
 def auth(role: Role, company: int | None = None, rescuer: int | None = None) -> dict[str, str]:
-    token = create_token(SECRET, Principal(f"t-{role}", role, company, rescuer), 10)
+    token = create_token(SECRET, Principal(f"t-{role}", role, company, rescuer), TOKEN_MINUTES)
     return {"Authorization": f"Bearer {token}"}
 
 

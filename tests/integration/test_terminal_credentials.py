@@ -62,7 +62,9 @@ def admin_url(mosquitto_bin: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture
 def admin(admin_url: str) -> Iterator[DynsecClient]:
-    with DynsecClient(admin_url) as client:
+    # The shared development broker rewrites its whole JSON file after every change, and
+    # other test runs provision on it too: a generous deadline for its answers.
+    with DynsecClient(admin_url, timeout_s=300) as client:
         yield client
 
 
@@ -87,7 +89,7 @@ class Listener:
         self.client.on_connect = lambda c, *a: c.subscribe(f"{root}/#", qos=1)
         connect(self.client, url)
         self.client.loop_start()
-        assert self.subscribed.wait(60)
+        assert self.subscribed.wait(180)
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -165,7 +167,7 @@ def test_subscriber_reads_only_its_notifications(admin_url: str, admin: DynsecCl
     client.loop_start()
     try:
         client.subscribe([(f"liftwatch/notify/v1/{company}/#", 1), ("liftwatch/notify/v1/#", 1)])
-        assert subscribed.wait(60)
+        assert subscribed.wait(180)
         assert codes[0] == 1
         assert codes[1] >= 0x80
     finally:

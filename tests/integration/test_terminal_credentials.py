@@ -23,6 +23,7 @@ import pytest
 from fleet import provisioning
 from fleet.terminal_repository import fleet_is_simulated
 from ingest.seed import seed_elevators
+from messaging import dynsec
 from messaging.client import connect, new_client
 from messaging.dynsec import DynsecClient
 from tests.fixtures.services import require
@@ -80,6 +81,16 @@ class Listener:
         name = "ingest"
         password = uuid.uuid4().hex
         provisioning.ensure_accounts(admin, root, {name: password})
+        # On a broker shared by several test runs, "service-ingest" already exists with
+        # the first run's topic root (createRole does not change an existing role): give
+        # it this test's root as well.
+        dynsec.raise_errors(
+            admin.run([
+                {"command": "addRoleACL", "rolename": f"service-{name}",
+                 **dynsec.acl(kind, f"{root}/#")}
+                for kind in ("subscribePattern", "publishClientReceive")
+            ])
+        )  # fmt: skip
         self.got: list[str] = []
         self.subscribed = threading.Event()
         url = _url(admin_url, name, password)

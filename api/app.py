@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI
@@ -23,6 +24,12 @@ from starlette.middleware.gzip import GZipMiddleware
 from analytics.config import DetectionSettings
 from api import errors, routers
 from api.config import ApiSettings
+from api.headers import (
+    SecurityHeaders,
+    content_security_policy,
+    install_docs,
+    security_headers,
+)
 from api.live import EventHub, MapKeeper
 from maintenance.config import ScoreSettings
 from messaging.async_publisher import AsyncPublisher
@@ -103,7 +110,26 @@ def _lifespan(config: AppConfig) -> Lifespan:
     return lifespan
 
 
+def _document_problems(app: FastAPI) -> None:
+    """Add the problem details schemas (the one error shape) to the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.update(errors.problem_schemas())
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(config: AppConfig) -> FastAPI:
+    # /docs and /openapi.json: ApiSettings.expose_docs (None here: on; the entry point
+    # decides None as "on in the demo only", see liftwatch/services.py).
+    expose_docs = config.api.expose_docs is not False
+    openapi_url = "/openapi.json" if expose_docs else None
     app = FastAPI(
         title="liftwatch",
         version="0.1.0",
@@ -113,13 +139,24 @@ def create_app(config: AppConfig) -> FastAPI:
             " header."
         ),
         lifespan=_lifespan(config),
+        openapi_url=openapi_url,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    if openapi_url is not None:
+        install_docs(app, openapi_url)
+        _document_problems(app)
     app.state.config = config
     app.state.jwt_secret = config.jwt_secret
     errors.install(app)
     # Map responses at street level are a few hundred kB of JSON; gzip cuts them ~10x.
     # Server-Sent Events (text/event-stream) are excluded by Starlette's defaults.
     app.add_middleware(GZipMiddleware, minimum_size=4096, compresslevel=5)
+    # Outermost: every response gets the security headers, errors of the app included.
+    headers = security_headers(content_security_policy(config.api.tile_url))
+    app.state.security_headers = headers  # also on the 500s of api.errors._unexpected
+    app.add_middleware(SecurityHeaders, headers=headers)
     for router in routers.all_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,13 +21,16 @@ class LoginSettings(BaseModel):
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
+    # /docs (Swagger UI) and /openapi.json. None: on in the demo (`liftwatch demo`), off
+    # in `liftwatch serve`; true/false forces it (LIFTWATCH_API__EXPOSE_DOCS).
+    expose_docs: bool | None = None
     port: int = Field(8000, ge=0, le=65535)
     jwt_secret: SecretStr | None = None
     token_minutes: int = Field(720, gt=0)
     tile_url: str = ""  # empty: draw district outlines from shipped data, no basemap
     tile_crs: str = "wgs84"  # "gcj02" when the configured basemap is a Chinese one
     tile_attribution: str = ""
-    page_size_max: int = Field(500, ge=1)
+    page_size_max: int = Field(500, ge=1, le=500)  # api.pagination.PAGE_SIZE_LIMIT
     # The one map: grid clustering on the server (see docs/api.md).
     map_cell_px: int = Field(64, ge=8, le=512)  # cluster grid cell, in screen pixels
     map_points_zoom: int = Field(16, ge=0, le=22)  # from this zoom, single elevators
@@ -47,4 +50,4 @@ class ApiSettings(BaseModel):
     sse_send_timeout_s: float = Field(10.0, gt=0)
     sse_queue_size: int = Field(1000, ge=1)
     login: LoginSettings = Field(default_factory=LoginSettings)
-    telemetry_max_samples: int = Field(2000, ge=1)
+    telemetry_max_samples: int = Field(2000, ge=1, le=2000)  # the documented bound

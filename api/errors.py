@@ -1,14 +1,34 @@
-"""Exception handlers: bad input becomes a clear 4xx; only real bugs become a 500."""
+"""One error shape for every response: RFC 9457 problem details.
+
+Every error the API sends is ``application/problem+json``::
+
+    {"type": "about:blank", "title": "Not Found", "status": 404,
+     "detail": "case 7 not found", "instance": "/api/v1/cases/7"}
+
+and a 422 adds ``errors``, the field errors (``loc``, ``msg``, ``type``). Deliberate
+errors of the packages (the kinds of :mod:`domain.errors`) map to statuses here, once;
+FastAPI's own validation errors, unknown paths (404) and methods (405) use the same
+shape. Database error text never reaches a client: it is logged, and the client gets a
+generic problem (503 when the database is unreachable or busy, 500 otherwise).
+
+Routes document their statuses with :func:`problem_responses` (``responses=``).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain.errors import (
     ConflictError,
@@ -22,9 +42,94 @@ from i18n import error_message, negotiate, translate, validation_errors
 
 log = logging.getLogger(__name__)
 
+PROBLEM_JSON = "application/problem+json"
 
-def _error(code: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=code)
+
+class FieldError(BaseModel):
+    """One invalid field of a request (a 422's ``errors``)."""
+
+    loc: list[str | int] = Field(description="where: body/query/path/header, then the field")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every error response."""
+
+    type: str = Field("about:blank", description="a URI naming the kind of problem")
+    title: str = Field(description="the HTTP status phrase")
+    status: int = Field(ge=100, le=599)
+    detail: str = Field("", description="what went wrong, for a person")
+    instance: str = Field("", description="the request path")
+    errors: list[FieldError] | None = Field(None, description="field errors (422 only)")
+
+
+_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request",
+    401: "Not authenticated (no or invalid token or API key)",
+    403: "Authenticated, but the role or scope does not allow it",
+    404: "Not found, or not visible to the caller",
+    405: "Method not allowed",
+    409: "Conflicts with the current state",
+    413: "Request too large",
+    422: "Invalid input (field errors in `errors`)",
+    429: "Too many requests (see Retry-After)",
+    500: "Internal error (logged)",
+    503: "Service unavailable (database or broker), retry shortly",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` documentation of the given error statuses (problem details)."""
+    return {
+        code: {
+            "description": _DESCRIPTIONS.get(code, HTTPStatus(code).phrase),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }
+
+
+def problem_schemas() -> dict[str, Any]:
+    """The JSON schemas of :class:`Problem` and :class:`FieldError`, for the document's
+    ``components.schemas`` (referenced by :func:`problem_responses`)."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs = schema.pop("$defs", {})
+    return {**defs, "Problem": schema}
+
+
+# What a signed-in caller's route can answer besides its success.
+# (400: a body that cannot be parsed at all.)
+AUTHENTICATED = problem_responses(400, 401, 403, 422, 500, 503)
+# A public route (no sign-in).
+PUBLIC = problem_responses(400, 422, 500, 503)
+# Routes that look something up: it may not exist, or not be visible to the caller.
+NOT_FOUND = problem_responses(404)
+# Routes that change state: the change may conflict with the current state.
+NOT_FOUND_OR_CONFLICT = problem_responses(404, 409)
+
+
+def problem(
+    request: Request,
+    code: int,
+    detail: str = "",
+    *,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        title=HTTPStatus(code).phrase,
+        status=code,
+        detail=detail,
+        instance=request.url.path,
+        errors=list(errors) if errors is not None else None,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=code,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
 
 
 def request_lang(request: Request) -> str:
@@ -55,58 +160,132 @@ async def _liftwatch_error(request: Request, exc: Exception) -> JSONResponse:
     code = status_of(exc)
     if code == status.HTTP_500_INTERNAL_SERVER_ERROR:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
-    lang = request_lang(request)
-    if code == status.HTTP_500_INTERNAL_SERVER_ERROR:
-        return _error(code, translate("errors.internal", lang))
-    return _error(code, error_message(exc, lang))
+        return problem(request, code, translate("errors.internal", request_lang(request)))
+    return problem(request, code, error_message(exc, request_lang(request)))
 
 
-async def _data_error(request: Request, exc: Exception) -> JSONResponse:
-    # Out-of-range numbers, malformed text for a typed column: the caller's input.
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    message = f"invalid value: {first}"
-    detail = translate("errors.invalid_value", request_lang(request), message=message)
-    return _error(status.HTTP_400_BAD_REQUEST, detail)
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == status.HTTP_404_NOT_FOUND and detail == "Not Found":
+        detail = f"no such resource: {request.url.path}"
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+    return problem(request, exc.status_code, detail, headers=headers)
 
 
-async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
-        detail = getattr(getattr(exc, "diag", None), "message_detail", None) or str(exc)
-        message = f"unknown reference: {detail}"
-        text = translate("errors.unknown_reference", request_lang(request), message=message)
-        return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, text)
-    diag = getattr(exc, "diag", None)
-    what = getattr(diag, "constraint_name", None) or type(exc).__name__
-    message = f"conflicts with existing data ({what})"
-    text = translate("errors.conflict_data", request_lang(request), message=message)
-    return _error(status.HTTP_409_CONFLICT, text)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-async def _pool_timeout(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database busy: %s", exc)
-    detail = translate("errors.busy", request_lang(request))
-    return _error(status.HTTP_503_SERVICE_UNAVAILABLE, detail)
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path (Starlette names only the first
+    route's, and GET and POST of one path are two routes): each method is tried
+    against the routes."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    detail = translate("errors.internal", request_lang(request))
-    return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, detail)
+def _field_errors(raw: Sequence[Any]) -> list[FieldError]:
+    out = []
+    for error in raw:
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        out.append(FieldError(loc=loc, msg=str(error.get("msg", "")), type=error.get("type", "")))
+    return out
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    # FastAPI's own shape (a list of {loc, msg, type}), msg in the caller's language.
     assert isinstance(exc, RequestValidationError)
-    errors = validation_errors(jsonable_encoder(exc.errors()), request_lang(request))
-    return JSONResponse({"detail": errors}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    lang = request_lang(request)
+    errors = _field_errors(validation_errors(jsonable_encoder(exc.errors()), lang))
+    first = errors[0] if errors else None
+    where = ".".join(str(part) for part in first.loc) if first else ""
+    detail = f"{where}: {first.msg}" if first else "invalid request"
+    return problem(request, status.HTTP_422_UNPROCESSABLE_CONTENT, detail, errors=errors)
+
+
+def _log_database_error(request: Request, exc: Exception) -> None:
+    diag = getattr(exc, "diag", None)
+    log.warning(
+        "database refused %s %s: %s (sqlstate %s, constraint %s)",
+        request.method,
+        request.url.path,
+        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        getattr(diag, "sqlstate", None),
+        getattr(diag, "constraint_name", None),
+    )
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # Out-of-range numbers, malformed text for a typed column: the caller's input, but
+    # the database's words stay in the log.
+    _log_database_error(request, exc)
+    detail = translate(
+        "errors.invalid_value", request_lang(request), message="a value is out of range"
+    )
+    return problem(request, status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    _log_database_error(request, exc)
+    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+        return problem(
+            request,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            translate(
+                "errors.unknown_reference",
+                request_lang(request),
+                message="unknown reference: a record it names does not exist",
+            ),
+        )
+    detail = translate(
+        "errors.conflict_data", request_lang(request), message="conflicts with existing data"
+    )
+    return problem(request, status.HTTP_409_CONFLICT, detail)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(
+        request,
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        translate("errors.busy", request_lang(request)),
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+    detail = translate("errors.internal", request_lang(request))
+    return problem(request, status.HTTP_500_INTERNAL_SERVER_ERROR, detail)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Answered by Starlette's outermost middleware, outside the security headers one.
+    headers: dict[str, str] = getattr(request.app.state, "security_headers", {})
+    return problem(
+        request,
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        translate("errors.internal", request_lang(request)),
+        headers=headers,
+    )
 
 
 def install(app: FastAPI) -> None:
     from psycopg_pool import PoolTimeout
 
-    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LiftwatchError, _liftwatch_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(psycopg.errors.DataError, _data_error)
     app.add_exception_handler(psycopg.errors.IntegrityError, _integrity_error)
-    app.add_exception_handler(PoolTimeout, _pool_timeout)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(psycopg.Error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

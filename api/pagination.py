@@ -1,13 +1,16 @@
-"""Limit/offset pagination with a maximum page size from ApiSettings.page_size_max."""
+"""Limit/offset pagination. A page holds at most ``PAGE_SIZE_LIMIT`` items (the
+documented bound); ``ApiSettings.page_size_max`` may lower it, and a larger ``limit``
+is then served as that many (the page says which ``limit`` it used)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 T = TypeVar("T")
+PAGE_SIZE_LIMIT = 500
 
 
 class PageParams(BaseModel):
@@ -25,15 +28,13 @@ class Page(BaseModel, Generic[T]):
 
 def page_params(
     request: Request,
-    limit: Annotated[int, Query(ge=1, description="page size (max: page_size_max)")] = 50,
+    limit: Annotated[
+        int, Query(ge=1, le=PAGE_SIZE_LIMIT, description="page size (the server may cap it)")
+    ] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> PageParams:
     maximum: int = request.app.state.config.api.page_size_max
-    if limit > maximum:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"limit must be at most {maximum}"
-        )
-    return PageParams(limit=limit, offset=offset)
+    return PageParams(limit=min(limit, maximum), offset=offset)
 
 
 Paging = Annotated[PageParams, Depends(page_params)]

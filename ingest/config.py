@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+# Room around a PUBLISH's payload for the fixed header (<= 5), topic (<= ~200 for our
+# topics), packet id and MQTT 5 properties: the broker's ``max_packet_size`` is
+# ``max_payload_bytes + MQTT_PACKET_OVERHEAD`` (17408 by default).
+MQTT_PACKET_OVERHEAD = 1024
+
 
 class RecoverySettings(BaseModel):
     """How the detectors behind ingest recover after a crash (``docs/detection.md``)."""
@@ -22,15 +27,19 @@ class IngestSettings(BaseModel):
     client_id: str = "liftwatch-ingest"
     batch_size: int = Field(5000, ge=1, le=100_000)
     batch_interval_s: float = Field(0.05, gt=0, le=10)
+    # The largest accepted payload. The broker's ``max_packet_size`` is this plus
+    # MQTT_PACKET_OVERHEAD (one number: see docs/operations.md, "Bounds and retention").
     max_payload_bytes: int = Field(16_384, ge=256)
     dead_letter_payload_bytes: int = Field(4_096, ge=0)
     max_future_s: float = Field(300.0, ge=0)
     max_past_s: float = Field(7 * 86_400.0, gt=0)
     heartbeat_intervals: float = Field(3.0, gt=0)
     metrics_port: int = Field(9108, ge=0, le=65535)
-    # Messages received but not yet committed; when full, the MQTT reader waits (and the
-    # broker holds the rest) until a commit frees room.
+    # Messages received but not yet committed, bounded in count and in payload bytes;
+    # when either is reached, the MQTT reader waits (it stops reading the socket, nothing
+    # more is acknowledged, the broker holds the rest) until a commit frees room.
     max_buffer: int = Field(50_000, ge=100)
+    max_buffer_bytes: int = Field(64 * 1024 * 1024, ge=65_536)
     # An unknown terminal id reloads the elevator registry at most this often.
     registry_refresh_s: float = Field(5.0, gt=0)
     # Database reconnect backoff (doubling from min to max).
@@ -45,3 +54,8 @@ class IngestSettings(BaseModel):
     # Daily telemetry partitions are ensured at start and this often.
     partition_check_s: float = Field(3_600.0, gt=0)
     recovery: RecoverySettings = RecoverySettings()
+
+    @property
+    def max_packet_bytes(self) -> int:
+        """The broker's ``max_packet_size`` that matches ``max_payload_bytes``."""
+        return self.max_payload_bytes + MQTT_PACKET_OVERHEAD

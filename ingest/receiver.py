@@ -7,9 +7,13 @@ sent for messages of the current connection (*generation*): after a reconnect th
 redelivers everything unacknowledged of the persistent session, and a packet id of the
 old connection may already name another message on the new one.
 
-When the buffer is full the network thread waits, so it stops reading the socket and the
-broker holds the rest (with mosquitto's ``max_inflight_messages`` the broker stops
-sending long before that: nothing is acknowledged, nothing more is sent).
+The buffer is bounded in messages (``max_buffer``) and in topic + payload bytes
+(``max_buffer_bytes``). When either bound is reached the network thread waits, so it
+stops reading the socket and the broker holds the rest (with mosquitto's
+``max_inflight_messages`` the broker stops sending long before that: nothing is
+acknowledged, nothing more is sent). A message is never dropped: one larger than the
+byte bound is taken alone once the buffer is empty (the broker's ``max_packet_size``
+bounds its size).
 """
 
 from __future__ import annotations
@@ -124,6 +128,7 @@ class Receiver:
         max_buffer: int,
         metrics: IngestMetrics,
         keepalive_s: int = 30,
+        max_buffer_bytes: int = 64 * 1024 * 1024,
         share_group: str = "",
     ) -> None:
         self.buffer: deque[Incoming] = deque()
@@ -131,6 +136,11 @@ class Receiver:
         self.generation = 0
         self._ack_lock = threading.Lock()
         self._max_buffer = max_buffer
+        self._max_bytes = max_buffer_bytes
+        # Bytes appended (network thread only) and taken (worker only): each counter has
+        # one writer, so their difference is the buffer's size without a lock.
+        self._bytes_in = 0
+        self._bytes_out = 0
         self.url = url
         self._keepalive = keepalive_s
         self._subscription = topic_root.rstrip("/") + "/#"
@@ -139,11 +149,14 @@ class Receiver:
         self._stopping = False
         self._metrics = metrics
         self.connected = threading.Event()
+        # Set once the subscription is in place (SUBACK, or a resumed session that has it).
+        self.subscribed = threading.Event()
         self.client = _buffered_client(url, client_id)
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         self.client._sink = self._on_publish
 
     def start(self) -> None:
@@ -175,6 +188,11 @@ class Receiver:
             # A resumed session keeps its subscription; subscribing again would make the
             # broker resend every retained online message of the fleet.
             client.subscribe(self._subscription, qos=1)
+        else:
+            self.subscribed.set()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, *rest: Any) -> None:
+        self.subscribed.set()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any = None
@@ -182,6 +200,7 @@ class Receiver:
         with self._ack_lock:
             self.generation += 1
         self.connected.clear()
+        self.subscribed.clear()
         self._metrics.connected.set(0)
         if not self._stopping:
             log.warning("mqtt disconnected; reconnecting", extra={"reason": str(reason)})
@@ -189,11 +208,29 @@ class Receiver:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self._on_publish(msg._topic, msg.payload, msg.mid, msg.qos)
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Topic + payload bytes received and not yet taken by the worker."""
+        return self._bytes_in - self._bytes_out
+
+    def _full(self, size: int) -> bool:
+        pending = self.buffer
+        if not pending:
+            return False  # an empty buffer takes any message: never drop one
+        return (
+            len(pending) >= self._max_buffer
+            or self._bytes_in - self._bytes_out + size > self._max_bytes
+        )
+
     def _on_publish(self, topic: Buffer, payload: Buffer, mid: int, qos: int) -> None:
         pending = self.buffer
-        if len(pending) >= self._max_buffer:
-            while len(pending) >= self._max_buffer and not self._stopping:
+        size = len(topic) + len(payload)
+        if self._full(size):
+            # Stop reading the socket until the worker frees room: nothing unbuffered
+            # is acknowledged, the broker keeps it.
+            while self._full(size) and not self._stopping:
                 time.sleep(0.01)
+        self._bytes_in += size
         pending.append((topic, payload, mid, qos, self.generation, int(time.time() * 1000)))
         if len(pending) == 1:
             self.wakeup.set()
@@ -203,7 +240,9 @@ class Receiver:
         pending = self.buffer
         count = min(limit, len(pending))
         popleft = pending.popleft
-        return [popleft() for _ in range(count)]
+        items = [popleft() for _ in range(count)]
+        self._bytes_out += sum([len(item[0]) + len(item[1]) for item in items])
+        return items
 
     def ack(self, items: list[Incoming]) -> int:
         """Acknowledge committed messages of the current connection, in order."""

@@ -58,7 +58,7 @@ class IngestService:
         )  # fmt: skip
         self.receiver = Receiver(
             mqtt_url, settings.client_id, topic_root, settings.max_buffer, self.metrics,
-            settings.keepalive_s, share_group,
+            settings.keepalive_s, settings.max_buffer_bytes, share_group,
         )  # fmt: skip
         self.feeder = Feeder(consumers, self.metrics, forwarder)
         self._stop = threading.Event()

@@ -20,6 +20,7 @@ from maintenance.config import ScoreSettings
 from messaging.client import MqttEndpoint
 from rescue.config import DispatchSettings
 from simulators.config import SimulatorSettings
+from storage.config import RetentionSettings
 
 
 class SettingsError(ValueError):
@@ -37,6 +38,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".liftwatch")
     timescale: Literal["auto", "on", "off"] = "auto"
     telemetry_retention_days: int = Field(90, ge=1)
+    retention: RetentionSettings = RetentionSettings()  # dead letters, webhooks, events
     topic_root: str = "liftwatch/v1"
     log_level: str = "INFO"
     embedded: bool = False  # set by `liftwatch demo`; relaxes the secret rules

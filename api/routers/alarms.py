@@ -13,12 +13,14 @@ from pydantic import BaseModel, Field
 from alarms import service
 from alarms.model import AlarmFilter, AlarmRecord
 from api.deps import Db, company_scope, require_roles
+from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.pagination import Page, Paging, make_page
+from api.params import IsoDateTime
 from api.security import Principal, Role
 from domain.alarm_lifecycle import AlarmAction, AlarmState
 from domain.alarms import AlarmType
 
-router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
+router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"], responses=AUTHENTICATED)
 
 Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))]
 Operator = Annotated[Principal, Depends(require_roles(Role.DESK, Role.COMPANY))]
@@ -80,7 +82,7 @@ async def list_alarms(
     district: Annotated[str | None, Query(max_length=64)] = None,
     company: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     min_severity: Annotated[int | None, Query(ge=1, le=4)] = None,
-    since: Annotated[datetime | None, Query(description="opened at or after")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="opened at or after")] = None,
 ) -> Page[Alarm]:
     where = service.scoped_filter(
         AlarmFilter(
@@ -96,7 +98,7 @@ async def list_alarms(
     return make_page([_alarm(record) for record in records], paging)
 
 
-@router.get("/{alarm_id}", response_model=AlarmWithHistory)
+@router.get("/{alarm_id}", response_model=AlarmWithHistory, responses=NOT_FOUND)
 async def get_alarm(db: Db, principal: Reader, alarm_id: AlarmId) -> AlarmWithHistory:
     detail = await service.alarm_detail(db, alarm_id, company_scope(principal))
     return AlarmWithHistory(
@@ -144,7 +146,7 @@ _STEP_ACTION = {
 }
 
 
-@router.post("/{alarm_id}/{step}", response_model=AlarmWithHistory)
+@router.post("/{alarm_id}/{step}", response_model=AlarmWithHistory, responses=NOT_FOUND_OR_CONFLICT)
 async def act(
     db: Db, principal: Operator, alarm_id: AlarmId, step: Step, body: Note = None
 ) -> AlarmWithHistory:

@@ -15,11 +15,14 @@ from pydantic import BaseModel
 
 from accounts import service as accounts
 from api.deps import CurrentPrincipal, Db
+from api.errors import problem_responses
 from api.login_guard import LoginGuard
 from api.public_guard import client_address
 from api.security import SSE_TICKET, Role, create_token, issue_token
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(
+    prefix="/api/v1/auth", tags=["auth"], responses=problem_responses(400, 401, 422, 429, 500, 503)
+)
 
 # User-facing messages of this module (one place, for the message catalogues).
 MESSAGES = {
@@ -58,10 +61,6 @@ def login_guard(request: Request) -> LoginGuard:
 @router.post(
     "/token",
     response_model=Token,
-    responses={
-        401: {"description": "wrong user name or password"},
-        429: {"description": "too many attempts for this name or address (see Retry-After)"},
-    },
 )
 async def login(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], db: Db
@@ -88,10 +87,7 @@ async def login(
 @router.post(
     "/sse-ticket",
     response_model=Ticket,
-    responses={
-        401: {"description": "not authenticated"},
-        403: {"description": "an API key (send it as X-API-Key to the stream instead)"},
-    },
+    responses=problem_responses(403),  # an API key: send it as X-API-Key to the stream
 )
 async def sse_ticket(request: Request, principal: CurrentPrincipal, db: Db) -> Ticket:
     """A ticket for one live-event stream (``GET /api/v1/events?ticket=…``): single use,
@@ -106,7 +102,7 @@ async def sse_ticket(request: Request, principal: CurrentPrincipal, db: Db) -> T
     return Ticket(ticket=ticket, expires_in=lifetime)
 
 
-@router.get("/me", response_model=Me, responses={401: {"description": "not authenticated"}})
+@router.get("/me", response_model=Me)
 async def me(principal: CurrentPrincipal) -> Me:
     return Me(
         subject=principal.subject,

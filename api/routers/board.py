@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Db, require_roles
+from api.errors import AUTHENTICATED
 from api.pagination import Page, Paging, make_page
 from api.routers.rescue_dispatch import case_scope
 from api.routers.rescue_models import BoardCase
@@ -17,7 +18,7 @@ from rescue import queries
 from rescue.model import BOARD_FIELDS
 from rescue.model import BoardCase as BoardRecord
 
-router = APIRouter(prefix="/api/v1/board", tags=["case board"])
+router = APIRouter(prefix="/api/v1/board", tags=["case board"], responses=AUTHENTICATED)
 
 Reader = Annotated[
     Principal,

@@ -15,14 +15,15 @@ answers 404. State changes go through the dispatch engine
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentPrincipal, Db, require_roles
+from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.pagination import Page, Paging, make_page
+from api.params import IsoDateTime
 from api.routers.rescue_dispatch import RunEngine, case_scope, dispatch_lifespan
 from api.routers.rescue_models import CallIn, Case, CaseDetail, CaseOpened, Release
 from api.security import Principal, Role
@@ -32,7 +33,9 @@ from rescue.errors import InvalidCall
 from rescue.lifecycle import CaseState
 from rescue.model import CaseFilter, HotlineCall, RescueCase
 
-router = APIRouter(prefix="/api/v1", tags=["rescue"], lifespan=dispatch_lifespan)
+router = APIRouter(
+    prefix="/api/v1", tags=["rescue"], lifespan=dispatch_lifespan, responses=AUTHENTICATED
+)
 
 CaseId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]
 Desk = Annotated[Principal, Depends(require_roles(Role.DESK))]
@@ -59,16 +62,13 @@ MESSAGES = {
     "own_rescuer": "救援人员只能为自己操作 (a rescuer acts only for himself)",
 }
 
-ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not authenticated"},
-    403: {"description": "the role may not take this action on this case"},
-    404: {"description": "no such case visible to the caller"},
-    409: {"description": "the case's state does not allow it (or no request is pending)"},
-    422: {"description": "invalid input"},
-}
 
-
-@router.post("/cases", response_model=CaseOpened, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/cases",
+    response_model=CaseOpened,
+    status_code=status.HTTP_201_CREATED,
+    responses=NOT_FOUND_OR_CONFLICT,
+)
 async def open_case(run_engine: RunEngine, call: CallIn, principal: Desk) -> CaseOpened:
     """A hotline call: opens a case, or joins the elevator's open one (created=false)."""
     if not (call.elevator_code or call.address):
@@ -86,20 +86,11 @@ class ConfirmIn(BaseModel):
     alarm_id: int = Field(ge=1, le=9_223_372_036_854_775_807)
 
 
-_ERROR = {"description": "error", "content": {"application/json": {"example": {"detail": "..."}}}}
-
-
 @router.post(
     "/cases/confirm",
     response_model=CaseOpened,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        401: _ERROR,
-        403: _ERROR,
-        404: _ERROR,
-        409: _ERROR,
-        422: {**_ERROR, "description": "not an alarm the desk can confirm into a case"},
-    },
+    responses=NOT_FOUND_OR_CONFLICT,  # 422: not an alarm the desk can confirm into a case
 )
 async def confirm_alarm(run_engine: RunEngine, body: ConfirmIn, principal: Desk) -> CaseOpened:
     """The desk confirms a possible entrapment (疑似困人), or an entrapment / alarm-button
@@ -121,8 +112,8 @@ async def list_cases(
     district: Annotated[str | None, Query(max_length=64)] = None,
     company: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     elevator_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-    since: Annotated[datetime | None, Query(description="reported at or after")] = None,
-    until: Annotated[datetime | None, Query(description="reported before")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="reported at or after")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="reported before")] = None,
 ) -> Page[Case]:
     scope = case_scope(principal)
     if scope.company_id is not None and company not in (None, scope.company_id):
@@ -141,7 +132,7 @@ async def list_cases(
     return make_page([Case.model_validate(case) for case in cases], paging)
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail)
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
 async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
     """The case with its timeline and offers; the caller's phone (``caller_phone``) only
     for readers involved in the case (empty for a rescuer no longer involved)."""
@@ -157,7 +148,7 @@ async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
     )
 
 
-@router.post("/cases/{case_id}/{action}", response_model=Case, responses=ACTION_RESPONSES)
+@router.post("/cases/{case_id}/{action}", response_model=Case, responses=NOT_FOUND_OR_CONFLICT)
 async def case_action(
     run_engine: RunEngine,
     db: Db,

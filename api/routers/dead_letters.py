@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, field_validator
 
 from api.deps import Db, require_roles
+from api.errors import AUTHENTICATED
 from api.pagination import Page, Paging, make_page
+from api.params import IsoDateTime
 from api.security import Principal, Role
 from ingest import service as ingest
 
-router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"])
+router = APIRouter(prefix="/api/v1/dead-letters", tags=["dead letters"], responses=AUTHENTICATED)
 
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 PREVIEW_BYTES = 512
@@ -42,7 +44,7 @@ async def list_dead_letters(
     _: Admin,
     paging: Paging,
     reason: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[datetime | None, Query()] = None,
+    since: Annotated[IsoDateTime | None, Query()] = None,
 ) -> Page[DeadLetter]:
     letters = await ingest.list_dead_letters(
         db, reason, since, PREVIEW_BYTES, paging.limit + 1, paging.offset

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
 from api.deps import Db, company_scope, require_roles
+from api.errors import AUTHENTICATED, NOT_FOUND
 from api.map_index import MapIndex, parse_statuses
 from api.pagination import Page, Paging, make_page
+from api.params import STATUS_LIST_PATTERN
 from api.security import Principal, Role
 from domain.codes import CarStatus, Direction, DoorState, PowerState, ServiceMode
 from fleet import service as fleet
@@ -18,7 +20,9 @@ from fleet.errors import MapIndexLoading
 from fleet.model import ElevatorQuery, ElevatorRecord, ElevatorStatus
 from fleet.model import ElevatorSummary as SummaryRow
 
-router = APIRouter(prefix="/api/v1/elevators", tags=["elevators"])
+TELEMETRY_SAMPLES_LIMIT = 2000  # ApiSettings.telemetry_max_samples may lower it
+
+router = APIRouter(prefix="/api/v1/elevators", tags=["elevators"], responses=AUTHENTICATED)
 
 Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))]
 ElevatorId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -147,7 +151,12 @@ async def search_elevators(
     company: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     status_: Annotated[
         str | None,
-        Query(alias="status", max_length=200, description="map statuses, comma-separated"),
+        Query(
+            alias="status",
+            max_length=200,
+            pattern=STATUS_LIST_PATTERN,
+            description="map statuses, comma-separated",
+        ),
     ] = None,
 ) -> Page[ElevatorSummary]:
     company = fleet.company_filter(company_scope(principal), company)
@@ -175,7 +184,7 @@ def _registry(record: ElevatorRecord) -> dict[str, Any]:
     }
 
 
-@router.get("/{elevator_id}", response_model=ElevatorDetail)
+@router.get("/{elevator_id}", response_model=ElevatorDetail, responses=NOT_FOUND)
 async def elevator_detail(
     request: Request, db: Db, principal: Reader, elevator_id: ElevatorId
 ) -> ElevatorDetail:
@@ -190,20 +199,19 @@ async def elevator_detail(
     )
 
 
-@router.get("/{elevator_id}/telemetry", response_model=Telemetry)
+@router.get("/{elevator_id}/telemetry", response_model=Telemetry, responses=NOT_FOUND)
 async def elevator_telemetry(
     request: Request,
     db: Db,
     principal: Reader,
     elevator_id: ElevatorId,
     minutes: Annotated[int, Query(ge=1, le=7 * 24 * 60, description="window length")] = 60,
-    limit: Annotated[int, Query(ge=1, description="newest samples at most")] = 500,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=TELEMETRY_SAMPLES_LIMIT, description="newest samples at most (capped)"),
+    ] = 500,
 ) -> Telemetry:
-    maximum: int = request.app.state.config.api.telemetry_max_samples
-    if limit > maximum:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"limit must be at most {maximum}"
-        )
+    limit = min(limit, request.app.state.config.api.telemetry_max_samples)
     scope = company_scope(principal)
     since, samples = await fleet.recent_telemetry(db, elevator_id, scope, minutes, limit)
     return Telemetry(

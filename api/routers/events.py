@@ -20,9 +20,10 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from api.deps import StreamPrincipal
+from api.errors import AUTHENTICATED, problem_responses
 from api.live import EventHub, StreamLimit, Subscriber
 
-router = APIRouter(prefix="/api/v1", tags=["live"])
+router = APIRouter(prefix="/api/v1", tags=["live"], responses=AUTHENTICATED)
 
 # User-facing messages of this module (one place, for the message catalogues).
 MESSAGES = {
@@ -94,11 +95,11 @@ async def _stream(
     yield "event: overflow\ndata: {}\n\n"
 
 
+# 401 also for a used, expired or revoked ticket; 429: too many streams of this user,
+# 503: too many in total (both with Retry-After)
 LIMITS: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "SSE stream"},
-    401: {"description": "not authenticated (or the ticket was used, expired or revoked)"},
-    429: {"description": "too many streams of this user (see Retry-After)"},
-    503: {"description": "too many streams in total (see Retry-After)"},
+    **problem_responses(429),
 }
 
 

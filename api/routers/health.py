@@ -17,7 +17,11 @@ class Health(BaseModel):
     broker: str
 
 
-@router.get("/health", response_model=Health)
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Degraded: database or broker down"}},
+)
 async def health(request: Request, response: Response) -> Health:
     database = await database_state(request.app.state.pool)
     publisher: AsyncPublisher | None = request.app.state.publisher

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from api.deps import Db, company_scope, require_roles
+from api.errors import AUTHENTICATED
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
 from maintenance import service
 from maintenance.model import GroupBy, IndicatorCounts
 
-router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])
+router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"], responses=AUTHENTICATED)
 
 Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.COMPANY))]
 INSURANCE_TARGET_PCT = 92.0

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import Db, company_scope, require_roles
+from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.pagination import Page, Paging, make_page
 from api.security import Principal, Role
 from maintenance import model, service
 
-router = APIRouter(prefix="/api/v1", tags=["maintenance"])
+router = APIRouter(prefix="/api/v1", tags=["maintenance"], responses=AUTHENTICATED)
 
 Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))]
 Maintainer = Annotated[Principal, Depends(require_roles(Role.COMPANY))]
@@ -141,14 +142,14 @@ class Record(Reading):
     work_order_id: int | None
 
 
-@router.get("/elevators/{elevator_id}/score", response_model=ElevatorScore)
+@router.get("/elevators/{elevator_id}/score", response_model=ElevatorScore, responses=NOT_FOUND)
 async def elevator_score(elevator_id: Id, db: Db, principal: Reader) -> ElevatorScore:
     """The elevator's 3+2 score, grade, factor scores, additive explanation and interval."""
     score = await service.elevator_score(db, elevator_id, company_scope(principal))
     return ElevatorScore.model_validate(score)
 
 
-@router.get("/companies/{company_id}/scores", response_model=Page[ScoreRow])
+@router.get("/companies/{company_id}/scores", response_model=Page[ScoreRow], responses=NOT_FOUND)
 async def company_scores(
     company_id: Id,
     db: Db,
@@ -169,7 +170,9 @@ async def distribution(db: Db, principal: Reader) -> Distribution:
     return Distribution.model_validate(await service.distribution(db, company_scope(principal)))
 
 
-@router.get("/elevators/{elevator_id}/maintenance", response_model=MaintenancePlan)
+@router.get(
+    "/elevators/{elevator_id}/maintenance", response_model=MaintenancePlan, responses=NOT_FOUND
+)
 async def maintenance_plan(
     elevator_id: Id,
     db: Db,
@@ -185,6 +188,7 @@ async def maintenance_plan(
     "/work-orders/{work_order_id}/complete",
     response_model=Record,
     status_code=status.HTTP_201_CREATED,
+    responses=NOT_FOUND_OR_CONFLICT,
 )
 async def complete(
     request: Request, work_order_id: BigId, body: Completion, db: Db, principal: Maintainer

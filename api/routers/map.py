@@ -8,20 +8,24 @@ from typing import Annotated, Any
 import msgspec
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import CurrentPrincipal, company_scope, require_roles
+from api.errors import AUTHENTICATED
 from api.map_index import STATUS_NAMES, MapFilter, MapIndex, parse_statuses
+from api.params import STATUS_LIST_PATTERN
 from api.security import Principal, Role
 from domain.geo import wgs84_to_gcj02_array
 from fleet.errors import MapIndexLoading, MapQueryError
 from fleet.policy import company_filter
 
-router = APIRouter(prefix="/api/v1", tags=["map"])
+router = APIRouter(prefix="/api/v1", tags=["map"], responses=AUTHENTICATED)
 
 Viewer = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))]
 
 
+_NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
+BBOX_PATTERN = f"^{_NUMBER}(,{_NUMBER}){{3}}$"
 _BBOX_FORMAT = "bbox must be four numbers: minlon,minlat,maxlon,maxlat"
 
 
@@ -56,13 +60,17 @@ def _index(request: Request) -> MapIndex:
 async def fleet_map(
     request: Request,
     principal: Viewer,
-    bbox: Annotated[str, Query(max_length=200, description="minlon,minlat,maxlon,maxlat")],
+    bbox: Annotated[
+        str,
+        Query(max_length=200, pattern=BBOX_PATTERN, description="minlon,minlat,maxlon,maxlat"),
+    ],
     zoom: Annotated[int, Query(ge=0, le=22)],
     status_: Annotated[
         str | None,
         Query(
             alias="status",
             max_length=200,
+            pattern=STATUS_LIST_PATTERN,
             description=f"comma-separated: {', '.join(STATUS_NAMES)}",
         ),
     ] = None,
@@ -156,7 +164,7 @@ class UiConfig(BaseModel):
     tile_crs: str
     statuses: list[str]
     map_points_zoom: int
-    center: tuple[float, float]
+    center: list[float] = Field(min_length=2, max_length=2, description="[lon, lat]")
     districts: list[str]
 
 
@@ -174,6 +182,6 @@ async def ui_config(request: Request) -> UiConfig:
         tile_crs=settings.tile_crs,
         statuses=STATUS_NAMES,
         map_points_zoom=settings.map_points_zoom,
-        center=center,
+        center=list(center),
         districts=index.districts if index is not None else [],
     )

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_pool
+from api.errors import problem_responses
 from api.public_guard import client_address, guard_of
 from api.routers.rescue_dispatch import EngineRunner
 from domain.localtime import city_today
@@ -24,7 +25,7 @@ from public import service
 from public.model import NewReport, ReportKind
 from rescue.engine import HotlineCall
 
-router = APIRouter(tags=["public"])
+router = APIRouter(tags=["public"], responses=problem_responses(400, 403, 404, 422, 429, 500, 503))
 
 PAGE = FilePath(__file__).resolve().parent.parent / "static" / "public.html"
 Code = Annotated[str, Path(min_length=8, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Db, company_scope, require_roles
+from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.pagination import Paging
 from api.public_guard import public_settings
 from api.security import Principal, Role
@@ -21,7 +22,7 @@ from public.model import ReportCount, SourceReport, SourceSummary, Ticket
 from public.policy import export_csv, export_record
 from public.printing import sticker_svg
 
-router = APIRouter(prefix="/api/v1/public", tags=["public (desk)"])
+router = APIRouter(prefix="/api/v1/public", tags=["public (desk)"], responses=AUTHENTICATED)
 
 Watcher = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))]
 Company = Annotated[Principal, Depends(require_roles(Role.COMPANY))]
@@ -84,7 +85,9 @@ async def list_tickets(
     return [_ticket(t, now) for t in found]
 
 
-@router.post("/tickets/{ticket_id}/answer", response_model=TicketOut)
+@router.post(
+    "/tickets/{ticket_id}/answer", response_model=TicketOut, responses=NOT_FOUND_OR_CONFLICT
+)
 async def answer_ticket(db: Db, principal: Company, ticket_id: BigId, body: AnswerIn) -> TicketOut:
     """The company's answer; the reporter's link shows it."""
     ticket = await service.answer_ticket(
@@ -113,19 +116,23 @@ async def recent_reports(
     return await service.reports_of(db, source, since, limit)
 
 
-@router.post("/reports/{report_id}/dismiss", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/reports/{report_id}/dismiss",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=NOT_FOUND_OR_CONFLICT,
+)
 async def dismiss_report(db: Db, principal: Desk, report_id: BigId) -> None:
     """A prank: the report (and its ticket, when nothing else backs it) is dismissed."""
     await service.dismiss(db, report_id, _actor(principal), datetime.now(UTC))
 
 
-@router.post("/blocked", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/blocked", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND_OR_CONFLICT)
 async def block_source(db: Db, principal: Desk, body: BlockIn) -> None:
     """Refuse further reports from this address (the page then says: call 96333)."""
     await service.block(db, body.source, _actor(principal), body.reason)
 
 
-@router.delete("/blocked/{source}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/blocked/{source}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def unblock_source(
     db: Db, principal: Desk, source: Annotated[str, Path(max_length=64)]
 ) -> None:
@@ -140,7 +147,16 @@ async def report_indicators(
     return await service.counts(db, datetime.now(UTC) - timedelta(days=days))
 
 
-@router.get("/export", response_model=None)
+@router.get(
+    "/export",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The disclosure list (JSON, or CSV with format=csv)",
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def disclosure_export(
     db: Db,
     principal: Watcher,
@@ -161,7 +177,7 @@ async def disclosure_export(
     return JSONResponse(body)
 
 
-@router.get("/elevators/{elevator_id}/sticker.svg", response_class=Response)
+@router.get("/elevators/{elevator_id}/sticker.svg", response_class=Response, responses=NOT_FOUND)
 async def sticker(
     request: Request,
     db: Db,

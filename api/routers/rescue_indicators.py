@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from api.deps import Db, company_scope, require_roles
+from api.errors import AUTHENTICATED
+from api.params import IsoDateTime
 from api.security import Principal, Role
 from rescue import queries
 from rescue.model import GroupBy, Indicator
 
-router = APIRouter(prefix="/api/v1/rescue", tags=["rescue"])
+router = APIRouter(prefix="/api/v1/rescue", tags=["rescue"], responses=AUTHENTICATED)
 
 
 @router.get("/indicators", response_model=list[Indicator])
@@ -23,8 +24,8 @@ async def rescue_indicators(
         Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.COMPANY))
     ],
     by: Annotated[GroupBy, Query(description="district or company")] = "district",
-    since: Annotated[datetime | None, Query(description="reported at or after")] = None,
-    until: Annotated[datetime | None, Query(description="reported before")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="reported at or after")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="reported before")] = None,
     company: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> list[Indicator]:
     """Mean arrival and on-site times, share within 30 min, share decided within 5 min."""

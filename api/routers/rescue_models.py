@@ -70,6 +70,17 @@ else:
 
 
 class CallIn(BaseModel):
+    """A hotline call names the elevator by ``elevator_code`` or ``address`` (or both)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string"}}}
+                for name in ("elevator_code", "address")
+            ]
+        }
+    )
+
     elevator_code: str | None = Field(None, min_length=1, max_length=64)
     address: str | None = Field(None, min_length=3, max_length=200)
     caller_phone: str = Field("", max_length=32, pattern=r"^[0-9+\- ]*$")

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 
 from api.deps import Db, require_roles
+from api.errors import AUTHENTICATED
 from api.routers.rescue_dispatch import RunEngine
 from api.routers.rescue_models import OfferView, Position
 from api.security import Principal, Role
 from rescue import queries
 
-router = APIRouter(prefix="/api/v1/rescuers/me", tags=["rescue"])
+router = APIRouter(prefix="/api/v1/rescuers/me", tags=["rescue"], responses=AUTHENTICATED)
 
 Rescuer = Annotated[Principal, Depends(require_roles(Role.RESCUER))]
 

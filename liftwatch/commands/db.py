@@ -26,7 +26,9 @@ def migrate_cmd() -> None:
 
 
 def maintain_cmd() -> None:
-    """Create upcoming telemetry partitions, drop expired ones, refresh daily statistics."""
+    """Create upcoming telemetry partitions, drop expired ones, refresh daily statistics,
+    delete expired dead letters, finished webhook deliveries and terminal events."""
+    from storage.housekeeping import apply_record_retention
     from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
 
     settings = load_settings()
@@ -34,7 +36,14 @@ def maintain_cmd() -> None:
         created = ensure_partitions(conn)
         dropped = apply_retention(conn, settings.telemetry_retention_days)
         refresh_daily(conn)
+        records = apply_record_retention(conn, settings.retention)
     console.print(f"partitions created {created}, dropped {dropped}; daily statistics refreshed")
+    console.print(
+        f"deleted {records.dead_letters} dead letters, {records.webhook_deliveries} webhook"
+        f" deliveries, {records.terminal_events} terminal events (retention:"
+        f" {settings.retention.dead_letter_days}/{settings.retention.webhook_delivery_days}/"
+        f"{settings.retention.terminal_event_days} days)"
+    )
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

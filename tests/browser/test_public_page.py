@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
+from tests.browser.csp import watch_csp
 from tests.browser.public_seed import seed_public
 from tests.browser.seed import SeededFleet, api_server, insert_status, seed_fleet, token
 from tests.browser.test_ui import browser, login, shot  # noqa: F401 - the browser fixture
@@ -66,9 +67,11 @@ def phone(browser: Browser) -> Iterator[Page]:  # noqa: F811 - pytest fixture in
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    violations = watch_csp(page)
     yield page
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def auth(server: ApiServer, user: str) -> dict[str, str]:
@@ -111,7 +114,7 @@ def test_trapped_report_reaches_the_desk_and_the_reporter_follows_the_rescue(
     phone.click("#trapped-form button[type=submit]")
     started = time.monotonic()
     card = desk.locator("[data-case]", has_text=f"440{elevator:07d}")
-    expect(card).to_be_visible(timeout=3000)
+    expect(card).to_be_visible()
     assert time.monotonic() - started < 3.0
     shot(desk, "public-desk-board")
     phone.wait_for_url("**/r/**")

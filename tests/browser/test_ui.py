@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
+from tests.browser.csp import watch_csp
 from tests.browser.seed import (
     PASSWORD,
     SeededFleet,
@@ -28,9 +29,10 @@ from tests.fixtures.services import require
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-# Generous waits for steps that are not timed requirements (a loaded CI machine renders
-# slowly); the 3-second live-update requirement keeps its own explicit timeout.
-expect.set_options(timeout=15_000)
+# Generous waits (a loaded CI machine renders slowly): a wait ends as soon as its
+# condition holds. Latency requirements (the 3-second live update) are measured in
+# bench/, not asserted against the wall clock here.
+expect.set_options(timeout=30_000)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -75,9 +77,11 @@ def page(browser: Browser) -> Iterator[Page]:
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    violations = watch_csp(pg)
     yield pg
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def login(page: Page, base_url: str, username: str) -> None:
@@ -149,7 +153,7 @@ def test_injected_entrapment_turns_marker_red_without_reload(ui: Any, page: Page
     with psycopg.connect(url) as conn:
         raise_alarm(conn, target, AlarmType.ENTRAPMENT, datetime.now(UTC), "browser-test")
     started = time.monotonic()
-    expect(marker).to_have_attribute("data-status", "entrapment", timeout=3000)
+    expect(marker).to_have_attribute("data-status", "entrapment")
     elapsed = time.monotonic() - started
     assert page.evaluate("window.__noReload") is True  # the page was not reloaded
     assert elapsed < 3.0
@@ -277,3 +281,26 @@ def test_desk_confirms_a_possible_entrapment_into_a_rescue_case(ui: Any, page: P
     assert count == 1
     expect(page.locator("[data-case]").filter(has_text=f"{target:07d}").first).to_be_visible()
     shot(page, "desk-possible-entrapment-confirmed")
+
+
+def test_the_csp_blocks_inline_script_and_the_watcher_sees_it(ui: Any, browser: Browser) -> None:
+    server, _, _ = ui
+    context = browser.new_context()
+    pg = context.new_page()
+    violations = watch_csp(pg)
+    response = pg.goto(server.base_url + "/")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    pg.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.x = 1';"
+        " document.body.append(s); }"
+    )
+    expect(pg.locator("body")).to_be_attached()
+    deadline = time.monotonic() + 30
+    while not violations and time.monotonic() < deadline:
+        pg.wait_for_timeout(50)
+    context.close()
+    assert any("script-src" in v for v in violations), violations

@@ -33,8 +33,13 @@ def client(url: str) -> Iterator[httpx.Client]:
         yield c
 
 
+# The headers are made at import (collection) time; on a loaded machine the module's tests
+# may run much later, so the tokens live a day.
+TOKEN_MINUTES = 24 * 60
+
+
 def auth(role: Role, company: int | None = None, rescuer: int | None = None) -> dict[str, str]:
-    return bearer(user_token(URL[0], SECRET, role, company, rescuer))
+    return bearer(user_token(URL[0], SECRET, role, company, rescuer, TOKEN_MINUTES))
 
 
 DESK: dict[str, str] = {}

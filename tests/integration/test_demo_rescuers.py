@@ -34,7 +34,7 @@ def test_entrapment_is_rescued_end_to_end(make_database: Callable[[], str]) -> N
     dispatch.start()
     rescuers.start()
     try:
-        assert dispatch.ready.wait(10)
+        assert dispatch.ready.wait(60)
         elevator = fleet.elevators[17]
         with psycopg.connect(url, autocommit=True) as conn:
             with conn.transaction():

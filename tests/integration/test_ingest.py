@@ -56,9 +56,8 @@ def ingest(
         dead_letter_payload_bytes=512,
     )  # fmt: skip
     service.start()
-    assert service.ready.wait(30)
-    assert service.receiver.connected.wait(10)
-    time.sleep(0.3)  # subscription in place
+    assert service.ready.wait(60)
+    assert service.receiver.subscribed.wait(60)
     yield service
     service.stop()
 
@@ -269,7 +268,9 @@ def test_presence_changes_write_alarms_and_live_events_alike_one_by_one_or_in_bu
     writer.write(Decoded(), [PresenceChange(e, True, at + 2000) for e in ids])
     resolved = "SELECT count(*) FROM alarms WHERE state = 'resolved' AND resolved_at IS NOT NULL"
     assert scalar(db, resolved) == count
-    events = [msgspec.json.decode(n.payload) for n in listener.notifies(timeout=2)]
+    events = [
+        msgspec.json.decode(n.payload) for n in listener.notifies(timeout=60, stop_after=5 * count)
+    ]
     alarms = Counter(e["state"] for e in events if e["kind"] == "alarm")
     assert alarms == {"open": count, "resolved": count}
     assert sum(1 for e in events if e["kind"] == "status") == 3 * count

@@ -186,7 +186,7 @@ def test_overdue_alarms_set_based_and_idempotent(fresh_database_url: str) -> Non
         conn.execute("LISTEN liftwatch_events")
         first = recompute(conn, ScoreSettings(), AT)
         assert first.overdue_raised == len(neglected) == first.overdue_elevators
-        events = [n for n in conn.notifies(timeout=1, stop_after=len(neglected))]
+        events = [n for n in conn.notifies(timeout=60, stop_after=len(neglected))]
         assert len(events) == len(neglected)
         again = recompute(conn, ScoreSettings(), AT + timedelta(hours=2))
         assert again.overdue_raised == 0

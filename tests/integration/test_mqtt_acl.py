@@ -53,7 +53,7 @@ class Collector:
         connect(self.client, broker.url)
         self.client.subscribe(topic, qos=1)
         self.client.loop_start()
-        assert self.subscribed.wait(5)
+        assert self.subscribed.wait(60)
 
     def stop(self) -> None:
         self.client.disconnect()

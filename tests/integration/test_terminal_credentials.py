@@ -23,6 +23,7 @@ import pytest
 from fleet import provisioning
 from fleet.terminal_repository import fleet_is_simulated
 from ingest.seed import seed_elevators
+from messaging import dynsec
 from messaging.client import connect, new_client
 from messaging.dynsec import DynsecClient
 from tests.fixtures.services import require
@@ -62,7 +63,9 @@ def admin_url(mosquitto_bin: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture
 def admin(admin_url: str) -> Iterator[DynsecClient]:
-    with DynsecClient(admin_url) as client:
+    # The shared development broker rewrites its whole JSON file after every change, and
+    # other test runs provision on it too: a generous deadline for its answers.
+    with DynsecClient(admin_url, timeout_s=300) as client:
         yield client
 
 
@@ -78,6 +81,16 @@ class Listener:
         name = "ingest"
         password = uuid.uuid4().hex
         provisioning.ensure_accounts(admin, root, {name: password})
+        # On a broker shared by several test runs, "service-ingest" already exists with
+        # the first run's topic root (createRole does not change an existing role): give
+        # it this test's root as well.
+        dynsec.raise_errors(
+            admin.run([
+                {"command": "addRoleACL", "rolename": f"service-{name}",
+                 **dynsec.acl(kind, f"{root}/#")}
+                for kind in ("subscribePattern", "publishClientReceive")
+            ])
+        )  # fmt: skip
         self.got: list[str] = []
         self.subscribed = threading.Event()
         url = _url(admin_url, name, password)
@@ -87,7 +100,7 @@ class Listener:
         self.client.on_connect = lambda c, *a: c.subscribe(f"{root}/#", qos=1)
         connect(self.client, url)
         self.client.loop_start()
-        assert self.subscribed.wait(5)
+        assert self.subscribed.wait(180)
 
     def stop(self) -> None:
         self.client.disconnect()
@@ -165,7 +178,7 @@ def test_subscriber_reads_only_its_notifications(admin_url: str, admin: DynsecCl
     client.loop_start()
     try:
         client.subscribe([(f"liftwatch/notify/v1/{company}/#", 1), ("liftwatch/notify/v1/#", 1)])
-        assert subscribed.wait(5)
+        assert subscribed.wait(180)
         assert codes[0] == 1
         assert codes[1] >= 0x80
     finally:

@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 
 from fleet.provisioning import BATCH_BYTES
-from ingest.config import IngestSettings
+from ingest.config import MQTT_PACKET_OVERHEAD, IngestSettings
 from messaging import dynsec
 
 REPO = Path(__file__).resolve().parents[3]
-# MQTT fixed header (<= 5), topic length and topic (<= ~200 for our topics), packet id,
-# MQTT 5 properties: room for them above ingest's payload limit.
-PACKET_OVERHEAD = 1024
 
 
 def test_terminal_role_allows_only_its_own_three_topics() -> None:
@@ -60,6 +57,7 @@ def _max_packet_sizes() -> dict[str, int]:
 
 
 def test_broker_packet_limit_agrees_with_ingest() -> None:
-    limit = IngestSettings().max_payload_bytes + PACKET_OVERHEAD
+    limit = IngestSettings().max_packet_bytes
+    assert limit == IngestSettings().max_payload_bytes + MQTT_PACKET_OVERHEAD
     assert set(_max_packet_sizes().values()) == {limit}
-    assert limit >= BATCH_BYTES + PACKET_OVERHEAD  # provisioning batches fit too
+    assert limit >= BATCH_BYTES + MQTT_PACKET_OVERHEAD  # provisioning batches fit too

@@ -119,6 +119,7 @@ def _document_problems(app: FastAPI) -> None:
             document = generate()
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             schemas.update(errors.problem_schemas())
+            errors.document_problem_bodies(document)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -98,6 +98,21 @@ def problem_schemas() -> dict[str, Any]:
     return {**defs, "Problem": schema}
 
 
+def document_problem_bodies(document: dict[str, Any]) -> None:
+    """Every error response of the document (4xx, 5xx) has the problem details body,
+    whatever a route's own ``responses=`` said of it (a description alone, say)."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for code, response in operation.get("responses", {}).items():
+                if str(code)[:1] in ("4", "5"):
+                    response["content"] = {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+                    response.setdefault("description", _DESCRIPTIONS.get(int(code), "error"))
+
+
 # What a signed-in caller's route can answer besides its success.
 # (400: a body that cannot be parsed at all.)
 AUTHENTICATED = problem_responses(400, 401, 403, 422, 500, 503)

@@ -8,7 +8,7 @@ statuses is checked by a pattern, not only after parsing.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BeforeValidator
@@ -25,6 +25,16 @@ def _iso_8601_only(value: object) -> object:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+
+
+def _iso_date_only(value: object) -> object:
+    if value is not None and not isinstance(value, str | date):
+        raise ValueError("a date in ISO 8601, e.g. 2026-12-01")
+    return _iso_8601_only(value)
+
+
+# A date given as ISO text in a JSON body (not a number read as a Unix time).
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 _STATUS = "|".join(re.escape(name) for name in STATUS_NAMES)
 # Comma-separated map status names (api.map_index.STATUS_NAMES).

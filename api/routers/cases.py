@@ -83,7 +83,7 @@ async def open_case(run_engine: RunEngine, call: CallIn, principal: Desk) -> Cas
 
 
 class ConfirmIn(BaseModel):
-    alarm_id: int = Field(ge=1, le=9_223_372_036_854_775_807)
+    alarm_id: int = Field(ge=1, le=2**53 - 1)  # exact as a JSON number (a double)
 
 
 @router.post(
@@ -132,7 +132,7 @@ async def list_cases(
     return make_page([Case.model_validate(case) for case in cases], paging)
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
+@router.get("/cases/{case_id:int}", response_model=CaseDetail, responses=NOT_FOUND)
 async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
     """The case with its timeline and offers; the caller's phone (``caller_phone``) only
     for readers involved in the case (empty for a rescuer no longer involved)."""
@@ -148,7 +148,7 @@ async def case_detail(db: Db, principal: Reader, case_id: CaseId) -> CaseDetail:
     )
 
 
-@router.post("/cases/{case_id}/{action}", response_model=Case, responses=NOT_FOUND_OR_CONFLICT)
+@router.post("/cases/{case_id:int}/{action}", response_model=Case, responses=NOT_FOUND_OR_CONFLICT)
 async def case_action(
     run_engine: RunEngine,
     db: Db,

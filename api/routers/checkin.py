@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import NO_COMPANY, Db, company_scope, require_roles
+from api.errors import AUTHENTICATED
 from api.security import Principal, Role
 from maintenance import checkin_service
 from maintenance.checkin import PhonePosition, Proof, ScannedCode
@@ -23,7 +24,7 @@ from maintenance.errors import CheckinRefused
 from public import service as public_service
 from public.errors import UnknownCode
 
-router = APIRouter(prefix="/api/v1", tags=["maintenance"])
+router = APIRouter(prefix="/api/v1", tags=["maintenance"], responses=AUTHENTICATED)
 
 Technician = Annotated[Principal, Depends(require_roles(Role.TECHNICIAN, Role.COMPANY))]
 Reader = Annotated[

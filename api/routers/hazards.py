@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Db, require_roles
+from api.errors import AUTHENTICATED
 from api.pagination import Paging
 from api.security import Principal, Role
 from hazards import indicators_repository as ind_repo
@@ -24,7 +25,7 @@ from hazards.indicators import HazardIndicators, figures, to_csv
 from hazards.model import CATEGORIES, Action, Actor, Grade, NewHazard, Party, Scope, Source
 from hazards.policy import check_evidence
 
-router = APIRouter(prefix="/api/v1/hazards", tags=["hazards"])
+router = APIRouter(prefix="/api/v1/hazards", tags=["hazards"], responses=AUTHENTICATED)
 
 Anyone = Annotated[
     Principal,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import Db, require_roles
+from api.errors import AUTHENTICATED
 from api.routers.rescue_dispatch import RunEngine, case_scope
 from api.security import Principal, Role
 from rescue import queries
@@ -21,10 +22,10 @@ from rescue.model import PhoneAction, PhonePosition
 from rescue.phone import PhoneActions, navigation
 from rescue.repository import phone as phone_repository
 
-router = APIRouter(prefix="/api/v1/rescuers/me", tags=["rescue"])
+router = APIRouter(prefix="/api/v1/rescuers/me", tags=["rescue"], responses=AUTHENTICATED)
 
 Rescuer = Annotated[Principal, Depends(require_roles(Role.RESCUER))]
-BIG = 9_223_372_036_854_775_807
+BIG = 2**53 - 1  # row ids: the largest integer a JSON number (a double) holds exactly
 NO_NUL = r"^[^\x00]*$"  # text the database can store
 
 _AUTH: dict[int | str, dict[str, Any]] = {

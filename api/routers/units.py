@@ -15,14 +15,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Db, require_roles
+from api.errors import AUTHENTICATED
 from api.pagination import Paging
+from api.params import IsoDate
 from api.security import Principal, Role
 from domain.localtime import city_today
 from units import service
 from units.errors import UnknownUnit
 from units.model import CheckKind, NewCheck
 
-router = APIRouter(prefix="/api/v1/units", tags=["user units"])
+router = APIRouter(prefix="/api/v1/units", tags=["user units"], responses=AUTHENTICATED)
 
 Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, Role.USER_UNIT))]
 Recorder = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.USER_UNIT))]
@@ -77,7 +79,7 @@ class StaffIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     phone: str = Field("", max_length=32)
     certificate_no: str = Field("", max_length=64)
-    certificate_valid_until: date | None = None
+    certificate_valid_until: IsoDate | None = None
 
 
 class ChecklistOut(BaseModel):

@@ -13,7 +13,7 @@ import psycopg
 
 from accounts.repository import Scope, create_user
 from api.app import AppConfig
-from api.config import ApiSettings
+from api.config import ApiSettings, LoginSettings
 from api.security import hash_password
 from domain.districts import DISTRICTS
 from tests.fixtures.api_server import ApiServer
@@ -106,13 +106,18 @@ def insert_telemetry(conn: psycopg.Connection[Any], elevator_id: int, n: int = 3
         )
 
 
+UNTHROTTLED = LoginSettings(name_burst=10_000, address_burst=10_000)
+
+
 def api_server(database_url: str, api: ApiSettings | None = None) -> ApiServer:
     """The API on a free port, with the test secret (enter it to start it)."""
     config = AppConfig(
         database_url=database_url,
         mqtt_url=None,
         jwt_secret=JWT_SECRET,
-        api=api or ApiSettings(sse_keepalive_s=1.0),
+        # logins: the browser tests log the same users in many times (the throttling
+        # itself is tested in tests/integration/test_auth_hardening.py)
+        api=api or ApiSettings(sse_keepalive_s=1.0, login=UNTHROTTLED),
     )
     return ApiServer(config)
 

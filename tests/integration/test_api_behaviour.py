@@ -123,7 +123,7 @@ def test_text_the_database_refuses_is_a_422_without_its_words(env: Env) -> None:
         r = c.get("/api/v1/elevators", params={"district": "Tian\x00he"})
         assert r.status_code == 422
         assert r.headers["content-type"] == "application/problem+json"
-        assert r.json()["detail"] == "a value is out of range"
+        assert r.json()["detail"] == "数值无效（a value is out of range）"
         assert "NUL" not in r.text  # the database's text stays in the log
         # LIKE wildcards in a code prefix are literal characters, not patterns.
         assert c.get("/api/v1/elevators", params={"code": "%"}).json()["items"] == []

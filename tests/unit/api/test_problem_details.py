@@ -5,16 +5,16 @@ database): routes added here raise what a route could raise."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import httpx
 import psycopg
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 
 from api.app import AppConfig, create_app
 from api.config import ApiSettings
 from api.headers import content_security_policy, tile_source
-from api.security import Principal, Role, create_token
 from domain.errors import ConflictError
 
 SECRET = "x" * 32
@@ -46,6 +46,13 @@ def _app(**api: object) -> FastAPI:
     @app.get("/boom/conflict")
     async def conflict() -> None:
         raise ConflictError("the case is closed")
+
+    @app.get("/boom/validated")
+    async def validated(
+        bbox: Annotated[str, Query(pattern=r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$")],
+        zoom: int = 10,
+    ) -> None:
+        return None
 
     return app
 
@@ -83,12 +90,8 @@ async def test_unknown_path_and_wrong_method_are_problems(client: httpx.AsyncCli
 
 
 async def test_validation_errors_carry_the_field_errors(client: httpx.AsyncClient) -> None:
-    token = create_token(SECRET, Principal("sup", Role.SUPERVISOR, None, None), 5)
-    response = await client.get(
-        "/api/v1/map",
-        params={"bbox": "1,2,3", "zoom": "many"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    # (a route of its own: an authenticated one would read the caller's user row first)
+    response = await client.get("/boom/validated", params={"bbox": "1,2,3", "zoom": "many"})
     body = _is_problem(response, 422)
     errors = body["errors"]
     assert isinstance(errors, list)
@@ -119,7 +122,9 @@ async def test_database_text_never_reaches_the_client(client: httpx.AsyncClient)
 
 async def test_domain_error_kinds_map_once(client: httpx.AsyncClient) -> None:
     body = _is_problem(await client.get("/boom/conflict"), 409)
-    assert body["detail"] == "the case is closed"
+    assert body["detail"] == "与当前状态冲突（the case is closed）"  # zh-CN by default
+    english = await client.get("/boom/conflict", headers={"Accept-Language": "en"})
+    assert _is_problem(english, 409)["detail"] == "the case is closed"
 
 
 async def test_security_headers_on_every_response_errors_included(

@@ -34,13 +34,16 @@
       answerCell(t));
   }
 
+  let ticketLoads = 0;  // only the newest load draws: a slower, older answer never wins
   async function loadTickets() {
     const tbody = document.querySelector("#ticket-table tbody");
     const state = document.getElementById("ticket-state").value;
+    const mine = ++ticketLoads;
     try {
       const tickets = await LW.api("/api/v1/public/tickets?limit=200" + (state ? `&state=${state}` : ""));
+      if (mine !== ticketLoads) return;
       tbody.replaceChildren(...(tickets.length ? tickets.map(ticketRow) : [LW.el("tr", {}, LW.el("td", { colspan: 8, class: "muted" }, LW.t("reports.no_tickets")))]));
-    } catch (e) { tbody.replaceChildren(LW.el("tr", {}, LW.el("td", { colspan: 8, class: "error" }, e.message))); }
+    } catch (e) { if (mine === ticketLoads) tbody.replaceChildren(LW.el("tr", {}, LW.el("td", { colspan: 8, class: "error" }, e.message))); }
   }
 
   async function deskAction(path, options) {

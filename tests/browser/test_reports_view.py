@@ -114,6 +114,7 @@ def test_company_answers_its_ticket(site: Any, context_page: Callable[..., Page]
     ticket.locator(".answer-text").fill("已清洁 Cleaned")
     shot(company, "reports-company-answer")
     ticket.locator(".answer-form button").click()
+    expect(ticket).to_have_count(0)  # answered: gone from the open tickets
     company.select_option("#ticket-state", "")
     answered = company.locator("#ticket-table tr[data-ticket]", has_text=registration)
     expect(answered).to_have_attribute("data-state", "answered")

@@ -194,8 +194,7 @@ class DetectStage:
                 stored = fetch_statuses(conn, chunk, since, until)
                 events = fetch_events(conn, chunk, since, until)
                 with self._lock:
-                    for elevator_id in chunk:
-                        self.fleet.forget(elevator_id)
+                    self._forget(chunk)
                     self.fleet.process_many(stored.elevator_ids, stored.columns, events)
                     self._queue_replayed(self.fleet.drain(), written_to_ms)
                 replayed += len(stored.columns)
@@ -207,6 +206,15 @@ class DetectStage:
                                          "since_ms": since_ms, "until_ms": until_ms},
         )  # fmt: skip
         return replayed
+
+    def forget(self, elevator_ids: Collection[int]) -> None:
+        """Drop these elevators' detector state and timers (they are detected elsewhere)."""
+        with self._lock:
+            self._forget(elevator_ids)
+
+    def _forget(self, elevator_ids: Collection[int]) -> None:
+        for elevator_id in elevator_ids:
+            self.fleet.forget(elevator_id)
 
     def _queue_replayed(self, events: list[AlarmEvent], written_to_ms: int | None) -> None:
         horizon = timedelta(seconds=self.recovery.horizon_s)

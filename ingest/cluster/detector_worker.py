@@ -227,8 +227,7 @@ class DetectorWorker:
         for elevator_id in elevators:
             self._newest.pop(elevator_id, None)
         if elevators:  # its detectors now live elsewhere: drop their state and timers
-            now_ms = int(time.time() * 1000)
-            await self._in_db(lambda: self.stage.restore(elevators, now_ms, now_ms))
+            self.stage.forget(elevators)
         log.info("partition released", extra={"partition": partition})
 
     async def _release_all(self) -> None:

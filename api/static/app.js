@@ -70,6 +70,7 @@ LW.login = async function (username, password) {
 LW.logout = function () {
   LW.token = null; LW.me = null; LW.mePromise = null;
   sessionStorage.removeItem("lw_token");
+  window.LWI18N.setUser(null);
   if (LW.source) { LW.source.close(); LW.source = null; }
   for (const id of ["sound-banner", "alert-banner"]) document.getElementById(id).hidden = true;
   location.hash = "#/login";

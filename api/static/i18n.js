@@ -17,6 +17,7 @@ const STORE_KEY = "lw_lang";
 const BASE = "/static/i18n";
 
 const catalogues = Object.fromEntries(LANGUAGES.map((l) => [l, {}]));
+let chosenHere = false;                  // picked before the user was known (login page, restore)
 const loadedAreas = new Set();           // areas asked for, reloaded on a language change
 const fetched = new Map();               // "<lang>/<area>" -> Promise
 let current = detectLang();
@@ -103,11 +104,15 @@ export function applyI18n(root = document) {
 }
 
 /** Remember the language per user from now on (called after login with the subject). */
+// A language chosen on this page (on the login page, or while the session was still
+// being restored) wins over the one remembered for the user, and becomes theirs.
 export function setUser(subject) {
   userKey = subject ? `${STORE_KEY}:${subject}` : null;
   const own = userKey ? normaliseLang(stored(userKey)) : null;
-  if (own && own !== current) return setLang(own);
-  if (userKey && !own) store(userKey, current);
+  const chosen = chosenHere && userKey !== null;
+  if (userKey) chosenHere = false;
+  if (own && own !== current && !chosen) return setLang(own);
+  if (userKey && (!own || chosen)) store(userKey, current);
   return Promise.resolve(current);
 }
 
@@ -183,7 +188,7 @@ export function languageSwitch(select) {
     return option;
   }));
   select.value = current;
-  select.addEventListener("change", () => { setLang(select.value); });
+  select.addEventListener("change", () => { if (!userKey) chosenHere = true; setLang(select.value); });
   window.addEventListener("lw:langchange", () => { select.value = current; });
   return select;
 }

@@ -159,6 +159,36 @@ def test_switching_to_english_is_remembered(site: Any, new_page: Callable[..., P
     expect(page.locator('#status-options label[data-status="entrapment"]')).to_have_text("困人")
 
 
+def test_language_chosen_while_the_session_restores_is_kept(
+    site: Any, new_page: Callable[..., Page]
+) -> None:
+    """A user who switches language before the page knows who they are keeps the choice
+    (the language remembered for them must not take it back once they are known)."""
+    server, _, _ = site
+    page = new_page("zh-CN")
+    login(page, server.base_url, "desk")
+    page.select_option("#lang-switch", "en")
+    expect(page.locator('#nav a[data-view="desk"]')).to_have_text("Case board")
+    held: list[Any] = []
+    page.route("**/api/v1/auth/me", lambda route: held.append(route))
+    page.reload()
+    expect(page.locator("#lang-switch")).to_have_value("en")
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    page.select_option("#lang-switch", "zh-CN")
+    expect(page.locator('#nav a[data-view="desk"]')).to_have_text("救援工单")
+    page.wait_for_timeout(200)
+    assert held, "the page did not ask who the user is"
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/v1/auth/me")
+    expect(page.locator("#whoami")).to_contain_text("96333")
+    expect(page.locator('#status-options label[data-status="entrapment"]')).to_have_text("困人")
+    expect(page.locator('#nav a[data-view="desk"]')).to_have_text("救援工单")
+    page.reload()
+    expect(page.locator("#lang-switch")).to_have_value("zh-CN")
+    expect(page.locator('#status-options label[data-status="entrapment"]')).to_have_text("困人")
+
+
 @pytest.mark.parametrize(("lang", "screen"), [("zh-CN", "desktop"), ("en", "phone")])
 def test_desk_hears_a_new_entrapment(
     site: Any, new_page: Callable[..., Page], lang: str, screen: str

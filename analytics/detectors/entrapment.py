@@ -87,7 +87,7 @@ class EvidenceRules(ElevatorState):
             self._running(ts, key)
             return
         if door != DOOR_CLOSED or not key & NORMAL_SERVICE:
-            if door == DOOR_CLOSING and key & PASSENGER and self.evidence_had_presence:
+            if door == DOOR_CLOSING and key & PASSENGER:
                 self._add_evidence(EV_STOP, ts)  # inside as the doors close
             self._disarm()
             return

@@ -26,11 +26,12 @@ import numpy as np
 from analytics.config import DetectionSettings
 from analytics.detectors import AlarmEvent, FleetDetector
 from analytics.detectors.model import take_samples
-from analytics.evaluation import TypeScore, evaluate, fired_alarms
+from analytics.evaluation import FiredAlarm, TypeScore, evaluate, fired_alarms
 from domain.alarms import AlarmType
 from domain.groundtruth import GroundTruth
 from domain.samples import StatusColumns
 from domain.telemetry import SCHEMA_VERSION, EventMessage
+from evaluation.sweep_evidence import EvidenceTally, Terminal, classify, detected
 from simulators.fleet import generate_fleet
 from simulators.scenario import concat_status
 from simulators.sensors import (
@@ -67,6 +68,7 @@ class CellScore:
     samples: int
     detect_s: float
     warmup_alarms: int = 0
+    evidence: EvidenceTally | None = None
 
     def summary(self) -> dict[str, Any]:
         keys = ("precision", "recall", "median_delay_s", "p95_delay_s")
@@ -79,6 +81,7 @@ class CellScore:
             "possible_alarms": self.possible_alarms,
             "possible_on_lookalikes": self.possible_on_lookalikes,
             "warmup_alarms": self.warmup_alarms,
+            **(self.evidence.summary() if self.evidence else {}),
             "baseline": {k: b[k] for k in keys},
         }
 
@@ -194,6 +197,7 @@ def _score_cell(
     possible = evaluate([replace(a, alarm_type=ENT) for a in fired if a.alarm_type == POSSIBLE],
                         ent_truth)  # fmt: skip
     base = evaluate([a for a in fired_naive if a.alarm_type == ENT], ent_truth)
+    tally = _tally(runs, seen, cell, fired, settings)
     return CellScore(
         name=cell_name(*cell),
         ours=scores.get(ENT, TypeScore()),
@@ -204,7 +208,34 @@ def _score_cell(
         samples=samples,
         detect_s=spent,
         warmup_alarms=warmup,
+        evidence=tally,
     )
+
+
+def _tally(
+    runs: list[TrueRun],
+    seen: list[tuple[StatusColumns, np.ndarray[Any, np.dtype[np.int64]], list[EventMessage]]],
+    cell: tuple[PresenceModel, bool, Reporting],
+    fired: list[FiredAlarm],
+    settings: DetectionSettings,
+) -> EvidenceTally:
+    """Each scored entrapment by the evidence its terminal delivered, and found or not
+    (:mod:`evaluation.sweep_evidence`)."""
+    tally = EvidenceTally.empty()
+    due_ms = round(settings.entrapment_s * 1000)
+    by_elevator: dict[int, list[FiredAlarm]] = {}
+    for a in fired:
+        by_elevator.setdefault(a.elevator_id, []).append(a)
+    for run, (cols, _, events) in zip(runs, seen, strict=True):
+        terminal = Terminal(run.status, cols, np.array([e.ts for e in events], np.int64),
+                            cell[0], cell[1])  # fmt: skip
+        mine = by_elevator.get(run.elevator_id, [])
+        ent = [a for a in mine if a.alarm_type == ENT]
+        either = [a for a in mine if a.alarm_type in (ENT, POSSIBLE)]
+        for g in run.truth:
+            if g.kind == ENT and g.is_fault:
+                tally.add(classify(terminal, g, due_ms), detected(ent, g), detected(either, g))
+    return tally
 
 
 def _work(job: SweepJob) -> list[CellScore]:

@@ -149,7 +149,7 @@ class ElevatorDetector(TerminalEvents):
             if changed & EVIDENCE_BITS or key & COUNTED or self.entrapment_since >= 0:
                 # the first sample ever: what it shows may have been so since before
                 self.evidence_had_presence = previous < 0 or bool(previous & PASSENGER)
-                self._entrapment_evidence(ts, key, floor, previous_ts)
+                self._entrapment_evidence(ts, key, floor, previous, previous_ts)
         elif (
             self.entrapment_since >= 0
             or key & TRAPPED_MASK == TRAPPED

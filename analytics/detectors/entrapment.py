@@ -66,13 +66,16 @@ RECOVER_MS = 8_000  # a flickering sensor's gap is shorter
 REAPPEAR_MS = 12_000  # a still person is invisible longer than a glitch's gaps
 _OPEN_DOORS = (DOOR_OPENING, DOOR_OPEN)
 DOOR_CYCLE_MS = 6_000  # the shortest door cycle (open, dwell, close)
+CLOSING_LEFT_MS = 2_500  # after a sample of the doors closing, they are closed within
 MIDPOINT_GAP_MS = 40_000  # a longer gap is a silence: the change is timed at the sample
 
 
 class EvidenceRules(ElevatorState):
     __slots__ = ()
 
-    def _entrapment_evidence(self, ts: int, key: int, floor: int, previous_ts: int) -> None:
+    def _entrapment_evidence(
+        self, ts: int, key: int, floor: int, previous: int, previous_ts: int
+    ) -> None:
         """Collect evidence and time the condition (stepped on every change of the
         running, door, presence, load, zone or mode bits, and while timing)."""
         door = (key >> DOOR_SHIFT) & 7
@@ -92,7 +95,7 @@ class EvidenceRules(ElevatorState):
             self._disarm()
             return
         if self.closed_since < 0:  # the car has just stopped with the doors closed
-            self._stopped_closed(ts, key, floor, previous_ts)
+            self._stopped_closed(ts, key, floor, previous, previous_ts)
         else:
             self._presence_in_closed_car(ts, key, previous_ts)
         if self._arm(key):
@@ -123,19 +126,25 @@ class EvidenceRules(ElevatorState):
             self._add_evidence(EV_RUNNING, ts)
         self._disarm()
 
-    def _stopped_closed(self, ts: int, key: int, floor: int, previous_ts: int) -> None:
-        """The condition starts: timed from the stop (mid-gap for a periodic terminal)."""
+    def _stopped_closed(
+        self, ts: int, key: int, floor: int, previous: int, previous_ts: int
+    ) -> None:
+        """The condition starts: timed from the stop (mid-gap for a periodic terminal;
+        soon after a sample of the doors closing)."""
         after = previous_ts
         if key & DOOR_CYCLED and previous_ts >= 0:  # a whole door cycle in the gap
             after = min(ts, previous_ts + DOOR_CYCLE_MS)
         start = ts
         if not self.reports_changes and after >= 0 and ts - after <= MIDPOINT_GAP_MS:
             start = (ts + after) // 2  # the change happened somewhere in the gap
+            if not key & (DOOR_CYCLED | RAN) and (previous >> DOOR_SHIFT) & 7 == DOOR_CLOSING:
+                start = min(start, previous_ts + CLOSING_LEFT_MS)  # they were closing
         self.closed_since = start
         self.evidence_credible_until = start + self.rules.stop_window_ms
         self.evidence_appeared = -1
         self.evidence_gone = -1
         self.evidence_chain = -1
+        self.evidence_chain_late = False
         self.evidence_on_ms = 0
         self.evidence_first = ts
         self.entrapment_in_door_zone = bool(key & DOOR_ZONE)
@@ -150,17 +159,18 @@ class EvidenceRules(ElevatorState):
         """Presence appearing later in the closed car is believed only when it fits a
         person, not a glitch (nobody can enter a closed car): present from within
         ``RECOVER_MS`` of the stop (or from the sample after it, for a terminal learned to
-        report periodically: its samples may be further apart)
-        with gaps shorter than that (a flickering sensor),
-        at least half the time over ``HELD_MS`` or more; or appearing again after an
-        absence of ``REAPPEAR_MS`` or more (a still person moving again; a glitch's gaps
-        are shorter); within the window after the stop."""
+        report periodically: its samples may be further apart) with gaps shorter than
+        that (a flickering sensor; for a periodic terminal, a miss on one sample), at
+        least half the time over ``HELD_MS`` or more (after a longer gap, twice that
+        from the return); or appearing again after an absence of ``REAPPEAR_MS`` or more
+        (a still person moving again; a glitch's gaps are shorter); within the window
+        after the stop."""
         if ts > self.evidence_credible_until:
             return
         if not key & PASSENGER:
             if self.evidence_had_presence and self.evidence_appeared >= 0:
                 if not self.evidence & (EV_CLOSED | EV_STOP) and self._held(previous_ts):
-                    self._add_evidence(self._held_bit(), self.evidence_chain + HELD_MS)
+                    self._add_evidence(self._held_bit(), self.evidence_chain + self._held_ms())
                 self.evidence_gone = ts
                 self.evidence_on_ms += ts - self.evidence_appeared
             return
@@ -174,9 +184,19 @@ class EvidenceRules(ElevatorState):
         )
         if self.evidence_chain < 0 and soon:
             self.evidence_chain = ts  # present soon after the stop (or its next sample)
-        elif gone >= 0 and ts - gone > RECOVER_MS:
-            self.evidence_chain = -1  # a long gap: not one flickering presence
+        elif self.evidence_chain >= 0 and self._long_gap(gone, ts, previous_ts):
+            self.evidence_chain = ts  # seen soon after the stop, then away long: anew,
+            self.evidence_chain_late = True  # held twice as long to count (_held)
+            self.evidence_on_ms = 0
         self.evidence_appeared = ts
+
+    def _long_gap(self, gone: int, ts: int, previous_ts: int) -> bool:
+        """Presence was away longer than a flickering sensor's gaps (not one presence).
+        Presence missed on one sample only of a periodic or sparse terminal is not (its
+        samples are far apart: one miss is a flicker)."""
+        if gone < 0 or ts - gone <= RECOVER_MS:
+            return False
+        return self.reports_changes or previous_ts != gone
 
     def _add_evidence(self, bit: int, ts: int) -> None:
         if self.evidence & bit:
@@ -234,7 +254,7 @@ class EvidenceRules(ElevatorState):
             and self.key & PASSENGER
             and self._held(self.last_seen)
         ):
-            self._add_evidence(self._held_bit(), self.evidence_chain + HELD_MS)
+            self._add_evidence(self._held_bit(), self.evidence_chain + self._held_ms())
         if self._strong():
             due = since + self.rules.entrapment_ms
             if max(due, self.evidence_at) <= now:
@@ -263,14 +283,18 @@ class EvidenceRules(ElevatorState):
         return self.evidence if self.presence_trusted else self.evidence & ~PRESENCE_EVIDENCE
 
     def _held(self, last_on: int) -> bool:
-        """Presence from soon after the stop, seen on until ``last_on``, over >= HELD_MS,
-        present >= half the time."""
+        """Presence from soon after the stop, seen on until ``last_on``, present >= half
+        the time, over >= HELD_MS (or, when it went away longer than a flicker and came
+        back, over >= 2 HELD_MS from its return: a glitch is shorter)."""
         chain = self.evidence_chain
         if chain < 0 or self.evidence_appeared < 0:
             return False
         span = last_on - chain
         on = self.evidence_on_ms + last_on - self.evidence_appeared
-        return span >= HELD_MS and 2 * on >= span
+        return span >= self._held_ms() and 2 * on >= span
+
+    def _held_ms(self) -> int:
+        return 2 * HELD_MS if self.evidence_chain_late else HELD_MS
 
     def _held_bit(self) -> int:
         return EV_STOP if self.evidence_chain == self.evidence_first else EV_CLOSED

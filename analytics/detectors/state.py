@@ -65,6 +65,7 @@ class ElevatorState:
         "evidence_at",
         "evidence_carried",
         "evidence_chain",
+        "evidence_chain_late",
         "evidence_credible_until",
         "evidence_first",
         "evidence_gone",
@@ -134,6 +135,7 @@ class ElevatorState:
         self.evidence_had_presence = False  # presence on the sample before this step
         self.evidence_first = -1  # the first sample of the stopped, closed car
         self.evidence_chain = -1  # presence (with short gaps) since soon after the stop
+        self.evidence_chain_late = False  # ... or since its return after a longer gap
         self.evidence_on_ms = 0  # presence time in that chain before the current stretch
         self.evidence_gone = -1  # presence last went away at
         self.evidence_credible_until = -1

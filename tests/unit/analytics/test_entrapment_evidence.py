@@ -206,3 +206,56 @@ def test_a_periodic_terminal_times_the_stop_in_the_middle_of_the_gap() -> None:
     # the doors closed somewhere in (600, 605]: timed at 602.5
     assert alarms(out) == [(True, at(602.5 + 30.0))]
     assert next(e.detail for e in out if e.alarm_type is ENT)["sensors"]["reporting"] == "periodic"
+
+
+def sparse_history(until: float, every: float = 15.0) -> Rows:
+    """A sparse terminal's history: an idle car reported every ``every`` seconds."""
+    return [(float(t), {}) for t in np.arange(0.0, until, every)]
+
+
+def test_presence_while_the_doors_close_is_someone_inside() -> None:
+    """The only presence sample is of the doors closing (the sensor drops out at the
+    stop): someone was inside as they closed, and the doors never opened again."""
+    rows = [*sparse_history(600.0, 15.0), (600.0, {"door": DoorState.OPENING})]
+    rows += [(615.0, {"door": DoorState.CLOSING, "passenger": True})]
+    rows += [(630.0, {"door": DoorState.CLOSED, "zone": False}), *periodic(630.0, 700.0, 15)]
+    out = FleetDetector().process(cols(rows))
+    # the doors were closing at 615 s: closed within 2.5 s (not mid-gap, 622.5 s)
+    assert alarms(out) == [(True, at(617.5 + 30.0))]
+    assert next(e.detail for e in out if e.alarm_type is ENT)["evidence"][0] == "presence_at_stop"
+    # a closing sample without presence is no evidence (a possible entrapment at most)
+    rows[-len(periodic(630.0, 700.0, 15)) - 2] = (615.0, {"door": DoorState.CLOSING})
+    assert alarms(FleetDetector().process(cols(rows))) == []
+
+
+def test_one_missed_sample_of_a_sparse_terminal_is_a_flicker() -> None:
+    """Presence on the first sample of the stopped car, missed on the next (11 s later,
+    longer than a flicker's gap, too short for a still person's), seen again on the one
+    after: one person, held (a flickering sensor seen by a sparse terminal)."""
+    rows = [*sparse_history(600.0, 11.0), (600.0, {"door": DoorState.OPEN})]
+    rows += [(611.0, {"door": DoorState.CLOSED, "passenger": True, "zone": False})]
+    rows += [(622.0, {"passenger": False}), (633.0, {"passenger": True})]
+    rows += periodic(633.0, 700.0, 11)
+    out = FleetDetector().process(cols(rows))
+    assert alarms(out) == [(True, at(605.5 + 30.0))]
+
+
+def test_presence_back_after_a_longer_gap_must_be_held_twice_as_long() -> None:
+    """Seen at the stop, missed on two samples of a periodic terminal, seen again: held
+    10 s from its return it is the same person; 5 s may be a glitch."""
+    rows = [*sparse_history(600.0, 5.0), (600.0, {"door": DoorState.OPEN})]
+    rows += [(605.0, {"door": DoorState.CLOSED, "passenger": True})]
+    rows += [(610.0, {"passenger": False}), (615.0, {}), (620.0, {"passenger": True})]
+    short = [*rows, (625.0, {}), (630.0, {"passenger": False}), *periodic(630.0, 700.0)]
+    assert alarms(FleetDetector().process(cols(short))) == []
+    held = [*rows, (625.0, {}), (630.0, {}), *periodic(630.0, 700.0)]
+    assert alarms(FleetDetector().process(cols(held))) == [(True, at(602.5 + 30.0))]
+
+
+def test_presence_appearing_first_long_after_the_stop_is_not_believed() -> None:
+    """Nobody can enter a closed car: presence first seen long after the stop, though
+    held, is a sensor's fault (the stuck-on case before it is learned)."""
+    rows = [*sparse_history(600.0, 5.0), (600.0, {"door": DoorState.OPEN})]
+    rows += [(605.0, {"door": DoorState.CLOSED}), *periodic(605.0, 625.0)]
+    rows += [(625.0, {"passenger": True}), *periodic(625.0, 700.0)]
+    assert alarms(FleetDetector().process(cols(rows))) == []

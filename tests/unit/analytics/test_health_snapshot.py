@@ -14,6 +14,7 @@ from analytics.detectors import AlarmEvent, FleetDetector
 from analytics.detectors.health import SNAPSHOT_VERSION, SensorHealth, parse_snapshot
 from analytics.detectors.model import take_samples
 from analytics.detectors.rules import rules_from_settings
+from domain.alarms import AlarmType
 from domain.samples import StatusColumns
 
 from .samples import Rows, at, cols, concat, periodic
@@ -121,16 +122,20 @@ def test_a_missing_count_is_rejected() -> None:
 
 
 def test_a_loaded_stuck_on_sensor_raises_no_entrapment_from_the_first_sample() -> None:
-    """After a restart the car boards, runs and stops with doors closed and presence on
-    (the stuck sensor) for 110 s: the fresh detector believes the sensor until it has
-    seen 24 samples and raises an entrapment; the one given the saved health does not."""
-    rows: Rows = [(0.0, {"passenger": True}), *trip(10.0), *periodic(22.0, 120.0)]
+    """After a restart the car boards, runs and stops at a landing with doors closed and
+    presence on (the stuck sensor) for 100 s, one sample every 5 s: the fresh detector
+    believes the sensor until it has seen 24 samples and raises an entrapment at T; the
+    one given the saved health does not."""
+    rows: Rows = [(0.0, {"passenger": True}), *trip(10.0, stop_zone=True)]
+    rows += periodic(22.0, 120.0)
     fresh = FleetDetector()
-    assert alarms(_sample_by_sample(fresh, cols(rows))) != []
+    assert alarms(_sample_by_sample(fresh, cols(rows))) == [(True, at(22.0 + 30.0))]
     loaded = FleetDetector()
     assert loaded.load_health(_stuck_on_snapshot()) == 1
     assert loaded.detectors[1].presence_trusted is False  # before any sample
-    assert alarms(_sample_by_sample(loaded, cols(rows))) == []
+    out = _sample_by_sample(loaded, cols(rows))
+    assert alarms(out) == []
+    assert alarms(out, AlarmType.POSSIBLE_ENTRAPMENT) == []
     report = loaded.health(1)
     assert report is not None
     assert report.presence == "stuck_on"

@@ -145,8 +145,8 @@ def test_a_stuck_on_sensor_learned_before_a_restart_raises_no_entrapment_after_i
         for i in range(30):
             for terminal in terminals:
                 terminal.send(start + 5_000 * i, passenger=True)
-        for e in (target, control):
-            wait_for(lambda e=e: scalar(db, STORED, (e.id,)) >= 30, 30, "the history stored")
+        stored = [(target.id,), (control.id,)]
+        wait_for(lambda: all(scalar(db, STORED, e) >= 30 for e in stored), 30, "the history")
         assert ingest.terminate() == 0  # a clean stop saves the health
         with psycopg.connect(db, autocommit=True) as conn:
             saved = fetch_sensor_health(conn, [target.id, control.id])
@@ -157,7 +157,7 @@ def test_a_stuck_on_sensor_learned_before_a_restart_raises_no_entrapment_after_i
         ingest.start()
         wait_for(lambda: ingest.logged("detectors restored"), 30, "the replay")
         t = now_ms() - 5_000
-        trip = [
+        trip: list[dict[str, Any]] = [
             {"door": "open", "passenger": True},
             {"door": "closing", "passenger": True},
             {"door": "closed", "passenger": True},

@@ -29,6 +29,7 @@ are handed over (:meth:`DetectStage.forget`) and on a clean stop, and
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 _DEFAULT_SPEC = ElevatorSpec()
 REPLAY_CHUNK = 2_000  # elevators read back per query
 HEALTH_RETRY_S = 5.0  # a failed save of the sensor health is retried after this
+HEALTH_SAVE_CHUNK = 2_000  # sensor health snapshots saved per turn of the writer
 # Alarm events with the onset tolerance of their raise (EXACT, or a replay's horizon).
 Pending = list[tuple[AlarmEvent, timedelta]]
 
@@ -285,21 +287,24 @@ class DetectStage:
         return True
 
     def _save_health_when_due(self) -> None:
-        """On the writer thread: the waiting snapshots as soon as possible, every
-        elevator's every ``health_save_every_s``, a failed save again after a pause."""
-        now = time.monotonic()
-        if not self.recovery.health or now < self._health_retry:
+        """On the writer thread: every elevator's health is queued every
+        ``health_save_every_s``, and at most ``HEALTH_SAVE_CHUNK`` waiting snapshots are
+        saved per turn (a save never holds the alarms up for long); a failed save is
+        tried again after a pause."""
+        if not self.recovery.health:
             return
+        now = time.monotonic()
         if now >= self._health_next:
             self._health_next = now + self.recovery.health_save_every_s
-            ok = self.save_health()
-        elif self._health_out:
             with self._lock:
-                waiting, self._health_out = self._health_out, {}
-            ok = self.save_health(waiting)
-        else:
+                self._health_out.update(self.fleet.health_snapshots())
+        if not self._health_out or now < self._health_retry:
             return
-        if not ok:
+        with self._lock:
+            chunk = dict(itertools.islice(self._health_out.items(), HEALTH_SAVE_CHUNK))
+            for elevator_id in chunk:
+                del self._health_out[elevator_id]
+        if not self.save_health(chunk):
             self._health_retry = now + HEALTH_RETRY_S
 
     def _queue_replayed(self, events: list[AlarmEvent], written_to_ms: int | None) -> None:

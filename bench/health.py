@@ -8,8 +8,8 @@ offset), then times, `--repeat` times each (median): taking the snapshots, savin
 snapshots: how long an alarm may wait behind it), the save on a clean stop
 (`DetectStage.save_health`), a whole periodic save by the writer thread (due to all
 saved, in chunks between alarm writes), reading them back for a restore, and
-`DetectStage.restore` of every elevator with an empty replay window (read + load). Checks the loaded health equals what was saved.
-Prints one JSON line last.
+`DetectStage.restore` of every elevator with an empty replay window (read + load).
+Checks the loaded health equals what was saved. Prints one JSON line last.
 
     .venv/bin/python bench/health.py [--elevators 20000 --samples 40 --repeat 5]
 """

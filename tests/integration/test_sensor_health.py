@@ -205,3 +205,24 @@ def test_a_failed_save_is_kept_for_a_retry_and_does_not_stop_the_stage(
     assert stage._health_out == {}
     with psycopg.connect(db, autocommit=True) as conn:
         assert set(fetch_sensor_health(conn, [elevator])) == {elevator}
+
+
+def test_a_spec_change_restarts_the_rules_but_keeps_the_learned_health(
+    fresh_database_url: str,
+) -> None:
+    db = fresh_database_url
+    elevator = _seed(db)[2].id
+    stage = DetectStage(DetectionSettings(), db, recovery=RecoverySettings())
+    stage._refresh(force=True)
+    stage.fleet.load_health({elevator: _snapshot(5_000)})
+    before = stage.fleet.detectors[elevator]
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE elevators SET rated_speed = rated_speed + 0.5 WHERE id = %s", (elevator,)
+        )
+    stage._refresh(force=True)
+    after = stage.fleet.detectors[elevator]
+    assert after is not before  # the rules start again with the new specification
+    assert after.spec.rated_speed == pytest.approx(before.spec.rated_speed + 0.5)
+    assert after.presence_trusted is False
+    assert stage.fleet.health_snapshots([elevator])[elevator] == _snapshot(5_000)

@@ -274,8 +274,8 @@ class DetectStage:
                 snapshots.update(self.fleet.health_snapshots())
         if not snapshots:
             return True
-        try:
-            with psycopg.connect(self.database_url, autocommit=True) as conn:
+        try:  # bounded: a clean stop must not hang on an unreachable server
+            with psycopg.connect(self.database_url, autocommit=True, connect_timeout=10) as conn:
                 saved = save_sensor_health(conn, snapshots)
         except psycopg.Error:
             self.health_counts["save_errors"] += 1

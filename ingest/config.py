@@ -21,6 +21,10 @@ class RecoverySettings(BaseModel):
     max_replay_s: float = Field(3_600.0, ge=60)
     # The checkpoint is saved at most this often.
     save_every_s: float = Field(1.0, gt=0)
+    # The detectors' learned sensor health is loaded before a replay and saved
+    # (table sensor_health) this often, on a clean stop and when elevators are handed over.
+    health: bool = True
+    health_save_every_s: float = Field(60.0, gt=0)
 
 
 class IngestSettings(BaseModel):

@@ -19,28 +19,38 @@ telemetry from the checkpoint minus the rules' horizon through fresh detectors
 crash or an outage left unwritten is raised once, and what was written is not raised
 again. A runner taking elevators over (the cluster's detector workers) calls
 :meth:`DetectStage.restore` for them.
+
+Sensor health: what the detectors learned about each elevator's sensors (a presence
+sensor stuck on, the load cell's baseline) outlives the replay horizon, so it is saved
+(``sensor_health``) by the writer thread every ``health_save_every_s``, when elevators
+are handed over (:meth:`DetectStage.forget`) and on a clean stop, and
+:meth:`DetectStage.restore` loads it into the fresh detectors before replaying.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import psycopg
 
 from analytics.config import DetectionSettings
 from analytics.detectors import AlarmEvent, ElevatorSpec, FleetDetector
+from analytics.detectors.health import Snapshot
 from domain.telemetry import EventMessage
 from ingest.alarm_writer import EXACT, AlarmWriter, ElevatorInfo, alarm_topic, ms_datetime
 from ingest.batch import Batch
 from ingest.config import RecoverySettings
 from ingest.repository.elevators import fetch_detected_elevators
 from ingest.repository.replay import fetch_checkpoint, fetch_events, fetch_statuses
+from ingest.repository.sensor_health import fetch_sensor_health, save_sensor_health
 from ingest.status_columns import columns_of, empty_columns
 from messaging.client import Publisher
 
@@ -49,6 +59,8 @@ __all__ = ["DetectStage", "ElevatorInfo", "alarm_topic", "columns_of"]
 log = logging.getLogger(__name__)
 _DEFAULT_SPEC = ElevatorSpec()
 REPLAY_CHUNK = 2_000  # elevators read back per query
+HEALTH_RETRY_S = 5.0  # a failed save of the sensor health is retried after this
+HEALTH_SAVE_CHUNK = 2_000  # sensor health snapshots saved per turn of the writer
 # Alarm events with the onset tolerance of their raise (EXACT, or a replay's horizon).
 Pending = list[tuple[AlarmEvent, timedelta]]
 
@@ -93,6 +105,11 @@ class DetectStage:
         self._lag_ms = 0
         self._fired_to_ms = -1  # event time up to which timers have fired (ticks)
         self.replayed = 0  # samples replayed by restore
+        # sensor health snapshots waiting to be saved (handed-over elevators, failed saves)
+        self._health_out: dict[int, Snapshot] = {}
+        self._health_next = time.monotonic() + self.recovery.health_save_every_s
+        self._health_retry = 0.0
+        self.health_counts = {"loaded": 0, "saved": 0, "save_errors": 0}
 
     # ---- lifecycle ----------------------------------------------------------------------
     def start(self, *, recover: bool = True) -> None:
@@ -129,11 +146,14 @@ class DetectStage:
         return None if at is None else int(at.timestamp() * 1000)
 
     def stop(self) -> None:
+        """Stop the threads, then save every elevator's sensor health once."""
         self._stop.set()
         self._queue.put([])
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
+        if self.recovery.health:
+            self.save_health()
         self.alarm_writer.close()
 
     # ---- BatchConsumer ------------------------------------------------------------------
@@ -187,34 +207,105 @@ class DetectStage:
         with self._lock:
             ids = sorted(self.elevators if elevator_ids is None else elevator_ids)
         since, until = ms_datetime(since_ms), ms_datetime(until_ms)
-        replayed = 0
+        replayed = loaded = 0
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             for first in range(0, len(ids), REPLAY_CHUNK):
                 chunk = ids[first : first + REPLAY_CHUNK]
+                saved = self._saved_health(conn, chunk)
                 stored = fetch_statuses(conn, chunk, since, until)
                 events = fetch_events(conn, chunk, since, until)
                 with self._lock:
+                    health: dict[int, Mapping[str, object]] = {**saved, **self._known_health(chunk)}
                     self._forget(chunk)
+                    loaded += self.fleet.load_health(health)
                     self.fleet.process_many(stored.elevator_ids, stored.columns, events)
                     self._queue_replayed(self.fleet.drain(), written_to_ms)
                 replayed += len(stored.columns)
         with self._lock:
             self._queue_replayed(self.fleet.tick(until_ms), written_to_ms)
         self.replayed += replayed
+        self.health_counts["loaded"] += loaded
         log.info(
             "detectors restored", extra={"elevators": len(ids), "samples": replayed,
-                                         "since_ms": since_ms, "until_ms": until_ms},
+                                         "health": loaded, "since_ms": since_ms,
+                                         "until_ms": until_ms},
         )  # fmt: skip
         return replayed
 
     def forget(self, elevator_ids: Collection[int]) -> None:
-        """Drop these elevators' detector state and timers (they are detected elsewhere)."""
+        """Drop these elevators' detector state and timers (they are detected elsewhere);
+        their sensor health is saved by the writer thread first (for the next owner)."""
         with self._lock:
+            if self.recovery.health:
+                self._health_out.update(self.fleet.health_snapshots(elevator_ids))
             self._forget(elevator_ids)
 
     def _forget(self, elevator_ids: Collection[int]) -> None:
         for elevator_id in elevator_ids:
             self.fleet.forget(elevator_id)
+
+    # ---- sensor health ---------------------------------------------------------------------
+    def _saved_health(
+        self, conn: psycopg.Connection[Any], elevator_ids: list[int]
+    ) -> dict[int, dict[str, object]]:
+        """The saved sensor health of these elevators ({} when disabled or unreadable:
+        they learn it again)."""
+        if not self.recovery.health:
+            return {}
+        try:
+            return dict(fetch_sensor_health(conn, elevator_ids))
+        except psycopg.Error:
+            self.counts["errors"] += 1
+            log.exception("reading the saved sensor health failed; it is learned again")
+            return {}
+
+    def _known_health(self, elevator_ids: list[int]) -> dict[int, Snapshot]:
+        """The health this runner holds (newer than the saved one): its detectors' and
+        the snapshots still waiting to be saved. Call with the lock held."""
+        waiting = {e: self._health_out[e] for e in elevator_ids if e in self._health_out}
+        return {**waiting, **self.fleet.health_snapshots(elevator_ids)}
+
+    def save_health(self, snapshots: dict[int, Snapshot] | None = None) -> bool:
+        """Save these snapshots (None: every elevator's, and those waiting); a failure is
+        logged and they wait for the next attempt. Returns whether they were saved."""
+        if snapshots is None:
+            with self._lock:
+                snapshots, self._health_out = self._health_out, {}
+                snapshots.update(self.fleet.health_snapshots())
+        if not snapshots:
+            return True
+        try:  # bounded: a clean stop must not hang on an unreachable server
+            with psycopg.connect(self.database_url, autocommit=True, connect_timeout=10) as conn:
+                saved = save_sensor_health(conn, snapshots)
+        except psycopg.Error:
+            self.health_counts["save_errors"] += 1
+            log.exception("saving the sensor health failed; retried later")
+            with self._lock:  # snapshots taken meanwhile are newer
+                self._health_out = {**snapshots, **self._health_out}
+            return False
+        self.health_counts["saved"] += saved
+        return True
+
+    def _save_health_when_due(self) -> None:
+        """On the writer thread: every elevator's health is queued every
+        ``health_save_every_s``, and at most ``HEALTH_SAVE_CHUNK`` waiting snapshots are
+        saved per turn (a save never holds the alarms up for long); a failed save is
+        tried again after a pause."""
+        if not self.recovery.health:
+            return
+        now = time.monotonic()
+        if now >= self._health_next:
+            self._health_next = now + self.recovery.health_save_every_s
+            with self._lock:
+                self._health_out.update(self.fleet.health_snapshots())
+        if not self._health_out or now < self._health_retry:
+            return
+        with self._lock:
+            chunk = dict(itertools.islice(self._health_out.items(), HEALTH_SAVE_CHUNK))
+            for elevator_id in chunk:
+                del self._health_out[elevator_id]
+        if not self.save_health(chunk):
+            self._health_retry = now + HEALTH_RETRY_S
 
     def _queue_replayed(self, events: list[AlarmEvent], written_to_ms: int | None) -> None:
         horizon = timedelta(seconds=self.recovery.horizon_s)
@@ -269,11 +360,16 @@ class DetectStage:
             for row in rows
         }
         with self._lock:
-            for elevator_id, info in elevators.items():
-                old = self.elevators.get(elevator_id)
-                if old is not None and old.spec != info.spec:
-                    self.fleet.forget(elevator_id)
+            changed = [
+                elevator_id
+                for elevator_id, info in elevators.items()
+                if (old := self.elevators.get(elevator_id)) is not None and old.spec != info.spec
+            ]
+            health = self.fleet.health_snapshots(changed)  # the sensors did not change
+            for elevator_id in changed:
+                self.fleet.forget(elevator_id)
             self.elevators = elevators
+            self.fleet.load_health(health)
 
     # ---- the writer thread ----------------------------------------------------------------
     def _write_loop(self) -> None:
@@ -293,6 +389,7 @@ class DetectStage:
             due = fired_to >= 0 and time.monotonic() - last_saved >= self.recovery.save_every_s
             if due and self.alarm_writer.save_checkpoint(self.recovery.checkpoint, fired_to):
                 last_saved = time.monotonic()
+            self._save_health_when_due()
 
     def _drain_queue(self) -> Pending:
         try:

@@ -10,14 +10,21 @@ elevators at once on arrays.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from analytics.config import DetectionSettings
 from analytics.detectors.elevator import ElevatorDetector
-from analytics.detectors.health import HealthReport, batch_stats, closed_loads
+from analytics.detectors.health import (
+    HealthReport,
+    HealthRules,
+    Snapshot,
+    batch_stats,
+    closed_loads,
+    parse_snapshot,
+)
 from analytics.detectors.model import (
     AlarmEvent,
     ElevatorSpec,
@@ -231,8 +238,14 @@ class FleetDetector:
     def _learn_health(
         self, dets: list[ElevatorDetector], cols: StatusColumns, starts: npt.NDArray[np.intp]
     ) -> None:
-        """Fold a batch into each elevator's sensor health (before its keys are made)."""
+        """Fold a batch into each elevator's sensor health (before its keys are made);
+        samples a loaded health already counts are left out."""
         hr = self.rules.health
+        learned_to = np.array([d.health_learned_to for d in dets], np.int64)
+        if learned_to.shape[0] and int(learned_to.max()) >= 0:
+            dets, cols, starts = _not_yet_learned(dets, cols, starts, learned_to)
+            if not dets:
+                return
         previous = np.array([d.last_ts for d in dets], np.int64)
         band = np.array([d.health.load_band(hr) for d in dets], np.float64)
         stats = batch_stats(cols, starts, previous, band)
@@ -242,9 +255,7 @@ class FleetDetector:
             first = d.health.load_base != d.health.load_base and row[6] > 0
             h = d.health
             h.learn(row, closed_loads(cols, lo, hi) if first else None)
-            d.presence_trusted = h.presence_ok(hr)
-            d.load_usable = h.load(hr) == "ok"
-            d.reports_changes = h.on_change(hr)
+            _judge(d, hr)
 
     @staticmethod
     def _counters(
@@ -259,6 +270,42 @@ class FleetDetector:
         for d, c, n in zip(dets, cyc, runs, strict=True):
             d.last_cycles, d.last_runs = c, n
         return out
+
+    # ---- learned sensor health, saved and loaded ------------------------------------
+    def health_snapshots(self, elevator_ids: Collection[int] | None = None) -> dict[int, Snapshot]:
+        """The learned sensor health of these elevators (None: all) that have learned
+        any, each a :meth:`SensorHealth.snapshot` plus ``to_ms``, the event time of the
+        latest sample it counts (for :meth:`load_health`)."""
+        dets = self.detectors
+        chosen = dets.values() if elevator_ids is None else (
+            dets[e] for e in elevator_ids if e in dets
+        )  # fmt: skip
+        out: dict[int, Snapshot] = {}
+        for det in chosen:
+            if det.health.all_n > 0:
+                snap = det.health.snapshot()
+                snap["to_ms"] = max(det.last_ts, det.health_learned_to)
+                out[det.elevator_id] = snap
+        return out
+
+    def load_health(self, snapshots: Mapping[int, Mapping[str, object]]) -> int:
+        """Give these elevators the health of their snapshots (from
+        :meth:`health_snapshots`), as if they had learned that history: the verdicts
+        hold from their next sample, and samples up to the snapshot's ``to_ms`` (a
+        replay of what it already counts) are not learned again. Invalid snapshots are
+        skipped. Returns the number loaded."""
+        hr = self.rules.health
+        loaded = 0
+        for elevator_id, snap in snapshots.items():
+            health = parse_snapshot(snap)
+            if health is None:
+                continue
+            det = self.detector(elevator_id)
+            det.health = health
+            det.health_learned_to = _to_ms(snap.get("to_ms"))
+            _judge(det, hr)
+            loaded += 1
+        return loaded
 
     def health(self, elevator_id: int) -> HealthReport | None:
         """What was learned about an elevator's sensors (None: never seen)."""
@@ -330,6 +377,44 @@ class FleetDetector:
                 det.advance(now_ms)
                 self._after(det)
         return self.drain()
+
+
+def _judge(det: ElevatorDetector, hr: HealthRules) -> None:
+    """Refresh the health's verdicts the rules read (once per batch)."""
+    h = det.health
+    det.presence_trusted = h.presence_ok(hr)
+    det.load_usable = h.load(hr) == "ok"
+    det.reports_changes = h.on_change(hr)
+
+
+def _to_ms(value: object) -> int:
+    """A snapshot's ``to_ms`` (-1 when missing or not a time)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+        return max(-1, min(int(value), 2**62))
+    return -1
+
+
+def _not_yet_learned(
+    dets: list[ElevatorDetector],
+    cols: StatusColumns,
+    starts: npt.NDArray[np.intp],
+    learned_to: npt.NDArray[np.int64],
+) -> tuple[list[ElevatorDetector], StatusColumns, npt.NDArray[np.intp]]:
+    """The batch without the samples each elevator's loaded health already counts (and
+    without the elevators left with none); a health past its ``to_ms`` learns as usual."""
+    counts = np.diff(np.append(starts, len(cols)))
+    keep = cols.ts_ms > np.repeat(learned_to, counts)
+    newest = cols.ts_ms[starts + counts - 1].tolist()
+    for det, last, to in zip(dets, newest, learned_to.tolist(), strict=True):
+        if 0 <= to < last:
+            det.health_learned_to = -1
+    if bool(keep.all()):
+        return dets, cols, starts
+    kept = np.add.reduceat(keep.astype(np.intp), starts)
+    left = kept > 0
+    new_starts = np.cumsum(kept[left]) - kept[left]
+    chosen = [d for d, has in zip(dets, left.tolist(), strict=True) if has]
+    return chosen, take_samples(cols, np.flatnonzero(keep)), new_starts.astype(np.intp)
 
 
 def _event_time(ev: EventMessage) -> int:

@@ -26,10 +26,19 @@ a few float updates per elevator):
   as its time (:mod:`analytics.detectors.entrapment`).
 
 Counts are halved past ``COUNT_CAP`` so old history fades.
+
+**Snapshots**: :meth:`SensorHealth.snapshot` is the learned state as a flat, versioned
+mapping of numbers (JSON-ready: an unknown load baseline is ``None``), and
+:meth:`SensorHealth.from_snapshot` rebuilds it; a snapshot of another version, with a
+missing, non-finite, negative or inconsistent value gives a fresh (never-seen) health
+instead (:func:`parse_snapshot` says which). Unknown keys are ignored. The runners save
+them so a restart does not relearn every sensor from scratch (``docs/detection.md``).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +50,15 @@ from domain.samples import StatusColumns
 COUNT_CAP = 4000.0
 SHORT_GAP_MS = 2500
 MIN_GAPS = 20
+SNAPSHOT_VERSION = 1
+# The counts of a snapshot, each with the count it cannot exceed (None: none).
+_SNAPSHOT_COUNTS: tuple[tuple[str, str | None], ...] = (
+    ("all_n", None), ("all_presence", "all_n"), ("closed_n", None),
+    ("closed_presence", "closed_n"), ("open_n", None), ("open_presence", "open_n"),
+    ("gaps_n", None), ("gaps_short", "gaps_n"), ("load_nonzero", None), ("load_n", None),
+)  # fmt: skip
+_MAX_COUNT = 1e12  # no count grows past COUNT_CAP (load_nonzero only counts up, slowly)
+Snapshot = dict[str, float | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +162,22 @@ class SensorHealth:
         base = None if self.load_base != self.load_base else round(self.load_base, 1)
         return HealthReport(self.presence(r), self.load(r), base, reporting)
 
+    # ---- snapshots ------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The learned state as a flat JSON-ready mapping (see the module docstring)."""
+        out: Snapshot = {"v": SNAPSHOT_VERSION}
+        for name, _ in _SNAPSHOT_COUNTS:
+            out[name] = getattr(self, name)
+        out["load_base"] = None if self.load_base != self.load_base else self.load_base
+        out["load_sigma"] = self.load_sigma
+        return out
+
+    @classmethod
+    def from_snapshot(cls, data: Mapping[str, object]) -> SensorHealth:
+        """The health a snapshot describes; a fresh one if it is not a valid snapshot."""
+        health = parse_snapshot(data)
+        return cls() if health is None else health
+
     # ---- learning -------------------------------------------------------------------
     def learn(self, stats: npt.NDArray[np.float64], loads: npt.NDArray[np.float32] | None) -> None:
         """Fold one batch's counts (a row of :func:`batch_stats`) into the history;
@@ -185,6 +219,62 @@ class SensorHealth:
         self.load_base += w * (mean - self.load_base)
         self.load_sigma += w * (float(np.sqrt(max(var, 0.0))) - self.load_sigma)
         self.load_n = min(self.load_n + in_band, COUNT_CAP)
+
+
+def parse_snapshot(data: object) -> SensorHealth | None:
+    """The health a snapshot describes, or None when it is not a valid snapshot of this
+    version (wrong version, a missing, non-finite, negative or inconsistent value)."""
+    if not isinstance(data, Mapping) or not _is_number(data.get("v")):
+        return None
+    if data["v"] != SNAPSHOT_VERSION:
+        return None
+    counts = _counts(data)
+    if counts is None:
+        return None
+    base, sigma = _baseline(data.get("load_base")), _number(data.get("load_sigma"))
+    if base is None or sigma is None:
+        return None
+    if counts["load_n"] > 0 and base != base:
+        return None  # a load cell in use needs its baseline
+    health = SensorHealth()
+    for name, value in counts.items():
+        setattr(health, name, value)
+    health.load_base, health.load_sigma = base, sigma
+    return health
+
+
+def _counts(data: Mapping[str, object]) -> dict[str, float] | None:
+    out: dict[str, float] = {}
+    for name, limit in _SNAPSHOT_COUNTS:
+        value = _number(data.get(name))
+        if value is None or value > _MAX_COUNT:
+            return None
+        if limit is not None and value > out[limit] * (1 + 1e-9) + 1e-9:
+            return None  # more presence (or short gaps) than samples (or gaps)
+        out[name] = value
+    return out
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(value: object) -> float | None:
+    """A finite, non-negative float, or None."""
+    if not _is_number(value):
+        return None
+    x = float(value)  # type: ignore[arg-type]
+    return x if math.isfinite(x) and x >= 0 else None
+
+
+def _baseline(value: object) -> float | None:
+    """A load baseline: finite (an offset may be negative) or unknown (None, NaN: NaN)."""
+    if value is None:
+        return float("nan")
+    if not _is_number(value):
+        return None
+    x = float(value)  # type: ignore[arg-type]
+    return x if math.isfinite(x) or math.isnan(x) else None
 
 
 STAT_COLUMNS = 12

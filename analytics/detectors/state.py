@@ -75,6 +75,7 @@ class ElevatorState:
         "evidence_ran",
         "floor",
         "health",
+        "health_learned_to",
         "heartbeat_ms",
         "key",
         "last_button_press",
@@ -143,6 +144,8 @@ class ElevatorState:
         self.evidence_ran = False
         self.evidence_carried = False
         self.health = SensorHealth()
+        # samples up to this event time are already in a loaded health (-1: none)
+        self.health_learned_to = -1
         # the health's verdicts, refreshed once per batch (analytics.detectors.fleet)
         self.presence_trusted = True
         self.load_usable = False

@@ -34,7 +34,9 @@ def ingest_cmd() -> None:
         return
     # The detectors run behind ingest and publish alarms to the companies' topics.
     publisher = Publisher(mqtt_url, f"{settings.ingest.client_id}-notify")
-    detect = DetectStage(settings.detection, database_url, publisher)
+    detect = DetectStage(
+        settings.detection, database_url, publisher, recovery=settings.ingest.recovery
+    )
     service = IngestService(
         settings.ingest,
         database_url,

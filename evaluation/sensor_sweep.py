@@ -46,6 +46,7 @@ from simulators.terminals import deliveries
 
 ENT = AlarmType.ENTRAPMENT.value
 POSSIBLE = AlarmType.POSSIBLE_ENTRAPMENT.value
+OFFLINE = AlarmType.TERMINAL_OFFLINE.value  # none true: the sweep's terminals never fall silent
 CELLS: tuple[tuple[PresenceModel, bool, Reporting], ...] = tuple(
     (p, load, r) for p in PresenceModel for load in (True, False) for r in Reporting
 )
@@ -69,6 +70,7 @@ class CellScore:
     detect_s: float
     warmup_alarms: int = 0
     evidence: EvidenceTally | None = None
+    offline_alarms: int = 0
 
     def summary(self) -> dict[str, Any]:
         keys = ("precision", "recall", "median_delay_s", "p95_delay_s")
@@ -81,6 +83,7 @@ class CellScore:
             "possible_alarms": self.possible_alarms,
             "possible_on_lookalikes": self.possible_on_lookalikes,
             "warmup_alarms": self.warmup_alarms,
+            "offline_alarms": self.offline_alarms,
             **(self.evidence.summary() if self.evidence else {}),
             "baseline": {k: b[k] for k in keys},
         }
@@ -209,6 +212,7 @@ def _score_cell(
         detect_s=spent,
         warmup_alarms=warmup,
         evidence=tally,
+        offline_alarms=sum(1 for a in fired if a.alarm_type == OFFLINE),
     )
 
 

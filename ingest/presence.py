@@ -1,5 +1,9 @@
 """Terminal presence: online/offline from the retained ``online`` topic (the last will
-says offline) and a per-terminal heartbeat timeout.
+says offline) and a per-terminal heartbeat timeout: ``heartbeat_intervals`` times the
+registered report interval, or the learned one when that is longer (a terminal that
+reports less often than registered is not offline between its messages; the interval
+is followed from the gaps between its messages as the detectors' sensor health does,
+:func:`analytics.detectors.health.follow_interval`).
 
 State lives in numpy arrays indexed by the registry's dense elevator index, so the
 timeout scan over 250,000 terminals is a couple of vectorised comparisons. Only real
@@ -12,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from analytics.detectors.health import LEARN_GAP_MS, MIN_GAPS, SHORT_GAP_MS, follow_interval
 from ingest.batch import PresenceChange
 
 UNKNOWN, ONLINE, OFFLINE = 0, 1, 2
@@ -23,6 +28,9 @@ class PresenceTracker:
         self.state = np.zeros(0, dtype=np.int8)
         self.last_seen_ms = np.zeros(0, dtype=np.int64)
         self.timeout_ms = np.zeros(0, dtype=np.int64)
+        self.registered_ms = np.zeros(0, dtype=np.int64)
+        self.interval_ms = np.zeros(0, dtype=np.float64)  # learned (when gaps_n >= MIN_GAPS)
+        self.gaps_n = np.zeros(0, dtype=np.float64)
         self.ids = np.zeros(0, dtype=np.int64)
         # While ingest works through a backlog, silence is not the terminal's fault:
         # nobody is timed out before this time plus their timeout.
@@ -34,8 +42,17 @@ class PresenceTracker:
             grow = count - known
             self.state = np.concatenate([self.state, np.zeros(grow, dtype=np.int8)])
             self.last_seen_ms = np.concatenate([self.last_seen_ms, np.zeros(grow, dtype=np.int64)])
+            self.interval_ms = np.concatenate([self.interval_ms, np.zeros(grow)])
+            self.gaps_n = np.concatenate([self.gaps_n, np.zeros(grow)])
         self.ids = ids
-        self.timeout_ms = (report_interval_ms * self._factor).astype(np.int64)
+        self.registered_ms = report_interval_ms.astype(np.int64)
+        self.timeout_ms = self._timeouts(slice(None))
+
+    def _timeouts(self, at: slice | npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+        learned = np.where(self.gaps_n[at] >= MIN_GAPS, self.interval_ms[at], 0.0)
+        interval = np.maximum(self.registered_ms[at], learned)
+        out: npt.NDArray[np.int64] = (interval * self._factor).astype(np.int64)
+        return out
 
     def restore(self, index: int, online: bool, last_seen_ms: int) -> None:
         """Initial state from the database (``elevator_status.online``)."""
@@ -46,10 +63,39 @@ class PresenceTracker:
         """Terminals heard from; returns the indexes that were offline (now back)."""
         if len(indexes) == 0:
             return []
+        self._learn_intervals(indexes, at_ms)
         np.maximum.at(self.last_seen_ms, indexes, at_ms)
         back = np.unique(indexes[self.state[indexes] == OFFLINE])
         self.state[indexes] = ONLINE
         return [int(i) for i in back]
+
+    def _learn_intervals(
+        self, indexes: npt.NDArray[np.int64], at_ms: npt.NDArray[np.int64]
+    ) -> None:
+        """Fold the gaps between each terminal's messages (and its previous one) into
+        its learned report interval: gaps from ``SHORT_GAP_MS`` (a burst of changes) to
+        its timeout (or ``LEARN_GAP_MS`` until learned; longer is a silence)."""
+        order = np.lexsort((at_ms, indexes))
+        idx, at = indexes[order], at_ms[order]
+        prev = self.last_seen_ms[idx].copy()
+        same = np.zeros(len(idx), np.bool_)
+        same[1:] = idx[1:] == idx[:-1]
+        prev[same] = at[:-1][same[1:]]
+        gap = at - prev
+        timeout = self.timeout_ms[idx]
+        limit = np.where(self.gaps_n[idx] >= MIN_GAPS, timeout, np.maximum(timeout, LEARN_GAP_MS))
+        regular = (prev > 0) & (gap >= SHORT_GAP_MS) & (gap <= limit)
+        if not regular.any():
+            return
+        n = np.zeros(len(self.state))
+        total = np.zeros(len(self.state))
+        np.add.at(n, idx[regular], 1.0)
+        np.add.at(total, idx[regular], gap[regular].astype(np.float64))
+        hit = np.flatnonzero(n)
+        self.interval_ms[hit], self.gaps_n[hit] = follow_interval(
+            self.interval_ms[hit], self.gaps_n[hit], n[hit], total[hit] / n[hit]
+        )
+        self.timeout_ms[hit] = self._timeouts(hit)
 
     def seen_changes(
         self, indexes: npt.NDArray[np.int64], at_ms: npt.NDArray[np.int64], now_ms: int

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from analytics.config import DetectionSettings
 from analytics.detectors.elevator import ElevatorDetector
 from analytics.detectors.health import (
+    LEARN_GAP_MS,
     HealthReport,
     HealthRules,
     Snapshot,
@@ -117,6 +118,7 @@ class FleetDetector:
     def _after(self, det: ElevatorDetector) -> None:
         slot = self._slot[det.elevator_id]
         self._seen[slot] = det.last_seen
+        self._heartbeat_ms[slot] = det.heartbeat_ms
         self._offline[slot] = det.is_active(AlarmType.TERMINAL_OFFLINE)
         if det.pending():
             self._pending.add(det.elevator_id)
@@ -248,7 +250,8 @@ class FleetDetector:
                 return
         previous = np.array([d.last_ts for d in dets], np.int64)
         band = np.array([d.health.load_band(hr) for d in dets], np.float64)
-        stats = batch_stats(cols, starts, previous, band)
+        limit = np.array([_regular_gap_limit(d) for d in dets], np.int64)
+        stats = batch_stats(cols, starts, previous, band, limit)
         ends = [*starts[1:].tolist(), len(cols)]
         for i, (d, lo, hi) in enumerate(zip(dets, starts.tolist(), ends, strict=True)):
             row = stats[i]
@@ -385,6 +388,15 @@ def _judge(det: ElevatorDetector, hr: HealthRules) -> None:
     det.presence_trusted = h.presence_ok(hr)
     det.load_usable = h.load(hr) == "ok"
     det.reports_changes = h.on_change(hr)
+    det.learn_report_interval(h.report_interval_ms())
+
+
+def _regular_gap_limit(det: ElevatorDetector) -> int:
+    """The longest gap learned as a report interval (longer: a silence): the heartbeat
+    timeout, or ``LEARN_GAP_MS`` until the interval is learned (a terminal registered
+    faster than it reports would otherwise never be learned)."""
+    learned = det.health.report_interval_ms() == det.health.report_interval_ms()
+    return det.heartbeat_ms if learned else max(det.heartbeat_ms, LEARN_GAP_MS)
 
 
 def _to_ms(value: object) -> int:

@@ -50,6 +50,7 @@ from domain.samples import StatusColumns
 COUNT_CAP = 4000.0
 SHORT_GAP_MS = 2500
 MIN_GAPS = 20
+LEARN_GAP_MS = 120_000  # until the report interval is learned, longer gaps are silences
 SNAPSHOT_VERSION = 1
 # The counts of a snapshot, each with the count it cannot exceed (None: none).
 _SNAPSHOT_COUNTS: tuple[tuple[str, str | None], ...] = (
@@ -92,6 +93,8 @@ class SensorHealth:
         "all_presence",
         "closed_n",
         "closed_presence",
+        "gap_mean_ms",
+        "gap_n",
         "gaps_n",
         "gaps_short",
         "load_base",
@@ -111,6 +114,8 @@ class SensorHealth:
         self.open_presence = 0.0
         self.gaps_n = 0.0
         self.gaps_short = 0.0
+        self.gap_n = 0.0  # regular gaps (not a burst of changes, not a silence) ...
+        self.gap_mean_ms = float("nan")  # ... and their mean (EWMA): the report interval
         self.load_nonzero = 0.0
         self.load_n = 0.0
         self.load_base = float("nan")
@@ -155,6 +160,12 @@ class SensorHealth:
         """Whether the terminal reports changes as they happen (else: periodic/sparse)."""
         return self.gaps_n < MIN_GAPS or self.gaps_short > r.change_share * self.gaps_n
 
+    def report_interval_ms(self) -> float:
+        """The terminal's learned report interval (ms; nan until ``MIN_GAPS`` regular
+        gaps are seen): the mean gap between samples that are neither a burst of
+        changes (< ``SHORT_GAP_MS``) nor a silence (longer than the heartbeat timeout)."""
+        return self.gap_mean_ms if self.gap_n >= MIN_GAPS else float("nan")
+
     def report(self, r: HealthRules) -> HealthReport:
         reporting = "unknown" if self.gaps_n < MIN_GAPS else (
             "on_change" if self.on_change(r) else "periodic"
@@ -170,6 +181,8 @@ class SensorHealth:
             out[name] = getattr(self, name)
         out["load_base"] = None if self.load_base != self.load_base else self.load_base
         out["load_sigma"] = self.load_sigma
+        if self.gap_n > 0:
+            out["gap_n"], out["gap_mean_ms"] = self.gap_n, self.gap_mean_ms
         return out
 
     @classmethod
@@ -183,9 +196,8 @@ class SensorHealth:
         """Fold one batch's counts (a row of :func:`batch_stats`) into the history;
         ``loads`` are the batch's closed-stopped load readings when a first baseline is
         needed."""
-        (closed, closed_p, opened, opened_p, gaps, short, nonzero, in_band, mean, var, n, on) = (
-            stats.tolist()
-        )
+        (closed, closed_p, opened, opened_p, gaps, short, nonzero, in_band, mean, var, n, on,
+         regular, regular_ms) = stats.tolist()  # fmt: skip
         self.all_n += n
         self.all_presence += on
         self.closed_n += closed
@@ -195,12 +207,21 @@ class SensorHealth:
         self.gaps_n += gaps
         self.gaps_short += short
         self.load_nonzero += nonzero
+        if regular > 0:
+            self._learn_gap(regular, regular_ms / regular)
         if self.load_nonzero > 0:
             self._learn_load(in_band, mean, var, loads)
         if max(self.closed_n, self.open_n, self.gaps_n, self.all_n) > COUNT_CAP:
             for name in ("closed_n", "closed_presence", "open_n", "open_presence", "gaps_n",
                          "gaps_short", "all_n", "all_presence"):  # fmt: skip
                 setattr(self, name, getattr(self, name) / 2.0)
+
+    def _learn_gap(self, n: float, mean_ms: float) -> None:
+        mean, count = follow_interval(
+            np.array([self.gap_mean_ms]), np.array([self.gap_n]), np.array([n]),
+            np.array([mean_ms]),
+        )  # fmt: skip
+        self.gap_mean_ms, self.gap_n = float(mean[0]), float(count[0])
 
     def _learn_load(
         self, in_band: float, mean: float, var: float, loads: npt.NDArray[np.float32] | None
@@ -240,6 +261,9 @@ def parse_snapshot(data: object) -> SensorHealth | None:
     for name, value in counts.items():
         setattr(health, name, value)
     health.load_base, health.load_sigma = base, sigma
+    gap_n, gap_mean = _number(data.get("gap_n", 0.0)), _number(data.get("gap_mean_ms", 0.0))
+    if gap_n is not None and gap_mean is not None and 0 < gap_n <= _MAX_COUNT:
+        health.gap_n, health.gap_mean_ms = gap_n, gap_mean  # optional (added later)
     return health
 
 
@@ -277,7 +301,22 @@ def _baseline(value: object) -> float | None:
     return x if math.isfinite(x) or math.isnan(x) else None
 
 
-STAT_COLUMNS = 12
+F64 = npt.NDArray[np.float64]
+
+
+def follow_interval(mean: F64, n: F64, batch_n: F64, batch_mean: F64) -> tuple[F64, F64]:
+    """A terminal's report interval (the mean of its regular gaps, ms), followed as an
+    EWMA: the first batch sets it, later ones move it by ``batch_n / (batch_n + 50)``;
+    ``n`` counts the gaps seen (capped). Vectorised over terminals; entries with no gap
+    in the batch keep their values. The interval is known once ``n >= MIN_GAPS``."""
+    has = batch_n > 0
+    first = has & (n <= 0)
+    w = np.where(has, batch_n / (batch_n + 50.0), 0.0)
+    moved = np.where(first, batch_mean, mean + w * (np.where(has, batch_mean, mean) - mean))
+    return moved, np.minimum(n + batch_n, COUNT_CAP)
+
+
+STAT_COLUMNS = 14
 
 
 def batch_stats(
@@ -285,12 +324,14 @@ def batch_stats(
     starts: npt.NDArray[np.intp],
     previous_ts: npt.NDArray[np.int64],
     load_band: npt.NDArray[np.float64],
+    gap_limit_ms: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.float64]:
     """Per segment (one elevator's samples from ``starts[i]``): closed-stopped samples,
     those with presence, doors-open samples, those with presence, gaps, short gaps,
     non-zero loads, closed-stopped loads in the empty band (below ``load_band``), their
-    mean and variance. ``previous_ts`` is each elevator's last sample before the batch
-    (-1: none)."""
+    mean and variance, samples, samples with presence, regular gaps (from
+    ``SHORT_GAP_MS`` to ``gap_limit_ms``: longer is a silence) and their sum.
+    ``previous_ts`` is each elevator's last sample before the batch (-1: none)."""
     n = cols.ts_ms.shape[0]
     if n == 0:
         return np.zeros((0, STAT_COLUMNS))
@@ -310,13 +351,18 @@ def batch_stats(
         load != 0, band, pas,
     ], axis=1)  # fmt: skip
     sums = np.add.reduceat(flags.astype(np.float64), starts, axis=0)
+    regular = has_gap & (gap >= SHORT_GAP_MS) & (gap <= np.repeat(gap_limit_ms, counts))
+    gaps = np.add.reduceat(np.stack([regular, np.where(regular, gap, 0)], axis=1).astype(
+        np.float64), starts, axis=0)  # fmt: skip
     in_band = np.where(band, load, 0.0)
     moments = np.add.reduceat(np.stack([in_band, in_band * in_band], axis=1), starts, axis=0)
     band_n = sums[:, 7]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(band_n > 0, moments[:, 0] / np.maximum(band_n, 1.0), 0.0)
         var = np.where(band_n > 1, moments[:, 1] / np.maximum(band_n, 1.0) - mean * mean, 0.0)
-    return np.column_stack([sums[:, :8], mean, var, counts.astype(np.float64), sums[:, 8]])
+    return np.column_stack(
+        [sums[:, :8], mean, var, counts.astype(np.float64), sums[:, 8], gaps[:, 0], gaps[:, 1]]
+    )
 
 
 def closed_loads(cols: StatusColumns, lo: int, hi: int) -> npt.NDArray[np.float32]:

@@ -108,7 +108,7 @@ class ElevatorState:
         self.spec = spec
         self.rules = rules
         self.out = out
-        self.heartbeat_ms = round(spec.report_interval_s * rules.heartbeat_intervals * 1000)
+        self.heartbeat_ms = self._spec_heartbeat_ms()
         self.active_alarms = 0  # bit per alarm type currently raised (ALARM_BIT)
         self.terminal_alarms = 0  # bit per alarm type raised by a terminal code
         self.key = -1  # the latest sample's key (analytics.detectors.model)
@@ -212,6 +212,18 @@ class ElevatorState:
             and self.last_seen + self.heartbeat_ms < now
         ):
             self.go_offline(self.last_seen + self.heartbeat_ms)
+
+    def _spec_heartbeat_ms(self) -> int:
+        return round(self.spec.report_interval_s * self.rules.heartbeat_intervals * 1000)
+
+    def learn_report_interval(self, interval_ms: float) -> None:
+        """The heartbeat timeout follows the terminal's learned report interval when
+        that is longer than its registered one (a sparse terminal is not offline
+        between its samples); never shorter than the registered one's."""
+        timeout = self._spec_heartbeat_ms()
+        if interval_ms == interval_ms:
+            timeout = max(timeout, round(interval_ms * self.rules.heartbeat_intervals))
+        self.heartbeat_ms = timeout
 
     def go_offline(self, at: int) -> None:
         if not self.active_alarms & OFFLINE_ALARM:

@@ -64,6 +64,19 @@ def test_snapshot_round_trip_gives_the_same_health() -> None:
     assert again.report(HR) == health.report(HR)
     assert again.load_limit(HR) == health.load_limit(HR)
     assert again.report(HR).load == "ok"
+    gap = snap["gap_mean_ms"]
+    assert gap is not None
+    assert 9_000 < gap < 11_000  # the learned report interval (10 s)
+    assert again.report_interval_ms() == health.report_interval_ms()
+
+
+def test_a_snapshot_without_the_report_interval_still_loads() -> None:
+    """Snapshots saved before the interval was learned (or by an older version)."""
+    snap = _learned().snapshot()
+    del snap["gap_n"], snap["gap_mean_ms"]
+    again = parse_snapshot(snap)
+    assert again is not None
+    assert math.isnan(again.report_interval_ms())
 
 
 def test_unknown_baseline_is_null_in_the_snapshot_and_nan_again() -> None:

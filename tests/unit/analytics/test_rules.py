@@ -176,6 +176,32 @@ def test_terminal_offline_after_heartbeat_timeout_and_back() -> None:
     assert of(det.tick(at(60.1)), A.TERMINAL_OFFLINE) == [(True, at(60))]
 
 
+def test_a_sparse_terminal_is_not_offline_between_its_samples() -> None:
+    """Registered at 5 s, it reports every 16-20 s: once its interval is learned (20
+    regular gaps) the heartbeat timeout follows it (3 x the learned interval), so it
+    stops flapping offline; a real silence still raises the alarm."""
+    det = FleetDetector(specs={1: ElevatorSpec(report_interval_s=5)})
+    times = [0.0]
+    for i in range(60):
+        times.append(times[-1] + (16.0 if i % 2 else 20.0))
+    out: list[AlarmEvent] = []
+    for lo in range(0, len(times), 4):  # batches of 4 samples, as they arrive
+        out += det.process(cols([(t, {}) for t in times[lo : lo + 4]]))
+    raised_at = [t for raised, t in of(out, A.TERMINAL_OFFLINE) if raised]
+    assert raised_at, "before the interval is learned, the registered 5 s rules"
+    assert max(raised_at) < at(times[25])  # ... and then no more
+    assert det.health(1) is not None
+    last = times[-1]
+    learned = det.detectors[1].heartbeat_ms
+    assert 3 * 16_000 <= learned <= 3 * 20_000
+    assert of(det.tick(at(last) + learned - 1), A.TERMINAL_OFFLINE) == []
+    assert of(det.tick(at(last) + learned + 1), A.TERMINAL_OFFLINE) == [(True, at(last) + learned)]
+    # never shorter than the registered interval's: a 1-s terminal keeps 15 s
+    fast = FleetDetector(specs={1: ElevatorSpec(report_interval_s=5)})
+    fast.process(cols([(float(t), {}) for t in range(0, 120, 3)]))
+    assert fast.detectors[1].heartbeat_ms == 15_000
+
+
 def test_alarm_button_always_even_in_inspection() -> None:
     det = FleetDetector()
     rows = [(0, {"mode": ServiceMode.INSPECTION})]

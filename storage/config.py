@@ -15,5 +15,7 @@ class RetentionSettings(BaseModel):
     dead_letter_days: int = Field(30, ge=1, le=36_500)
     webhook_delivery_days: int = Field(30, ge=1, le=36_500)
     terminal_event_days: int = Field(30, ge=1, le=36_500)
+    # The rescuer phone's applied actions (kept to answer a resend of the same action).
+    rescuer_action_days: int = Field(30, ge=1, le=36_500)
     # Rows deleted per statement: short transactions, no long lock on a busy table.
     batch_rows: int = Field(10_000, ge=100, le=1_000_000)

@@ -1,6 +1,6 @@
-"""Retention of operational records: dead letters, finished webhook deliveries and
-terminal events older than their configured age (:class:`storage.config.RetentionSettings`,
-30 days by default) are deleted.
+"""Retention of operational records: dead letters, finished webhook deliveries,
+terminal events and the rescuer phone's applied actions older than their configured
+age (:class:`storage.config.RetentionSettings`, 30 days by default) are deleted.
 
 Run by ``liftwatch db maintain`` (daily). Deletion goes in bounded batches, each its own
 short statement on an autocommit connection, so a large backlog never holds a long lock
@@ -25,6 +25,7 @@ class RetentionReport:
     dead_letters: int
     webhook_deliveries: int
     terminal_events: int
+    rescuer_actions: int = 0
 
 
 def _in_batches(conn: psycopg.Connection, delete: DeleteBatch, days: int, batch: int) -> int:
@@ -39,7 +40,8 @@ def _in_batches(conn: psycopg.Connection, delete: DeleteBatch, days: int, batch:
 def apply_record_retention(
     conn: psycopg.Connection, settings: RetentionSettings
 ) -> RetentionReport:
-    """Delete expired dead letters, finished webhook deliveries and terminal events.
+    """Delete expired dead letters, finished webhook deliveries, terminal events and
+    rescuer actions.
 
     ``conn`` should be in autocommit mode (each batch commits on its own).
     """
@@ -51,5 +53,8 @@ def apply_record_retention(
         ),
         terminal_events=_in_batches(
             conn, repo.delete_terminal_events, settings.terminal_event_days, batch
+        ),
+        rescuer_actions=_in_batches(
+            conn, repo.delete_rescuer_actions, settings.rescuer_action_days, batch
         ),
     )

@@ -37,6 +37,21 @@ def delete_webhook_deliveries(conn: psycopg.Connection, days: int, batch: int) -
     return cur.rowcount
 
 
+def delete_rescuer_actions(conn: psycopg.Connection, days: int, batch: int) -> int:
+    """Delete up to ``batch`` rescuer actions applied more than ``days`` ago (their only
+    use is answering a phone's resend of the same action; the case keeps its history)."""
+    cur = conn.execute(
+        """
+        DELETE FROM rescuer_actions WHERE (rescuer_id, action_id) IN (
+            SELECT rescuer_id, action_id FROM rescuer_actions
+            WHERE received_at < now() - make_interval(days => %(days)s)
+            LIMIT %(batch)s)
+        """,
+        {"days": days, "batch": batch},
+    )
+    return cur.rowcount
+
+
 def delete_terminal_events(conn: psycopg.Connection, days: int, batch: int) -> int:
     """Delete up to ``batch`` terminal events that happened more than ``days`` ago."""
     cur = conn.execute(

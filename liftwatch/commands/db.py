@@ -27,7 +27,8 @@ def migrate_cmd() -> None:
 
 def maintain_cmd() -> None:
     """Create upcoming telemetry partitions, drop expired ones, refresh daily statistics,
-    delete expired dead letters, finished webhook deliveries and terminal events."""
+    delete expired dead letters, finished webhook deliveries, terminal events and rescuer
+    actions."""
     from storage.housekeeping import apply_record_retention
     from storage.telemetry_admin import apply_retention, ensure_partitions, refresh_daily
 
@@ -38,11 +39,12 @@ def maintain_cmd() -> None:
         refresh_daily(conn)
         records = apply_record_retention(conn, settings.retention)
     console.print(f"partitions created {created}, dropped {dropped}; daily statistics refreshed")
+    r = settings.retention
     console.print(
         f"deleted {records.dead_letters} dead letters, {records.webhook_deliveries} webhook"
-        f" deliveries, {records.terminal_events} terminal events (retention:"
-        f" {settings.retention.dead_letter_days}/{settings.retention.webhook_delivery_days}/"
-        f"{settings.retention.terminal_event_days} days)"
+        f" deliveries, {records.terminal_events} terminal events, {records.rescuer_actions}"
+        f" rescuer actions (retention: {r.dead_letter_days}/{r.webhook_delivery_days}/"
+        f"{r.terminal_event_days}/{r.rescuer_action_days} days)"
     )
 
 

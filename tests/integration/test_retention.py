@@ -1,5 +1,6 @@
-"""`liftwatch db maintain` deletes expired dead letters, finished webhook deliveries and
-terminal events (real PostgreSQL), and keeps recent ones and pending deliveries."""
+"""`liftwatch db maintain` deletes expired dead letters, finished webhook deliveries,
+terminal events and rescuer actions (real PostgreSQL), and keeps recent ones and pending
+deliveries."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ def _seed_records(url: str) -> None:
             (company[0],),
         ).fetchone()
         assert sub
+        rescuer = conn.execute(
+            "INSERT INTO rescuers (id, name, company_id, home_lon, home_lat, lon, lat,"
+            " shift_start, shift_end) VALUES (990001, '测试救援员', %s, 113.3, 23.1, 113.3, 23.1,"
+            " '00:00', '23:59') RETURNING id",
+            (company[0],),
+        ).fetchone()
+        assert rescuer
+        for age in (1, 29, 31, 400):
+            conn.execute(
+                "INSERT INTO rescuer_actions (rescuer_id, action_id, case_id, kind, received_at)"
+                " VALUES (%s, %s, 1, 'accept', now() - make_interval(days => %s))",
+                (rescuer[0], f"action-{age:04d}", age),
+            )
         for age, status in ((1, "delivered"), (31, "delivered"), (31, "failed"), (90, "pending")):
             conn.execute(
                 "INSERT INTO webhook_deliveries (subscription_id, event, body, created_at, status)"
@@ -55,6 +69,7 @@ def _ages(url: str, sql: str) -> list[int]:
 
 DEAD = "SELECT extract(day FROM now() - received_at)::int FROM dead_letters ORDER BY 1"
 EVENTS = "SELECT extract(day FROM now() - ts)::int FROM terminal_events ORDER BY 1"
+ACTIONS = "SELECT extract(day FROM now() - received_at)::int FROM rescuer_actions ORDER BY 1"
 DELIVERIES = "SELECT extract(day FROM now() - created_at)::int FROM webhook_deliveries ORDER BY 1"
 
 
@@ -68,12 +83,13 @@ def test_db_maintain_applies_the_default_30_day_retention(
     assert result.exit_code == 0, result.output
     assert _ages(fresh_database_url, DEAD) == [1, 29]
     assert _ages(fresh_database_url, EVENTS) == [1, 29]
+    assert _ages(fresh_database_url, ACTIONS) == [1, 29]
     # The recent delivery and the old pending one (still work to do) remain.
     assert _ages(fresh_database_url, DELIVERIES) == [1, 90]
     # A second run has nothing left to delete.
     again = CliRunner().invoke(app, ["db", "maintain"])
     assert again.exit_code == 0, again.output
-    assert "deleted 0 dead letters, 0 webhook deliveries, 0 terminal events" in " ".join(
+    assert "deleted 0 dead letters, 0 webhook deliveries, 0 terminal events, 0 rescuer" in " ".join(
         again.output.split()
     )
 

@@ -115,9 +115,32 @@ def provision_registered(
     return total
 
 
+def ensure_roles(client: DynsecClient, roles: list[dynsec.Command]) -> int:
+    """Create these roles (``createRole`` commands), or bring existing ones to exactly
+    their ACLs; returns how many ACL changes existing roles needed."""
+    responses = client.run(roles)
+    dynsec.raise_errors(responses)
+    existing = [r.command for r in responses if r.exists]
+    if not existing:
+        return 0
+    got = client.run([dynsec.get_role(c["rolename"]) for c in existing])
+    dynsec.raise_errors(got, tolerate_exists=False)
+    fixes = [
+        change
+        for c, g in zip(existing, got, strict=True)
+        for change in dynsec.role_acl_changes(
+            c["rolename"], c["acls"], ((g.data or {}).get("role") or {}).get("acls") or []
+        )
+    ]
+    if fixes:
+        dynsec.raise_errors(client.run(fixes), tolerate_exists=False)
+    return len(fixes)
+
+
 def ensure_accounts(client: DynsecClient, topic_root: str, passwords: Mapping[str, str]) -> None:
-    """The service roles, and a client per service account (password set every time)."""
-    dynsec.raise_errors(client.run(dynsec.service_roles(topic_root)))
+    """The service roles (created, or their ACLs brought up to date: a changed topic
+    root reaches them), and a client per service account (password set every time)."""
+    ensure_roles(client, dynsec.service_roles(topic_root))
     for name, password in passwords.items():
         dynsec.raise_errors(client.run([dynsec.create_client(name, password, [f"service-{name}"])]))
         dynsec.raise_errors(client.run([dynsec.set_password(name, password)]), False)

@@ -58,6 +58,40 @@ def create_role(rolename: str, acls: Sequence[dict[str, Any]]) -> Command:
     return {"command": "createRole", "rolename": rolename, "acls": list(acls)}
 
 
+def get_role(rolename: str) -> Command:
+    return {"command": "getRole", "rolename": rolename}
+
+
+def _acl_key(a: dict[str, Any]) -> tuple[str, str]:
+    return str(a.get("acltype")), str(a.get("topic"))
+
+
+def role_acl_changes(
+    rolename: str, wanted: Sequence[dict[str, Any]], current: Sequence[dict[str, Any]]
+) -> list[Command]:
+    """The commands that make an existing role's ACLs exactly ``wanted`` (createRole
+    leaves an existing role as it was: a changed topic root or a new permission would
+    otherwise never reach it). An ACL whose allow or priority differs is replaced."""
+    want = {_acl_key(a): a for a in wanted}
+    have = {_acl_key(a): a for a in current}
+
+    def same(k: tuple[str, str]) -> bool:
+        a, b = want[k], have[k]
+        return bool(a["allow"]) == bool(b.get("allow")) and a["priority"] == b.get("priority", 0)
+
+    out: list[Command] = [
+        {"command": "removeRoleACL", "rolename": rolename, "acltype": k[0], "topic": k[1]}
+        for k in have
+        if k not in want or not same(k)
+    ]
+    out += [
+        {"command": "addRoleACL", "rolename": rolename, **a}
+        for k, a in want.items()
+        if k not in have or not same(k)
+    ]
+    return out
+
+
 def create_client(username: str, password: str, roles: Sequence[str]) -> Command:
     return {
         "command": "createClient",

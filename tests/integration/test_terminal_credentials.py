@@ -80,17 +80,9 @@ class Listener:
     def __init__(self, admin_url: str, admin: DynsecClient, root: str) -> None:
         name = "ingest"
         password = uuid.uuid4().hex
+        # On a broker shared by the module's tests, "service-ingest" already exists with
+        # an earlier test's topic root: ensure_accounts moves it to this test's root.
         provisioning.ensure_accounts(admin, root, {name: password})
-        # On a broker shared by several test runs, "service-ingest" already exists with
-        # the first run's topic root (createRole does not change an existing role): give
-        # it this test's root as well.
-        dynsec.raise_errors(
-            admin.run([
-                {"command": "addRoleACL", "rolename": f"service-{name}",
-                 **dynsec.acl(kind, f"{root}/#")}
-                for kind in ("subscribePattern", "publishClientReceive")
-            ])
-        )  # fmt: skip
         self.got: list[str] = []
         self.subscribed = threading.Event()
         url = _url(admin_url, name, password)
@@ -184,6 +176,19 @@ def test_subscriber_reads_only_its_notifications(admin_url: str, admin: DynsecCl
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def test_service_roles_follow_a_changed_topic_root(admin: DynsecClient) -> None:
+    """createRole leaves an existing role as it was; ensure_accounts brings it to the
+    deployment's topic root (and drops the old one)."""
+    old, new = f"old-{uuid.uuid4().hex[:6]}", f"new-{uuid.uuid4().hex[:6]}"
+    provisioning.ensure_accounts(admin, old, {"api": uuid.uuid4().hex})
+    provisioning.ensure_accounts(admin, new, {"api": uuid.uuid4().hex})
+    [got] = admin.run([{"command": "getRole", "rolename": "service-api"}])
+    topics = {a["topic"] for a in got.data["role"]["acls"]}
+    assert f"{new}/#" in topics
+    assert f"{old}/#" not in topics
+    assert provisioning.ensure_roles(admin, dynsec.service_roles(new)) == 0  # up to date
 
 
 def test_bulk_provisioning_from_the_registry(

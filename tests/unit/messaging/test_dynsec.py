@@ -61,3 +61,20 @@ def test_broker_packet_limit_agrees_with_ingest() -> None:
     assert limit == IngestSettings().max_payload_bytes + MQTT_PACKET_OVERHEAD
     assert set(_max_packet_sizes().values()) == {limit}
     assert limit >= BATCH_BYTES + MQTT_PACKET_OVERHEAD  # provisioning batches fit too
+
+
+def test_an_existing_role_is_brought_to_exactly_its_acls() -> None:
+    wanted = [dynsec.acl("subscribePattern", "new/#"), dynsec.acl("publishClientSend", "n/#")]
+    current = [
+        {"acltype": "subscribePattern", "topic": "old/#", "allow": True, "priority": 0},
+        {"acltype": "publishClientSend", "topic": "n/#", "allow": False, "priority": 0},
+    ]
+    changes = dynsec.role_acl_changes("service-api", wanted, current)
+    removed = [(c["acltype"], c["topic"]) for c in changes if c["command"] == "removeRoleACL"]
+    added = [
+        (c["acltype"], c["topic"], c["allow"]) for c in changes if c["command"] == "addRoleACL"
+    ]
+    assert removed == [("subscribePattern", "old/#"), ("publishClientSend", "n/#")]
+    assert added == [("subscribePattern", "new/#", True), ("publishClientSend", "n/#", True)]
+    assert all(c["rolename"] == "service-api" for c in changes)
+    assert dynsec.role_acl_changes("service-api", wanted, [dict(a) for a in wanted]) == []

@@ -251,13 +251,14 @@ class FleetDetector:
         previous = np.array([d.last_ts for d in dets], np.int64)
         band = np.array([d.health.load_band(hr) for d in dets], np.float64)
         limit = np.array([_regular_gap_limit(d) for d in dets], np.int64)
-        stats = batch_stats(cols, starts, previous, band, limit)
+        active = np.array([d.health.active_ms for d in dets], np.int64)
+        stats, idle = batch_stats(cols, starts, previous, band, limit, active)
         ends = [*starts[1:].tolist(), len(cols)]
         for i, (d, lo, hi) in enumerate(zip(dets, starts.tolist(), ends, strict=True)):
             row = stats[i]
             first = d.health.load_base != d.health.load_base and row[6] > 0
             h = d.health
-            h.learn(row, closed_loads(cols, lo, hi) if first else None)
+            h.learn(row, closed_loads(cols, idle, lo, hi) if first else None)
             _judge(d, hr)
 
     @staticmethod

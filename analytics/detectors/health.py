@@ -4,21 +4,27 @@ The presence sensor, the load cell and the terminal's reporting are judged from 
 samples themselves, batch by batch (one numpy pass over a batch of many elevators, then
 a few float updates per elevator):
 
-- **presence**: among samples of a car *stopped with doors closed in normal service*
-  (mostly an idle, empty car), the share reporting presence; above
+- **idle car**: stopped with its doors closed in normal service for ``IDLE_MS`` (2 min)
+  or more since it last ran or moved its doors: almost surely empty. A busy car that
+  stands closed with people inside between trips is *not* idle: judged on it, a good
+  presence sensor looked stuck on and passengers' weight blurred the load baseline.
+- **presence**: among samples of an *idle* car, the share reporting presence; above
   ``stuck_share`` the sensor is ``stuck_on`` and its presence is not believed. Among
   samples with the *doors open* (people boarding or leaving), a share below
-  ``dead_share`` means ``dead``. Until ``min_samples`` (200) closed samples are seen
+  ``dead_share`` means ``dead``. Until ``min_samples`` (200) idle samples are seen
   the sensor is ``unknown`` (believed: innocent until its history says otherwise; a
   real entrapment in a new elevator's first minutes must not make it "stuck"), unless
   it reported presence in over 95 % of its first 24 or more samples of any kind (two
   minutes at 5 s: a sensor never seen off is not believed).
 - **load cell**: ``absent`` while every reading is exactly 0 (the field is optional on
   the wire and defaults to 0); otherwise the **empty-car baseline** is the mean of the
-  closed, stopped samples below ``baseline + margin`` (an EWMA, so a drifting offset is
-  followed) and ``sigma`` their spread; a person is in the car when the load exceeds
-  ``baseline + max(load_margin_kg, 5 sigma)`` (:attr:`SensorHealth.load_limit`). The
-  first baseline is the 25th percentile of the first closed samples.
+  idle samples below ``baseline + max(load_margin_kg, 3 sigma)`` (an EWMA, so a
+  drifting offset is followed) and ``sigma`` their spread; a person is in the car when
+  the load exceeds ``baseline + max(load_margin_kg, 5 sigma)``
+  (:attr:`SensorHealth.load_limit`). The first baseline is the 25th percentile of the
+  first idle samples (``unknown`` until there are 12). A cell whose 5 sigma exceeds
+  ``load_max_margin_kg`` (45 kg) is ``noisy``: it cannot tell one adult from its noise,
+  so it never outweighs the presence sensor (its readings above the limit still count).
 - **reporting**: the share of gaps between samples shorter than ``short_gap_ms``. A
   terminal that reports on change has many (a stop, the doors opening, closing within
   seconds); a periodic or sparse one has none: there a state change happened somewhere
@@ -50,6 +56,8 @@ from domain.samples import StatusColumns
 COUNT_CAP = 4000.0
 SHORT_GAP_MS = 2500
 MIN_GAPS = 20
+IDLE_MS = 120_000  # a car at rest this long since it last moved is idle (empty)
+NEVER = -(1 << 62)
 LEARN_GAP_MS = 120_000  # until the report interval is learned, longer gaps are silences
 SNAPSHOT_VERSION = 1
 # The counts of a snapshot, each with the count it cannot exceed (None: none).
@@ -72,6 +80,7 @@ class HealthRules:
     dead_share: float = 0.01
     dead_min_open: int = 100
     load_margin_kg: float = 30.0
+    load_max_margin_kg: float = 45.0  # a wider person margin (5 sd) cannot see one adult
     change_share: float = 0.15
 
 
@@ -89,6 +98,7 @@ class SensorHealth:
     """One elevator's learned sensor health (see the module docstring)."""
 
     __slots__ = (
+        "active_ms",
         "all_n",
         "all_presence",
         "closed_n",
@@ -120,6 +130,7 @@ class SensorHealth:
         self.load_n = 0.0
         self.load_base = float("nan")
         self.load_sigma = 0.0
+        self.active_ms = -1  # the car last ran or moved its doors (not saved: relearned)
 
     # ---- verdicts -------------------------------------------------------------------
     def _stuck(self, r: HealthRules) -> bool:
@@ -140,9 +151,14 @@ class SensorHealth:
         return not self._stuck(r)
 
     def load(self, r: HealthRules) -> str:
+        """``absent``, ``unknown`` (too few samples yet), ``noisy`` (its empty-car
+        spread hides one adult: it cannot tell an empty car, only a heavy one) or
+        ``ok``."""
         if self.load_nonzero == 0:
             return "absent" if self.closed_n >= r.load_min_samples else "unknown"
-        return "ok" if self.load_n >= r.load_min_samples else "unknown"
+        if self.load_n < r.load_min_samples:
+            return "unknown"
+        return "noisy" if 5.0 * self.load_sigma > r.load_max_margin_kg else "ok"
 
     def load_limit(self, r: HealthRules) -> float:
         """Load (kg) above which someone is in the car; inf without a usable load cell."""
@@ -151,10 +167,12 @@ class SensorHealth:
         return self.load_base + max(r.load_margin_kg, 5.0 * self.load_sigma)
 
     def load_band(self, r: HealthRules) -> float:
-        """Readings up to this are an empty car (inf before the first baseline)."""
+        """Readings up to this are learned as an empty car (inf before the first
+        baseline): narrower than the person limit (3 sd, not 5), so a passenger's
+        weight never widens the spread it is judged by."""
         if self.load_base != self.load_base:
             return float("inf")
-        return self.load_base + max(r.load_margin_kg, 5.0 * self.load_sigma)
+        return self.load_base + max(r.load_margin_kg, 3.0 * self.load_sigma)
 
     def on_change(self, r: HealthRules) -> bool:
         """Whether the terminal reports changes as they happen (else: periodic/sparse)."""
@@ -197,7 +215,8 @@ class SensorHealth:
         ``loads`` are the batch's closed-stopped load readings when a first baseline is
         needed."""
         (closed, closed_p, opened, opened_p, gaps, short, nonzero, in_band, mean, var, n, on,
-         regular, regular_ms) = stats.tolist()  # fmt: skip
+         regular, regular_ms, active) = stats.tolist()  # fmt: skip
+        self.active_ms = max(self.active_ms, int(active), -1)
         self.all_n += n
         self.all_presence += on
         self.closed_n += closed
@@ -316,7 +335,7 @@ def follow_interval(mean: F64, n: F64, batch_n: F64, batch_mean: F64) -> tuple[F
     return moved, np.minimum(n + batch_n, COUNT_CAP)
 
 
-STAT_COLUMNS = 14
+STAT_COLUMNS = 15
 
 
 def batch_stats(
@@ -325,18 +344,29 @@ def batch_stats(
     previous_ts: npt.NDArray[np.int64],
     load_band: npt.NDArray[np.float64],
     gap_limit_ms: npt.NDArray[np.int64],
-) -> npt.NDArray[np.float64]:
+    last_active_ms: npt.NDArray[np.int64] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Per segment (one elevator's samples from ``starts[i]``): closed-stopped samples,
     those with presence, doors-open samples, those with presence, gaps, short gaps,
     non-zero loads, closed-stopped loads in the empty band (below ``load_band``), their
     mean and variance, samples, samples with presence, regular gaps (from
     ``SHORT_GAP_MS`` to ``gap_limit_ms``: longer is a silence) and their sum.
-    ``previous_ts`` is each elevator's last sample before the batch (-1: none)."""
+    ``previous_ts`` is each elevator's last sample before the batch (-1: none).
+
+    "Closed-stopped" samples are those of an *idle* car: stopped with its doors closed
+    in normal service for ``IDLE_MS`` or more since it last ran or its doors last moved
+    (``last_active_ms``: before the batch, -1 never seen), so almost surely empty; a
+    busy car standing closed with people inside between trips is not one of them (its
+    presence would look stuck on, its load a drifting baseline). The last column is each
+    segment's latest active time, to carry into the next batch. Also returns the idle
+    mask (for :func:`closed_loads`)."""
     n = cols.ts_ms.shape[0]
     if n == 0:
-        return np.zeros((0, STAT_COLUMNS))
+        return np.zeros((0, STAT_COLUMNS)), np.zeros(0, np.bool_)
     counts = np.diff(np.append(starts, n))
-    closed = (cols.car != CAR_RUNNING) & (cols.door == DOOR_CLOSED) & (cols.mode == MODE_NORMAL)
+    at_rest = (cols.car != CAR_RUNNING) & (cols.door == DOOR_CLOSED) & (cols.mode == MODE_NORMAL)
+    active = _last_active(cols.ts_ms, ~at_rest, starts, counts, last_active_ms)
+    closed = at_rest & (cols.ts_ms - active >= IDLE_MS)
     opened = cols.door == DOOR_OPEN
     pas = cols.passenger
     prev = np.empty(n, np.int64)
@@ -360,18 +390,42 @@ def batch_stats(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(band_n > 0, moments[:, 0] / np.maximum(band_n, 1.0), 0.0)
         var = np.where(band_n > 1, moments[:, 1] / np.maximum(band_n, 1.0) - mean * mean, 0.0)
-    return np.column_stack(
-        [sums[:, :8], mean, var, counts.astype(np.float64), sums[:, 8], gaps[:, 0], gaps[:, 1]]
-    )
+    ends = np.append(starts[1:], n) - 1
+    stats = np.column_stack(
+        [sums[:, :8], mean, var, counts.astype(np.float64), sums[:, 8], gaps[:, 0], gaps[:, 1],
+         active[ends].astype(np.float64)]
+    )  # fmt: skip
+    return stats, closed
 
 
-def closed_loads(cols: StatusColumns, lo: int, hi: int) -> npt.NDArray[np.float32]:
-    """The closed, stopped, normal-service load readings of samples ``lo:hi``."""
-    sl = slice(lo, hi)
-    closed = (
-        (cols.car[sl] != CAR_RUNNING)
-        & (cols.door[sl] == DOOR_CLOSED)
-        & (cols.mode[sl] == MODE_NORMAL)
-    )
-    out: npt.NDArray[np.float32] = cols.load[sl][closed]
+def _last_active(
+    ts: npt.NDArray[np.int64],
+    active: npt.NDArray[np.bool_],
+    starts: npt.NDArray[np.intp],
+    counts: npt.NDArray[np.intp],
+    before: npt.NDArray[np.int64] | None,
+) -> npt.NDArray[np.int64]:
+    """Per sample (segments in time order), the latest time at or before it that its
+    car was active (running, doors not closed, not in normal service), carrying
+    ``before``; ``NEVER`` when not within ~200 days (an elevator first seen at rest)."""
+    if len(ts) == 0:
+        return np.zeros(0, np.int64)
+    low, span = -(1 << 34), 1 << 36  # ms relative to the batch; segments set apart
+    base = int(ts.min())
+    rel = np.where(active, ts - base, low)
+    if before is not None:
+        init = np.where(before >= 0, np.maximum(before - base, low), low)
+        rel[starts] = np.maximum(rel[starts], init)
+    shift = np.repeat(np.arange(len(starts), dtype=np.int64) * span, counts)
+    run = np.maximum.accumulate(rel + shift) - shift
+    out: npt.NDArray[np.int64] = np.where(run <= low, NEVER, run + base)
+    return out
+
+
+def closed_loads(
+    cols: StatusColumns, idle: npt.NDArray[np.bool_], lo: int, hi: int
+) -> npt.NDArray[np.float32]:
+    """The idle car's load readings of samples ``lo:hi`` (``idle``: from
+    :func:`batch_stats`), for a first baseline: an empty car's."""
+    out: npt.NDArray[np.float32] = cols.load[lo:hi][idle[lo:hi]]
     return out

@@ -45,15 +45,19 @@ def print_sweep(result: SweepResult, console: Console) -> None:
         f"{result.lookalikes_per_cell} look-alikes per cell"
     )
     for c in ("presence/load/reporting", "precision", "recall", "median s", "p95 s",
-              "false", "recall + possible", "possible (on look-alikes)", "base prec",
-              "base rec"):  # fmt: skip
+              "false", "evidence clear/ambiguous/none", "recall (clear)", "recall + possible",
+              "possible (on look-alikes)", "base prec", "base rec"):  # fmt: skip
         t.add_column(c)
     for cell in result.cells:
         s = cell.summary()
         b = s["baseline"]
+        ev = s.get("evidence", {})
+        clear = s.get("recall_clear")
         t.add_row(
             cell.name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", str(s["median_delay_s"]),
-            str(s["p95_delay_s"]), str(s["false_alarms"]), f"{s['recall_with_possible']:.3f}",
+            str(s["p95_delay_s"]), str(s["false_alarms"]),
+            "/".join(str(ev.get(k, 0)) for k in ("clear", "ambiguous", "none")),
+            "—" if clear is None else f"{clear:.3f}", f"{s['recall_with_possible']:.3f}",
             f"{s['possible_alarms']} ({s['possible_on_lookalikes']})", f"{b['precision']:.3f}",
             f"{b['recall']:.3f}",
         )  # fmt: skip

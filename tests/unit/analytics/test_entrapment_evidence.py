@@ -259,3 +259,75 @@ def test_presence_appearing_first_long_after_the_stop_is_not_believed() -> None:
     rows += [(605.0, {"door": DoorState.CLOSED}), *periodic(605.0, 625.0)]
     rows += [(625.0, {"passenger": True}), *periodic(625.0, 700.0)]
     assert alarms(FleetDetector().process(cols(rows))) == []
+
+
+def busy_hour(t0: float, empty_kg: float, rng: np.random.Generator) -> tuple[Rows, list[float]]:
+    """An hour of a busy car (an office tower at peak), on-change reporting: people
+    board, the doors close, the car waits 20 s with them inside before it departs, runs,
+    lets them out; never idle. Returns the rows and their load readings."""
+    rows: Rows = []
+    kg: list[float] = []
+    t = t0
+    while t < t0 + 3600.0:
+        load = empty_kg + 65.0 * int(rng.integers(1, 4))
+        for dt, state, w in (
+            (0.0, {"door": DoorState.OPEN, "passenger": True}, load),
+            (4.0, {"door": DoorState.CLOSING, "passenger": True}, load),
+            (7.0, {"door": DoorState.CLOSED, "passenger": True}, load),
+            (27.0, {"car": CarStatus.RUNNING, "passenger": True}, load),
+            (37.0, {"car": CarStatus.STOPPED, "passenger": True}, load),
+            (38.0, {"door": DoorState.OPEN, "passenger": False}, empty_kg),
+            (42.0, {"door": DoorState.CLOSING, "passenger": False}, empty_kg),
+        ):
+            rows.append((t + dt, state))
+            kg.append(w + float(rng.normal(0.0, 3.0)))
+        t += 45.0
+    return rows, kg
+
+
+def test_a_busy_car_is_not_judged_stuck_nor_its_load_cell_blurred() -> None:
+    """A car that stands closed with people inside between trips most of the time is not
+    an idle car: its presence sensor is not "stuck on" (it would lose every entrapment)
+    and the people's weight does not widen the load cell's empty-car spread; idle
+    minutes (at night) teach the empty car."""
+    rng = np.random.default_rng(5)
+    det = FleetDetector()
+    for h in range(4):
+        rows, kg = busy_hour(h * 3600.0, 80.0, rng)
+        det.process(with_load(cols(rows), kg))
+    health = det.health(1)
+    assert health is not None
+    assert health.presence != "stuck_on"
+    assert health.load == "unknown"  # never idle yet: no empty-car baseline to trust
+    night: Rows = [(4 * 3600.0 + 10 * i, {}) for i in range(1, 300)]
+    det.process(with_load(cols(night), [80.0 + float(rng.normal(0.0, 3.0)) for _ in night]))
+    health = det.health(1)
+    assert health is not None
+    assert health.load == "ok"
+    assert health.load_baseline_kg is not None
+    assert abs(health.load_baseline_kg - 80.0) < 3.0
+    assert det.detectors[1].health.load_sigma < 5.0
+    # then a passenger trapped at a landing: found by presence and load
+    rows, kg = busy_hour(5 * 3600.0, 80.0, rng)
+    rows, kg = rows[:3], kg[:3]  # boards, the doors close, the car never leaves
+    rows += periodic(5 * 3600.0 + 7.0, 5 * 3600.0 + 60.0)
+    kg += [kg[-1]] * (len(rows) - len(kg))
+    out = det.process(with_load(cols(rows), kg))
+    assert [r for r, _ in alarms(out)] == [True]
+    assert "load" in next(e.detail for e in out if e.alarm_type is ENT)["evidence"]
+
+
+def test_a_noisy_load_cell_does_not_outweigh_presence() -> None:
+    """A load cell whose empty-car spread hides one adult (sd 12 kg: 5 sd = 60 kg) is
+    "noisy": it cannot say the car is empty, so presence decides."""
+    rng = np.random.default_rng(8)
+    det = FleetDetector()
+    idle: Rows = [(10.0 * i, {}) for i in range(400)]
+    det.process(with_load(cols(idle), [60.0 + float(rng.normal(0, 12.0)) for _ in idle]))
+    health = det.health(1)
+    assert health is not None
+    assert health.load == "noisy"
+    rows = [*trip(4000.0, stop_zone=True)]
+    rows += periodic(4012.0, 4060.0)
+    out = det.process(with_load(cols(rows), [60.0 + float(rng.normal(0, 12.0)) for _ in rows]))
+    assert [r for r, _ in alarms(out)] == [True]  # the passenger seen at the stop

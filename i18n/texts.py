@@ -46,7 +46,7 @@ class MessageError(LiftwatchError):
     """A deliberate error whose message is a catalogue key with its placeholder values;
     ``str(error)`` is the English text (for logs), :func:`error_message` the user's."""
 
-    def __init__(self, key: str, **values: object) -> None:
+    def __init__(self, key: str, /, **values: object) -> None:
         self.key = key
         self.values = values
         super().__init__(translate(key, "en", **_values(values, "en")))

@@ -66,8 +66,9 @@ def test_translate_fills_placeholders_with_shanghai_times_and_grouped_numbers() 
 
 def test_error_details_in_the_users_language() -> None:
     exc = AlarmNotFound(42)
-    assert error_message(exc, "zh-CN") == "未找到该报警（alarm 42 not found）"
+    assert error_message(exc, "zh-CN") == "未找到报警 42"
     assert error_message(exc, "en") == "alarm 42 not found"
+    assert str(exc) == "alarm 42 not found"  # the English text, for logs
     assert error_message(UnknownCode(), "zh-CN") == "未找到该电梯"
     assert error_message(UnknownCode(), "en") == "unknown elevator code"
 

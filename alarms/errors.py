@@ -29,7 +29,11 @@ class AlarmTransitionRefused(AlarmError, ConflictError, MessageError):
             alarm=str(alarm_id),
             state=Term(f"errors.alarms.state.{state.value}"),
             action=Term(f"errors.alarms.action.{action.value}"),
-            **({"allowed": ", ".join(allowed)} if allowed else {}),
+            **(
+                {"allowed": tuple(Term(f"errors.alarms.action.{a}") for a in allowed)}
+                if allowed
+                else {}
+            ),
         )
         self.alarm_id = alarm_id
         self.state = state

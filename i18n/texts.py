@@ -38,8 +38,18 @@ def _term(value: Term, lang: str) -> str:
     return translate(value, lang) if has(value) else value.rsplit(".", 1)[-1]
 
 
+def _value(value: object, lang: str) -> object:
+    if isinstance(value, Term):
+        return _term(value, lang)
+    if isinstance(value, tuple) and value and all(isinstance(v, Term) for v in value):
+        return translate("errors.separator", lang).join(_term(v, lang) for v in value)
+    return value
+
+
 def _values(values: Mapping[str, object], lang: str) -> dict[str, object]:
-    return {k: _term(v, lang) if isinstance(v, Term) else v for k, v in values.items()}
+    """A :class:`Term` is filled in with its name, a tuple of them with their names
+    joined (顿号 in Chinese, commas in English)."""
+    return {k: _value(v, lang) for k, v in values.items()}
 
 
 class MessageError(LiftwatchError):

@@ -260,6 +260,11 @@ CSV_HEADER = re.compile(r"^[\u3400-\u9fff]+ [a-z_]+$")
             "mandatory checklist items not ticked: A1-01",
         ),
         (
+            AlarmTransitionRefused(7, AlarmState.OPEN, AlarmAction.CLOSE),
+            "报警 7 当前为“待处理”，不能执行“关闭”（可执行：确认、标记误报、处置、开始处理）",
+            "alarm 7 is open: cannot close (allowed: acknowledge, mark_false, resolve, start)",
+        ),
+        (
             AlarmTransitionRefused(7, AlarmState.CLOSED, AlarmAction.ACKNOWLEDGE),
             "报警 7 当前为“已关闭”，已结束，不能执行“确认”",
             "alarm 7 is closed: cannot acknowledge (allowed: none, the alarm is final)",

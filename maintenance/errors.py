@@ -1,6 +1,7 @@
 """Errors of maintenance plans, work orders, records and scores. Each also inherits a kind
-of :mod:`domain.errors`, which ``api/errors.py`` maps to an HTTP status; ``str(error)``
-is the message the caller sees."""
+of :mod:`domain.errors`, which ``api/errors.py`` maps to an HTTP status. The caller
+reads the message in his language: a :class:`~i18n.MessageError`'s catalogue key
+(``errors.maintenance.*``), else ``errors.<ClassName>`` around ``str(error)``."""
 
 from __future__ import annotations
 

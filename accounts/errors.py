@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.errors import InvalidRequestError, LiftwatchError, NotFoundError
+from i18n import MessageError
 
 
 class AccountError(LiftwatchError):
@@ -13,15 +14,15 @@ class InvalidAccount(AccountError, InvalidRequestError):
     """The role and its scope (company / rescuer) do not fit together."""
 
 
-class UserNotFound(AccountError, NotFoundError):
+class UserNotFound(AccountError, NotFoundError, MessageError):
     def __init__(self, user_id: int) -> None:
-        super().__init__(f"user {user_id} not found")
+        super().__init__("errors.accounts.user_not_found", user=str(user_id))
         self.user_id = user_id
 
 
-class ApiKeyNotFound(AccountError, NotFoundError):
+class ApiKeyNotFound(AccountError, NotFoundError, MessageError):
     def __init__(self, key_id: int) -> None:
-        super().__init__(f"API key {key_id} not found")
+        super().__init__("errors.accounts.api_key_not_found", api_key=str(key_id))
         self.key_id = key_id
 
 

@@ -38,7 +38,7 @@ from domain.errors import (
     PermissionDeniedError,
     UnavailableError,
 )
-from i18n import error_message, negotiate, translate, validation_errors
+from i18n import error_message, has, negotiate, translate, validation_errors
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,8 @@ async def _liftwatch_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if has(detail):  # a route's message is a catalogue key (docs/ui.md)
+        detail = translate(detail, request_lang(request))
     if exc.status_code == status.HTTP_404_NOT_FOUND and detail == "Not Found":
         detail = f"no such resource: {request.url.path}"
     headers = dict(exc.headers) if exc.headers else None

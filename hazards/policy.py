@@ -68,7 +68,7 @@ def check_may(action: Action, role: str, party: Party) -> None:
         return
     if action is Action.EVIDENCE and role in SUPERVISORS:
         return
-    raise NotYourStep(f"a {role} may not {action.value} a hazard for the {party.value}")
+    raise NotYourStep.step(role, action.value, party.value)
 
 
 def may_report(role: str, source: Source) -> None:
@@ -82,12 +82,14 @@ def may_report(role: str, source: Source) -> None:
         "user_unit": {Source.INSPECTION, Source.COMPLAINT},
     }.get(role, set())
     if source not in allowed or (source is Source.AUTOMATIC and role != "admin"):
-        raise NotYourStep(f"a {role} may not report a hazard from {source.value}")
+        raise NotYourStep.report(role, source.value)
 
 
 def check_category(category: str) -> str:
     if category not in CATEGORIES:
-        raise InvalidHazard(f"unknown category {category!r}; one of {', '.join(CATEGORIES)}")
+        raise InvalidHazard(
+            "errors.hazards.unknown_category", category=category, known=", ".join(CATEGORIES)
+        )
     return category
 
 
@@ -139,12 +141,14 @@ def check_evidence(filename: str, data: bytes) -> tuple[str, str]:
     """The file's media type and extension; :class:`InvalidEvidence` when it is empty, not
     a JPEG/PNG/WebP photo or a PDF, or named as another type than its content."""
     if not data:
-        raise InvalidEvidence("the file is empty")
+        raise InvalidEvidence("errors.hazards.evidence_empty")
     found = sniff(data[:16])
     if found is None:
-        raise InvalidEvidence("only JPEG, PNG or WebP photos and PDF files / 仅支持照片或PDF")
+        raise InvalidEvidence("errors.hazards.evidence_type")
     dot = filename.rfind(".")
     named = EXTENSIONS.get(filename[dot:].lower()) if dot >= 0 else None
     if dot >= 0 and named != found[0]:
-        raise InvalidEvidence(f"the file is named {filename!r} but its content is {found[0]}")
+        raise InvalidEvidence(
+            "errors.hazards.evidence_mismatch", filename=filename, media_type=found[0]
+        )
     return found

@@ -86,7 +86,7 @@ async def report(
     may_report(actor.role, new.source)
     category = check_category(new.category)
     if new.grade is not None and actor.role not in ("admin", "supervisor"):
-        raise InvalidHazard("only a supervisor sets the grade; leave it to the rules")
+        raise InvalidHazard("errors.hazards.grade_by_supervisor")
     grade = new.grade or grade_of(category, new.rule, settings)
     party = new.party or CATEGORIES[category]
     async with conn.transaction():
@@ -107,7 +107,7 @@ async def report(
         }
         hazard_id = await repo.insert_hazard(conn, values)
         if hazard_id is None:
-            raise InvalidHazard("this rule has an open hazard on the elevator already")
+            raise InvalidHazard("errors.hazards.rule_open")
         await repo.add_trail(
             conn, hazard_id, now, "report", ("reported", "reported"), actor.name,
             new.description, detail={"grade": grade.value, "party": party.value},
@@ -140,7 +140,7 @@ def _changes(
         changes["closed_at"] = now
     if step.action is Action.REGRADE:
         if step.grade is None:
-            raise InvalidHazard("regrading needs the new grade")
+            raise InvalidHazard("errors.hazards.regrade_needs_grade")
         changes["grade"] = step.grade.value
         changes["due_at"] = deadline(step.grade, hazard.reported_at, settings)
     return changes
@@ -156,7 +156,7 @@ async def act(
 ) -> Hazard:
     """Take one step of the life cycle (or regrade, or order / lift out of service)."""
     if step.action in (Action.SEND_BACK, Action.REGRADE) and len(step.note.strip()) < 2:
-        raise InvalidHazard("say why (a note of at least 2 characters)")
+        raise InvalidHazard("errors.hazards.note_needed")
     async with conn.transaction():
         hazard = await _get(conn, hazard_id, actor.scope, lock=True)
         check_may(step.action, actor.role, Party(hazard.party))
@@ -187,7 +187,7 @@ async def _service_order(
     hazard closes; the registry's ``in_service`` is what the map and the public page show."""
     if action is Action.OUT_OF_SERVICE:
         if hazard.grade != Grade.SERIOUS.value:
-            raise InvalidHazard("only a serious hazard orders the elevator out of service")
+            raise InvalidHazard("errors.hazards.out_of_service_serious")
         changes["out_of_service"] = True
         await repo.update_hazard(conn, hazard.id, {"out_of_service": True})
         await repo.set_in_service(conn, hazard.elevator_id, False)

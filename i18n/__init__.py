@@ -22,12 +22,21 @@ from i18n.catalogue import (
     placeholders,
     translate,
 )
-from i18n.texts import case_text, error_message, offer_text, validation_errors
+from i18n.texts import (
+    MessageError,
+    Term,
+    case_text,
+    error_message,
+    offer_text,
+    validation_errors,
+)
 
 __all__ = [
     "DEFAULT_LANG",
     "LANGUAGES",
     "TIME_ZONE",
+    "MessageError",
+    "Term",
     "case_text",
     "catalogue",
     "error_message",

@@ -27,9 +27,47 @@ _KINDS: tuple[tuple[type[LiftwatchError], str], ...] = (
 )
 
 
+class Term(str):
+    """A placeholder value that is itself a catalogue key (a step's or a state's name):
+    filled in with its text in the same language."""
+
+    __slots__ = ()
+
+
+def _term(value: Term, lang: str) -> str:
+    return translate(value, lang) if has(value) else value.rsplit(".", 1)[-1]
+
+
+def _value(value: object, lang: str) -> object:
+    if isinstance(value, Term):
+        return _term(value, lang)
+    if isinstance(value, tuple) and value and all(isinstance(v, Term) for v in value):
+        return translate("errors.separator", lang).join(_term(v, lang) for v in value)
+    return value
+
+
+def _values(values: Mapping[str, object], lang: str) -> dict[str, object]:
+    """A :class:`Term` is filled in with its name, a tuple of them with their names
+    joined (顿号 in Chinese, commas in English)."""
+    return {k: _value(v, lang) for k, v in values.items()}
+
+
+class MessageError(LiftwatchError):
+    """A deliberate error whose message is a catalogue key with its placeholder values;
+    ``str(error)`` is the English text (for logs), :func:`error_message` the user's."""
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(translate(key, "en", **_values(values, "en")))
+
+
 def error_message(exc: LiftwatchError, lang: str) -> str:
-    """A deliberate error in the user's language: its class's own message, else its
-    kind's; the original (English) message fills ``{message}``."""
+    """A deliberate error in the user's language: its own catalogue key (a
+    :class:`MessageError`), else its class's message, else its kind's; the original
+    (English) message fills ``{message}``."""
+    if isinstance(exc, MessageError) and has(exc.key):
+        return translate(exc.key, lang, **_values(exc.values, lang))
     key = f"errors.{type(exc).__name__}"
     if not has(key):
         kind = next((name for base, name in _KINDS if isinstance(exc, base)), None)

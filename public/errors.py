@@ -20,7 +20,7 @@ class UnknownCode(PublicError, NotFoundError):
     """No elevator carries this public code."""
 
     def __init__(self) -> None:
-        super().__init__("unknown elevator code / 未找到该电梯")
+        super().__init__("unknown elevator code")
 
 
 class UnknownReport(PublicError, NotFoundError):
@@ -31,7 +31,7 @@ class SourceBlocked(PublicError, PermissionDeniedError):
     """The desk blocked this client address after prank reports."""
 
     def __init__(self) -> None:
-        super().__init__("reports from this address are blocked; call 96333 / 请拨打96333")
+        super().__init__("reports from this address are blocked; call 96333")
 
 
 class TicketClosed(PublicError, ConflictError):

@@ -9,6 +9,7 @@ from domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from i18n import MessageError, Term
 
 
 class RescueError(LiftwatchError):
@@ -19,11 +20,16 @@ class NotFound(RescueError, NotFoundError):
     """The case, offer, elevator or rescuer does not exist (or is not visible)."""
 
 
-class InvalidTransition(RescueError, ConflictError):
+class InvalidTransition(RescueError, ConflictError, MessageError):
     """The case cannot go from its current state to the requested one."""
 
     def __init__(self, case_id: int, current: str, wanted: str) -> None:
-        super().__init__(f"case {case_id} is {current}; it cannot become {wanted}")
+        super().__init__(
+            "errors.rescue.invalid_transition",
+            case=str(case_id),
+            current=Term(f"errors.rescue.state.{current}"),
+            wanted=Term(f"errors.rescue.state.{wanted}"),
+        )
         self.case_id = case_id
         self.current = current
         self.wanted = wanted
@@ -53,7 +59,7 @@ class CaseContention(RescueError, ConflictError):
     """The elevator's open case kept changing while a case was being opened; retry."""
 
 
-class WebhookExists(RescueError, ConflictError):
+class WebhookExists(RescueError, ConflictError, MessageError):
     """The company has already subscribed this URL."""
 
 
@@ -61,12 +67,12 @@ class NoEndRequest(RescueError, ConflictError):
     """The desk confirms or rejects an end request, but the case has none pending."""
 
 
-class RefusedWebhookUrl(RescueError, InvalidRequestError):
+class RefusedWebhookUrl(RescueError, InvalidRequestError, MessageError):
     """The webhook URL is not http(s), does not resolve, or resolves to a non-public
     address (loopback, private, link-local, unique-local, CGNAT, metadata)."""
 
 
-class TooManyWebhooks(RescueError, ConflictError):
+class TooManyWebhooks(RescueError, ConflictError, MessageError):
     """The company has as many webhook subscriptions as it may."""
 
 

@@ -30,13 +30,12 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolve = Callable[..., list[tuple[Any, ...]]]
 
-# User-facing messages of this module (one place, for the message catalogues).
+# User-facing messages of this module: keys of the server catalogues (i18n/messages).
 MESSAGES = {
-    "scheme": "网络钩子地址必须是 http 或 https (a webhook URL must be http or https)",
-    "host": "网络钩子地址缺少主机名 (the webhook URL names no host)",
-    "resolve": "无法解析网络钩子主机 {host} (the webhook host {host} does not resolve)",
-    "refused": "网络钩子地址 {host} 指向内部地址 {address}，已拒绝"
-    " (the webhook host {host} resolves to a non-public address {address})",
+    "scheme": "errors.webhooks.scheme",
+    "host": "errors.webhooks.host",
+    "resolve": "errors.webhooks.resolve",
+    "refused": "errors.webhooks.refused",
 }
 
 
@@ -84,16 +83,16 @@ def check_url(url: str, allow: Sequence[IpNetwork] = (), resolve: Resolve | None
         port = parts.port or (443 if scheme == "https" else 80)
         found = (resolve or socket.getaddrinfo)(host, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError, UnicodeError):
-        raise RefusedWebhookUrl(MESSAGES["resolve"].format(host=host)) from None
+        raise RefusedWebhookUrl(MESSAGES["resolve"], host=host) from None
     addresses: list[str] = []
     for *_, sockaddr in found:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         if not is_public(address, allow):
-            raise RefusedWebhookUrl(MESSAGES["refused"].format(host=host, address=address))
+            raise RefusedWebhookUrl(MESSAGES["refused"], host=host, address=str(address))
         if str(address) not in addresses:
             addresses.append(str(address))
     if not addresses:
-        raise RefusedWebhookUrl(MESSAGES["resolve"].format(host=host))
+        raise RefusedWebhookUrl(MESSAGES["resolve"], host=host)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme, host, port, path, tuple(addresses))
 

@@ -13,11 +13,10 @@ from rescue.model import Webhook
 from rescue.repository import webhooks as webhook_repository
 from rescue.webhook_targets import Resolve, allowed_networks, check_url
 
-# User-facing messages of this module (one place, for the message catalogues).
+# User-facing messages of this module: keys of the server catalogues (i18n/messages).
 MESSAGES = {
-    "exists": "该地址已订阅 (this URL is already subscribed)",
-    "too_many": "每家公司最多 {limit} 个网络钩子订阅 (a company has at most {limit} webhook"
-    " subscriptions)",
+    "exists": "errors.webhooks.exists",
+    "too_many": "errors.webhooks.too_many",
 }
 
 
@@ -49,7 +48,7 @@ async def add_webhook(
     except psycopg.errors.ForeignKeyViolation:
         raise NotFound(f"company {company_id} not found") from None
     if added is None:
-        raise TooManyWebhooks(MESSAGES["too_many"].format(limit=limit))
+        raise TooManyWebhooks(MESSAGES["too_many"], limit=limit)
     return added
 
 

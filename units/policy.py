@@ -30,21 +30,21 @@ def check_record(new: NewCheck, per: str, items: list[dict[str, Any]], today: da
     checklist: every item answered, the target its checklist asks for, minutes for a
     meeting, not in the future nor older than 31 days."""
     if new.day > today or (today - new.day).days > 31:
-        raise InvalidCheck("a record is for today or one of the last 31 days")
+        raise InvalidCheck("errors.units.day_out_of_range")
     keys = {str(i["key"]) for i in items}
     if set(new.results) != keys:
         missing = sorted(keys - set(new.results))
         extra = sorted(set(new.results) - keys)
         raise InvalidCheck(
-            f"answer every item of the checklist (missing {missing}, unknown {extra})"
+            "errors.units.items_unanswered", missing=", ".join(missing), unknown=", ".join(extra)
         )
     if new.kind is CheckKind.DAILY:
         if per == "elevator" and new.elevator_id is None:
-            raise InvalidCheck("the daily check is per elevator: name the elevator")
+            raise InvalidCheck("errors.units.daily_per_elevator")
         if per == "building" and not new.building:
-            raise InvalidCheck("the daily check is per building: name the building")
+            raise InvalidCheck("errors.units.daily_per_building")
     if new.kind is CheckKind.MONTHLY and len(new.minutes.strip()) < 10:
-        raise InvalidCheck("the monthly meeting needs its minutes (at least 10 characters)")
+        raise InvalidCheck("errors.units.minutes_needed")
     return sum(1 for ok in new.results.values() if not ok)
 
 

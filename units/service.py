@@ -55,14 +55,14 @@ async def record_check(
     await unit(conn, unit_id)
     checklist = await repo.checklist(conn, unit_id, new.kind.value)
     if checklist is None:
-        raise InvalidCheck(f"no {new.kind.value} checklist is configured")
+        raise InvalidCheck.no_checklist(new.kind.value)
     problems = check_record(new, checklist.per, checklist.items, city_date(now))
     elevator = new.elevator_id if new.kind.value == "daily" else None
     building = new.building if new.kind.value == "daily" and elevator is None else None
     if (elevator is not None or building is not None) and not await repo.unit_has_target(
         conn, unit_id, elevator, building
     ):
-        raise UnknownTarget("the elevator or building is not one of this unit's")
+        raise UnknownTarget("errors.units.not_your_target")
     record = await repo.insert_check(
         conn,
         {
@@ -73,7 +73,7 @@ async def record_check(
         },
     )  # fmt: skip
     if record is None:
-        raise AlreadyRecorded("this period's record exists already / 本期记录已存在")
+        raise AlreadyRecorded()
     return record
 
 

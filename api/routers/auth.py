@@ -24,11 +24,12 @@ router = APIRouter(
     prefix="/api/v1/auth", tags=["auth"], responses=problem_responses(400, 401, 422, 429, 500, 503)
 )
 
-# User-facing messages of this module (one place, for the message catalogues).
+# User-facing messages of this module: keys of the server catalogues (i18n/messages),
+# answered in the caller's language by api/errors.py.
 MESSAGES = {
-    "wrong_login": "用户名或密码错误 (wrong username or password)",
-    "throttled": "登录尝试过多，请稍后再试 (too many login attempts; retry later)",
-    "not_a_user": "只有用户账号可以获取实时事件票据 (only a user account gets an SSE ticket)",
+    "wrong_login": "errors.auth.wrong_login",
+    "throttled": "errors.auth.throttled",
+    "not_a_user": "errors.auth.not_a_user",
 }
 
 

@@ -54,12 +54,15 @@ DESK_ONLY = ("cancel", "false-alarm", "confirm-request", "reject-request")
 FINISHING = ("close", *DESK_ONLY)
 REQUESTS = {"request-false-alarm": CaseState.FALSE_ALARM, "request-cancel": CaseState.CANCELLED}
 
-# User-facing messages of this module (one place, for the message catalogues).
+# User-facing messages of this module: keys of the server catalogues (i18n/messages),
+# answered in the caller's language by api/errors.py.
 MESSAGES = {
-    "desk_only": "只有96333值班台可以结束或取消案件，请提交申请 (only the desk ends a case this"
-    " way; send a request-false-alarm or request-cancel instead)",
-    "not_yours": "不是您的案件 (not your case)",
-    "own_rescuer": "救援人员只能为自己操作 (a rescuer acts only for himself)",
+    "desk_only": "errors.cases.desk_only",
+    "not_yours": "errors.cases.not_yours",
+    "own_rescuer": "errors.cases.own_rescuer",
+    "name_elevator": "errors.cases.name_elevator",
+    "company_own": "errors.cases.company_own",
+    "role_may_not": "errors.cases.role_may_not",
 }
 
 
@@ -72,7 +75,7 @@ MESSAGES = {
 async def open_case(run_engine: RunEngine, call: CallIn, principal: Desk) -> CaseOpened:
     """A hotline call: opens a case, or joins the elevator's open one (created=false)."""
     if not (call.elevator_code or call.address):
-        raise HTTPException(422, "name the elevator by elevator_code or address")
+        raise HTTPException(422, MESSAGES["name_elevator"])
     hotline = HotlineCall(
         call.elevator_code, call.address, call.caller_phone, call.people_trapped, call.note
     )
@@ -117,7 +120,7 @@ async def list_cases(
 ) -> Page[Case]:
     scope = case_scope(principal)
     if scope.company_id is not None and company not in (None, scope.company_id):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a company sees only its own cases")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, MESSAGES["company_own"])
     where = CaseFilter(
         states=[wanted.value for wanted in state] if state else None,
         district=district,
@@ -238,4 +241,4 @@ def _acting_rescuer(principal: Principal, named: int | None, case: RescueCase) -
         return principal.rescuer_id
     if principal.role in (Role.COMPANY, Role.ADMIN, Role.DESK):
         return named if named is not None else case.rescuer_id
-    raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not act on cases")
+    raise HTTPException(status.HTTP_403_FORBIDDEN, MESSAGES["role_may_not"])

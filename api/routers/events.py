@@ -25,10 +25,11 @@ from api.live import EventHub, StreamLimit, Subscriber
 
 router = APIRouter(prefix="/api/v1", tags=["live"], responses=AUTHENTICATED)
 
-# User-facing messages of this module (one place, for the message catalogues).
+# User-facing messages of this module: keys of the server catalogues (i18n/messages),
+# answered in the caller's language by api/errors.py.
 MESSAGES = {
-    "per_user": "实时事件连接过多，请关闭其他页面 (too many live-event streams for this user)",
-    "total": "实时事件服务繁忙，请稍后重试 (live-event service busy; retry shortly)",
+    "per_user": "errors.events.per_user",
+    "total": "errors.events.total",
 }
 RETRY_AFTER_S = 10
 

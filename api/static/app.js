@@ -107,9 +107,14 @@ LW.openLive = function (ticket) {
   LW.source = source;
 };
 
+// Rescuers and technicians work on their phone pages (docs/ui.md). The page is on the
+// same origin and in the same tab, so it reads the same session token (sessionStorage
+// "lw_token", as field.js does): they are not asked to log in again, and the token never
+// goes into a URL.
+LW.FIELD_PAGES = { rescuer: "/rescuer", technician: "/technician" };
+
 LW.defaultView = function () {
   const role = LW.me.role;
-  if (role === "rescuer") return "desk";
   if (role === "user_unit") return "hazards";
   return "map";
 };
@@ -126,6 +131,7 @@ LW.route = async function () {
     LW.mePromise = LW.mePromise || LW.api("/api/v1/auth/me");
     let me;
     try { me = await LW.mePromise; } catch (e) { LW.mePromise = null; LW.logout(); return; }
+    if (Object.hasOwn(LW.FIELD_PAGES, me.role)) { location.replace(LW.FIELD_PAGES[me.role]); return; }
     if (!LW.me) {
       LW.me = me;
       LW.showWho();

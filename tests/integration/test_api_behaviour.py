@@ -52,8 +52,12 @@ def test_alarm_lifecycle_and_conflicts(env: Env) -> None:
     with env.client("desk") as c:
         r = c.post(f"/api/v1/alarms/{alarm}/close")
         assert r.status_code == 409
-        assert "is open: cannot close" in r.json()["detail"]
-        assert "allowed: acknowledge" in r.json()["detail"]
+        assert r.json()["detail"] == (  # zh-CN by default, the allowed steps named
+            "报警 1 当前为“待处理”，不能执行“关闭”（可执行：确认、标记误报、处置、开始处理）"
+        )
+        english = c.post(f"/api/v1/alarms/{alarm}/close", headers={"Accept-Language": "en"})
+        assert "is open: cannot close" in english.json()["detail"]
+        assert "allowed: acknowledge" in english.json()["detail"]
         r = c.post(f"/api/v1/alarms/{alarm}/acknowledge", json={"note": "calling the company"})
         assert r.status_code == 200
         assert r.json()["state"] == "acknowledged"
@@ -75,7 +79,7 @@ def test_alarm_lifecycle_and_conflicts(env: Env) -> None:
         assert done["history"][0]["actor"] == "desk"
         r = c.post(f"/api/v1/alarms/{alarm}/false-alarm")
         assert r.status_code == 409
-        assert "final" in r.json()["detail"]
+        assert "已结束" in r.json()["detail"]  # the alarm is final
         assert c.post("/api/v1/alarms/999999/acknowledge").status_code == 404
         # A false alarm from open, then closed.
         other = _raise(env, env.fleet.of_company(1)[1], AlarmType.DOOR_FAILS_TO_OPEN)

@@ -141,7 +141,7 @@ def test_company_may_not_ask_for_another_company(world: World) -> None:
     ):
         r = world.get("company1", path)
         assert r.status_code == 403, path
-        assert "own" in r.json()["detail"]
+        assert "只能查看本单位" in r.json()["detail"]
 
 
 def test_another_companys_objects_are_not_found(world: World) -> None:

@@ -143,7 +143,7 @@ def test_whole_life_cycle_with_evidence_and_trail(env: Env) -> None:
     # Remediation needs evidence; evidence is checked by size and by content.
     r = env.step("company1", hid, "remediate", note="已调整")
     assert r.status_code == 409
-    assert "evidence" in r.text
+    assert r.json()["detail"] == "请先上传整改证据"  # zh-CN by default (docs/ui.md)
     big = b"\x89PNG\r\n\x1a\n" + b"\0" * (64 * 1024)
     files = {"file": ("big.png", big, "image/png")}
     assert env.post("company1", f"/api/v1/hazards/{hid}/evidence", files=files).status_code == 413

@@ -2,7 +2,7 @@
 // app's own login and token), API calls, the login form, geolocation, and a queue of
 // actions kept in localStorage and sent when the network is back.
 // Every user-visible word comes from the message catalogues (i18n.js, area "field").
-import { t, setUser, applyI18n, languageSwitch } from "/static/i18n.js";
+import { t, lang, setUser, applyI18n, languageSwitch } from "/static/i18n.js";
 
 const TOKEN_KEY = "lw_token"; // the same key as the one-map app: one login for both
 
@@ -35,7 +35,7 @@ function detailOf(body) {
 
 /** Call the API with the session's token; throws ApiError (status 0 when offline). */
 export async function api(path, options = {}) {
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", "Accept-Language": lang() };  // server messages in the user's language
   if (session.token) headers.Authorization = "Bearer " + session.token;
   let body = options.body;
   if (body !== undefined && !(body instanceof URLSearchParams)) {

@@ -11,7 +11,9 @@ FastAPI's own validation errors, unknown paths (404) and methods (405) use the s
 shape. Database error text never reaches a client: it is logged, and the client gets a
 generic problem (503 when the database is unreachable or busy, 500 otherwise).
 
-Routes document their statuses with :func:`problem_responses` (``responses=``).
+Routes document their error statuses with :func:`problem_responses` (or
+:func:`problem_response`, with the route's own reason), and a success that is not the
+response model's JSON (GeoJSON, CSV, files) with :func:`media_response`.
 """
 
 from __future__ import annotations
@@ -111,6 +113,22 @@ def document_problem_bodies(document: dict[str, Any]) -> None:
                         PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
                     }
                     response.setdefault("description", _DESCRIPTIONS.get(int(code), "error"))
+
+
+def problem_response(code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """One error status documented with the route's own reason (a 409's cases, say)."""
+    documented = problem_responses(code)
+    documented[code]["description"] = description
+    return documented
+
+
+def media_response(
+    description: str, *media_types: str, schema: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` documentation of a 200 that is not JSON of the response model
+    (GeoJSON, CSV, SVG, a file): its media types, each with ``schema`` if given."""
+    content = {media: ({"schema": schema} if schema is not None else {}) for media in media_types}
+    return {200: {"description": description, "content": content}}
 
 
 # What a signed-in caller's route can answer besides its success.

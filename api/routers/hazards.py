@@ -6,15 +6,16 @@ company or user unit remediates and uploads evidence; each sees only its own ele
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import Db, require_roles
 from api.errors import AUTHENTICATED
 from api.pagination import Paging
+from api.projection import projection
 from api.security import Principal, Role
 from hazards import indicators_repository as ind_repo
 from hazards import service
@@ -22,7 +23,19 @@ from hazards.config import HazardSettings
 from hazards.errors import EvidenceTooLarge, InvalidEvidence
 from hazards.evidence import EvidenceStore, store_for
 from hazards.indicators import HazardIndicators, figures, to_csv
-from hazards.model import CATEGORIES, Action, Actor, Grade, NewHazard, Party, Scope, Source
+from hazards.model import (
+    CATEGORIES,
+    Action,
+    Actor,
+    Evidence,
+    Grade,
+    Hazard,
+    NewHazard,
+    Party,
+    Scope,
+    Source,
+    TrailEntry,
+)
 from hazards.policy import check_evidence
 
 router = APIRouter(prefix="/api/v1/hazards", tags=["hazards"], responses=AUTHENTICATED)
@@ -75,61 +88,29 @@ def actor_of(principal: Principal) -> Actor:
                  scope_of(principal))  # fmt: skip
 
 
-class HazardOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    elevator_id: int
-    registration_code: str
-    district: str
-    company_id: int
-    user_unit_id: int | None
-    source: str
-    rule: str | None
-    category: str
-    description: str
-    grade: str
-    party: str
-    state: str
-    reported_at: datetime
-    reported_by: str
-    due_at: datetime
-    remediated_at: datetime | None
-    verified_at: datetime | None
-    closed_at: datetime | None
-    escalation: int
-    out_of_service: bool
-    evidence: int
-    overdue: bool = False
-
-
-class TrailOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    at: datetime
-    action: str
-    from_state: str
-    to_state: str
-    actor: str
-    note: str
-    evidence_id: int | None
-
-
-class EvidenceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: datetime
-    uploaded_by: str
-    filename: str
-    media_type: str
-    size: int
-    sha256: str
-
-
-class HazardDetailOut(HazardOut):
-    trail: list[TrailOut]
-    files: list[EvidenceOut]
+# The response models: projections of the records in ``hazards.model`` (api.projection).
+if TYPE_CHECKING:
+    HazardOut = BaseModel
+    TrailOut = BaseModel
+    EvidenceOut = BaseModel
+    HazardDetailOut = BaseModel
+else:
+    HazardOut = projection(
+        Hazard, "HazardOut", without=("lon", "lat"), module=__name__, overdue=(bool, False)
+    )
+    TrailOut = projection(TrailEntry, "TrailOut", without=("id", "hazard_id"), module=__name__)
+    EvidenceOut = projection(
+        Evidence, "EvidenceOut", without=("hazard_id", "storage_key"), module=__name__
+    )
+    HazardDetailOut = projection(
+        Hazard,
+        "HazardDetailOut",
+        (),
+        base=HazardOut,
+        module=__name__,
+        trail=(list[TrailOut], ...),
+        files=(list[EvidenceOut], ...),
+    )
 
 
 class ReportIn(BaseModel):
@@ -151,10 +132,12 @@ class StepIn(BaseModel):
     grade: Literal["general", "serious"] | None = None
 
 
-def _out(h: Any, now: datetime) -> HazardOut:
-    out = HazardOut.model_validate(h)
-    out.overdue = h.state in ("reported", "assigned", "remediating") and h.due_at < now
-    return out
+def _overdue(h: Hazard, now: datetime) -> bool:
+    return h.state in ("reported", "assigned", "remediating") and h.due_at < now
+
+
+def _out(h: Hazard, now: datetime) -> HazardOut:
+    return HazardOut.model_validate(h).model_copy(update={"overdue": _overdue(h, now)})
 
 
 @router.get("", response_model=list[HazardOut], responses=ERRORS)
@@ -222,7 +205,7 @@ async def hazards_map(
                 "category": h.category,
                 "escalation": h.escalation,
                 "out_of_service": h.out_of_service,
-                "overdue": h.state in ("reported", "assigned", "remediating") and h.due_at < now,
+                "overdue": _overdue(h, now),
             },
         }
         for h in sorted(found, key=lambda h: h.grade != "serious")

@@ -25,7 +25,7 @@ from maintenance.errors import CheckinRefused
 from public import service as public_service
 from public.errors import UnknownCode
 
-router = APIRouter(prefix="/api/v1", tags=["maintenance"])
+router = APIRouter(prefix="/api/v1", tags=["maintenance"], responses=AUTHENTICATED)
 
 Technician = Annotated[Principal, Depends(require_roles(Role.TECHNICIAN, Role.COMPANY))]
 Reader = Annotated[

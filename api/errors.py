@@ -122,12 +122,13 @@ def problem_response(code: int, description: str) -> dict[int | str, dict[str, A
     return documented
 
 
-def media_response(
-    description: str, *media_types: str, schema: dict[str, Any] | None = None
-) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` documentation of a 200 that is not JSON of the response model
-    (GeoJSON, CSV, SVG, a file): its media types, each with ``schema`` if given."""
-    content = {media: ({"schema": schema} if schema is not None else {}) for media in media_types}
+def media_response(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` documentation of a 200 that is not (only) the response model's
+    JSON: GeoJSON, CSV, SVG, a file. A ``text/*`` body is documented as a string."""
+    content = {
+        media: {"schema": {"type": "string"}} if media.startswith("text/") else {}
+        for media in media_types
+    }
     return {200: {"description": description, "content": content}}
 
 

@@ -102,13 +102,15 @@ def problem_schemas() -> dict[str, Any]:
 
 def document_problem_bodies(document: dict[str, Any]) -> None:
     """Every error response of the document (4xx, 5xx) has the problem details body,
-    whatever a route's own ``responses=`` said of it (a description alone, say)."""
+    whatever a route's own ``responses=`` said of it (a description alone, say), except
+    a status documented with a model of its own (``{"model": ...}``: /health's 503 is
+    the degraded health report, not an error)."""
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
             for code, response in operation.get("responses", {}).items():
-                if str(code)[:1] in ("4", "5"):
+                if str(code)[:1] in ("4", "5") and not _own_model(response):
                     response["content"] = {
                         PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
                     }
@@ -130,6 +132,17 @@ def media_response(description: str, *media_types: str) -> dict[int | str, dict[
         for media in media_types
     }
     return {200: {"description": description, "content": content}}
+
+
+def model_response(code: int, model: type[BaseModel], description: str) -> dict[int | str, Any]:
+    """A non-2xx status whose body is the route's own model, not a problem (/health's
+    503: the degraded health report); :func:`document_problem_bodies` leaves it be."""
+    return {code: {"model": model, "description": description}}
+
+
+def _own_model(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return "$ref" in schema and not schema["$ref"].endswith("/Problem")
 
 
 # What a signed-in caller's route can answer besides its success.

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Db, require_roles
-from api.errors import AUTHENTICATED
+from api.errors import AUTHENTICATED, media_response, problem_response
 from api.pagination import Paging
 from api.projection import projection
 from api.security import Principal, Role
@@ -49,16 +49,21 @@ EvidenceId = Annotated[int, Path(ge=1, le=2**62)]
 ElevatorId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 District = Annotated[str, Query(min_length=1, max_length=64)]
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "a value the database refuses (e.g. a NUL character in text)"},
-    401: {"description": "not authenticated"},
-    403: {"description": "the role or the responsible party may not take this step"},
-    404: {"description": "no such hazard or elevator within the caller's scope"},
+ERRORS = {
+    **problem_response(400, "a value the database refuses (e.g. a NUL character in text)"),
+    **problem_response(403, "the role or the responsible party may not take this step"),
+    **problem_response(404, "no such hazard or elevator within the caller's scope"),
 }
 STEP_ERRORS = {
     **ERRORS,
-    409: {"description": "the step is not allowed from the hazard's state (or no evidence yet)"},
-    422: {"description": "invalid input (a note missing, a grade missing, ...)"},
+    **problem_response(409, "the step is not allowed from the hazard's state (or no evidence yet)"),
+    **problem_response(422, "invalid input (a note missing, a grade missing, ...)"),
+}
+UPLOAD_ERRORS = {
+    **STEP_ERRORS,
+    **problem_response(413, "the file is larger than the limit"),
+    **problem_response(415, "not a JPEG/PNG/WebP photo or a PDF (checked by content)"),
+    **problem_response(503, "the evidence store (object storage) is unavailable"),
 }
 
 
@@ -162,8 +167,8 @@ async def list_hazards(
 
 @router.post(
     "", response_model=HazardOut, status_code=status.HTTP_201_CREATED,
-    responses={**STEP_ERRORS, 422: {"description": "invalid input, or a grade set by a"
-                                    " non-supervisor"}},
+    responses={**STEP_ERRORS, **problem_response(422, "invalid input, or a grade set by a"
+                                                  " non-supervisor")},
 )  # fmt: skip
 async def report_hazard(request: Request, db: Db, principal: Anyone, body: ReportIn) -> HazardOut:
     """Report a finding (inspection, maintenance visit, spot check, complaint); graded by
@@ -183,7 +188,7 @@ async def report_hazard(request: Request, db: Db, principal: Anyone, body: Repor
 
 @router.get(
     "/map",
-    responses={**ERRORS, 200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}},
+    responses={**ERRORS, **media_response("GeoJSON", "application/geo+json")},
 )
 async def hazards_map(
     db: Db, principal: Anyone, limit: Annotated[int, Query(ge=1, le=20000)] = 5000
@@ -245,7 +250,7 @@ async def hazard_indicators(db: Db, principal: Anyone, days: Days = 365) -> Haza
 @router.get(
     "/indicators.csv",
     response_class=Response,
-    responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+    responses={**ERRORS, **media_response("CSV", "text/csv")},
 )
 async def hazard_indicators_csv(db: Db, principal: Anyone, days: Days = 365) -> Response:
     ind = await _indicators(db, principal, days)
@@ -287,14 +292,6 @@ async def hazard_step(
     return _out(hazard, now)
 
 
-UPLOAD_ERRORS = {
-    **STEP_ERRORS,
-    413: {"description": "the file is larger than the limit"},
-    415: {"description": "not a JPEG/PNG/WebP photo or a PDF (checked by content)"},
-    503: {"description": "the evidence store (object storage) is unavailable"},
-}
-
-
 @router.post(
     "/{hazard_id}/evidence",
     response_model=EvidenceOut,
@@ -334,10 +331,7 @@ async def upload_evidence(
     responses={
         **ERRORS,
         503: UPLOAD_ERRORS[503],
-        200: {
-            "content": {"image/jpeg": {}, "image/png": {}, "application/pdf": {}},
-            "description": "the file",
-        },
+        **media_response("the file", "image/jpeg", "image/png", "image/webp", "application/pdf"),
     },
 )
 async def evidence_file(

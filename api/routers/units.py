@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Db, require_roles
-from api.errors import AUTHENTICATED
+from api.errors import AUTHENTICATED, media_response, problem_response
 from api.pagination import Paging
 from api.params import IsoDate
 from api.security import Principal, Role
@@ -30,16 +30,15 @@ Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, 
 Recorder = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.USER_UNIT))]
 UnitOnly = Annotated[Principal, Depends(require_roles(Role.USER_UNIT))]
 UnitId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "a value the database refuses (e.g. a NUL character in text)"},
-    401: {"description": "not authenticated"},
-    403: {"description": "the role may not use this endpoint"},
-    404: {"description": "no such unit within the caller's scope"},
+ERRORS = {
+    **problem_response(400, "a value the database refuses (e.g. a NUL character in text)"),
+    **problem_response(403, "the role may not use this endpoint"),
+    **problem_response(404, "no such unit within the caller's scope"),
 }
 WRITE_ERRORS = {
     **ERRORS,
-    409: {"description": "this period's record exists already"},
-    422: {"description": "the record does not fit its checklist"},
+    **problem_response(409, "this period's record exists already"),
+    **problem_response(422, "the record does not fit its checklist"),
 }
 
 
@@ -161,7 +160,7 @@ async def completion(db: Db, principal: Reader, days: Days = 84) -> list[Complet
 @router.get(
     "/completion.csv",
     response_class=Response,
-    responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+    responses={**ERRORS, **media_response("CSV", "text/csv")},
 )
 async def completion_csv(db: Db, principal: Reader, days: Days = 84) -> Response:
     out = io.StringIO()
@@ -208,7 +207,7 @@ async def list_staff(db: Db, principal: Reader, unit_id: UnitId) -> list[StaffOu
 
 @router.post(
     "/{unit_id}/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED,
-    responses={**ERRORS, 422: {"description": "invalid input"}},
+    responses={**ERRORS, **problem_response(422, "invalid input")},
 )  # fmt: skip
 async def add_staff(db: Db, principal: Recorder, unit_id: UnitId, body: StaffIn) -> StaffOut:
     staff = await service.add_staff(db, _own(principal, unit_id), body.model_dump())

@@ -142,7 +142,8 @@ def model_response(code: int, model: type[BaseModel], description: str) -> dict[
 
 def _own_model(response: dict[str, Any]) -> bool:
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    return "$ref" in schema and not schema["$ref"].endswith("/Problem")
+    own = schema.get("$ref", "/Problem").rsplit("/", 1)[-1]
+    return own not in ("Problem", "HTTPValidationError")  # FastAPI's default 422
 
 
 # What a signed-in caller's route can answer besides its success.

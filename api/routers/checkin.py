@@ -1,4 +1,4 @@
-"""维保签到 on the technician's phone (``/static/technician.html``): his company's pending
+"""维保签到 on the technician's phone (the page ``/technician``): his company's pending
 work orders, the checklist, checking in (by the car's public code or a position within
 the radius) and checking out (checklist ticked, presence proven again).
 

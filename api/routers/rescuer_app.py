@@ -1,5 +1,6 @@
-"""The rescuer's phone (``/static/rescuer.html``): everything it shows in one read, and its
-actions, which the phone queues while offline and sends later with their own ids.
+"""The rescuer's phone (the page ``/rescuer``, :mod:`api.routers.field_pages`): everything
+it shows in one read, and its actions, which the phone queues while offline and sends
+later with their own ids.
 
 Only a rescuer account uses these routes (his own offers and case); an action is applied
 once, a resend of its id answers the first outcome with ``replayed = true``.

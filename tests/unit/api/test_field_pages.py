@@ -112,3 +112,17 @@ async def test_served_with_the_policy_and_no_cache(
     assert "unsafe-inline" not in csp
     script = await client.get(f"/static/{page.name}.js")
     assert script.status_code == 200
+
+
+@pytest.mark.parametrize("page", [RESCUER, TECHNICIAN])
+def test_every_word_from_the_catalogues(page: FieldPage) -> None:
+    # The checks tests/unit/test_i18n_catalogues.py makes of the files in api/static, on
+    # the pages as served: no word outside the catalogues, every key in them.
+    from tests.unit.test_i18n_catalogues import KEY_ATTR, UI_CATALOGUES, html_problems, merged
+
+    html = render(page)
+    assert not html_problems(html)
+    keys = KEY_ATTR.findall(html)
+    assert f"{page.name}.title" in keys
+    known = merged(UI_CATALOGUES, "zh-CN")
+    assert not [key for key in keys if key not in known]

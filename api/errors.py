@@ -11,7 +11,9 @@ FastAPI's own validation errors, unknown paths (404) and methods (405) use the s
 shape. Database error text never reaches a client: it is logged, and the client gets a
 generic problem (503 when the database is unreachable or busy, 500 otherwise).
 
-Routes document their statuses with :func:`problem_responses` (``responses=``).
+Routes document their error statuses with :func:`problem_responses` (or
+:func:`problem_response`, with the route's own reason), and a success that is not the
+response model's JSON (GeoJSON, CSV, files) with :func:`media_response`.
 """
 
 from __future__ import annotations
@@ -100,17 +102,48 @@ def problem_schemas() -> dict[str, Any]:
 
 def document_problem_bodies(document: dict[str, Any]) -> None:
     """Every error response of the document (4xx, 5xx) has the problem details body,
-    whatever a route's own ``responses=`` said of it (a description alone, say)."""
+    whatever a route's own ``responses=`` said of it (a description alone, say), except
+    a status documented with a model of its own (``{"model": ...}``: /health's 503 is
+    the degraded health report, not an error)."""
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
             for code, response in operation.get("responses", {}).items():
-                if str(code)[:1] in ("4", "5"):
+                if str(code)[:1] in ("4", "5") and not _own_model(response):
                     response["content"] = {
                         PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
                     }
                     response.setdefault("description", _DESCRIPTIONS.get(int(code), "error"))
+
+
+def problem_response(code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """One error status documented with the route's own reason (a 409's cases, say)."""
+    documented = problem_responses(code)
+    documented[code]["description"] = description
+    return documented
+
+
+def media_response(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` documentation of a 200 that is not (only) the response model's
+    JSON: GeoJSON, CSV, SVG, a file. A ``text/*`` body is documented as a string."""
+    content = {
+        media: {"schema": {"type": "string"}} if media.startswith("text/") else {}
+        for media in media_types
+    }
+    return {200: {"description": description, "content": content}}
+
+
+def model_response(code: int, model: type[BaseModel], description: str) -> dict[int | str, Any]:
+    """A non-2xx status whose body is the route's own model, not a problem (/health's
+    503: the degraded health report); :func:`document_problem_bodies` leaves it be."""
+    return {code: {"model": model, "description": description}}
+
+
+def _own_model(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    own = schema.get("$ref", "/Problem").rsplit("/", 1)[-1]
+    return own not in ("Problem", "HTTPValidationError")  # FastAPI's default 422
 
 
 # What a signed-in caller's route can answer besides its success.

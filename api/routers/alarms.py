@@ -3,19 +3,20 @@ close, mark false). An action not allowed from the alarm's state answers 409."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from alarms import service
+from alarms.model import AlarmActionRecord as ActionRecord
 from alarms.model import AlarmFilter, AlarmRecord
 from api.deps import Db, company_scope, require_roles
 from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.pagination import Page, Paging, make_page
 from api.params import IsoDateTime
+from api.projection import projection
 from api.security import Principal, Role
 from domain.alarm_lifecycle import AlarmAction, AlarmState
 from domain.alarms import AlarmType
@@ -27,37 +28,24 @@ Operator = Annotated[Principal, Depends(require_roles(Role.DESK, Role.COMPANY))]
 AlarmId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]
 
 
-class Alarm(BaseModel):
-    id: int
-    elevator_id: int
-    elevator_code: str
-    district: str
-    company_id: int
-    type: str
-    severity: int
-    state: str
-    source: str
-    opened_at: datetime
-    last_seen_at: datetime
-    occurrences: int
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    detail: dict[str, Any]
-    allowed_actions: list[str]
-
-
-class AlarmActionRecord(BaseModel):
-    at: datetime
-    action: str
-    from_state: str
-    to_state: str
-    actor: str
-    note: str
-
-
-class AlarmWithHistory(Alarm):
-    history: list[AlarmActionRecord]
+# The responses: projections of the records in ``alarms.model`` (api.projection).
+if TYPE_CHECKING:
+    Alarm = BaseModel
+    AlarmActionRecord = BaseModel
+    AlarmWithHistory = BaseModel
+else:
+    Alarm = projection(
+        AlarmRecord, "Alarm", module=__name__, allowed_actions=(list[str], ...)
+    )  # allowed_actions: AlarmRecord's property
+    AlarmActionRecord = projection(ActionRecord, "AlarmActionRecord", module=__name__)
+    AlarmWithHistory = projection(
+        AlarmRecord,
+        "AlarmWithHistory",
+        (),
+        base=Alarm,
+        module=__name__,
+        history=(list[AlarmActionRecord], ...),
+    )
 
 
 class ActionRequest(BaseModel):

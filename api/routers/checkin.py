@@ -1,4 +1,4 @@
-"""维保签到 on the technician's phone (``/static/technician.html``): his company's pending
+"""维保签到 on the technician's phone (the page ``/technician``): his company's pending
 work orders, the checklist, checking in (by the car's public code or a position within
 the radius) and checking out (checklist ticked, presence proven again).
 
@@ -9,17 +9,18 @@ desk may read a check-in.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import NO_COMPANY, Db, company_scope, require_roles
-from api.errors import AUTHENTICATED
+from api.errors import AUTHENTICATED, problem_response
+from api.projection import projection
 from api.security import Principal, Role
 from maintenance import checkin_service
-from maintenance.checkin import PhonePosition, Proof, ScannedCode
+from maintenance.checkin import Checkin, PhonePosition, Proof, ScannedCode, TechnicianWorkOrder
+from maintenance.checkin_items import ChecklistItem
 from maintenance.errors import CheckinRefused
 from public import service as public_service
 from public.errors import UnknownCode
@@ -35,38 +36,29 @@ BigId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]
 Level = Literal["half_monthly", "quarterly", "half_yearly", "yearly"]
 NO_NUL = r"^[^\x00]*$"  # text the database can store
 
-_AUTH: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not authenticated (no or an invalid bearer token / API key)"},
-    403: {"description": "this role may not use this route"},
-}
-_ORDER: dict[int | str, dict[str, Any]] = {
-    **_AUTH,
-    404: {"description": "no such work order of the caller's company"},
-}
-_CHECK_IN: dict[int | str, dict[str, Any]] = {
+_ORDER = problem_response(404, "no such work order of the caller's company")
+_CHECK_IN = {
     **_ORDER,
-    409: {"description": "checked into by another technician, or the work order is closed"},
-    422: {
-        "description": "presence not proven: no code and no position, a position more than"
+    **problem_response(409, "checked into by another technician, or the work order is closed"),
+    **problem_response(
+        422,
+        "presence not proven: no code and no position, a position more than"
         " the radius (200 m) away, a code of another elevator, a replaced or unknown code;"
-        " or an invalid body"
-    },
+        " or an invalid body",
+    ),
 }
-_CHECK_OUT: dict[int | str, dict[str, Any]] = {
-    **_CHECK_IN,
-    403: {
-        "description": "not a technician or company account, or not the technician who checked in"
-    },
-    409: {"description": "not checked into yet, or the work order is closed"},
-    422: {
-        "description": "a mandatory checklist item is not ticked (the message lists them),"
-        " an unknown item, presence not proven (as for check-in), or an invalid body"
-    },
+_CHECK_OUT = {
+    **_ORDER,
+    **problem_response(
+        403, "not a technician or company account, or not the technician who checked in"
+    ),
+    **problem_response(409, "not checked into yet, or the work order is closed"),
+    **problem_response(
+        422,
+        "a mandatory checklist item is not ticked (the message lists them),"
+        " an unknown item, presence not proven (as for check-in), or an invalid body",
+    ),
 }
-
-
-class Reading(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
 
 
 class PositionIn(BaseModel):
@@ -92,52 +84,23 @@ class CheckOutIn(CheckInIn):
     findings: str = Field("", max_length=10_000, pattern=NO_NUL)
 
 
-class ChecklistItemOut(Reading):
-    key: str
-    name: str = Field(description="the standard's Chinese name")
-    requirement: str
-    mandatory: bool
-
-
-class WorkOrderCard(Reading):
-    id: int
-    elevator_id: int
-    elevator_code: str
-    district: str
-    address: str
-    lon: float
-    lat: float
-    level: str
-    due_date: date
-    state: str
-    technician: str | None
-    started_at: datetime | None
-    distance_m: float | None
-
-
-class CheckinOut(Reading):
-    work_order_id: int
-    elevator_id: int
-    company_id: int
-    technician: str
-    start_method: str
-    started_at: datetime
-    start_lon: float | None
-    start_lat: float | None
-    start_accuracy_m: float | None
-    start_distance_m: float | None
-    start_on_site: bool
-    finish_method: str | None
-    finished_at: datetime | None
-    finish_lon: float | None
-    finish_lat: float | None
-    finish_accuracy_m: float | None
-    finish_distance_m: float | None
-    finish_on_site: bool | None
-    items: list[str]
-    due_date: date
-    on_time: bool | None
-    record_id: int | None
+# The cards: projections of the records in ``maintenance.checkin`` (api.projection).
+if TYPE_CHECKING:
+    ChecklistItemOut = BaseModel
+    WorkOrderCard = BaseModel
+    CheckinOut = BaseModel
+else:
+    ChecklistItemOut = projection(
+        ChecklistItem,
+        "ChecklistItemOut",
+        descriptions={"name": "the standard's Chinese name"},
+        module=__name__,
+    )
+    WorkOrderCard = projection(TechnicianWorkOrder, "WorkOrderCard", module=__name__)
+    # The codes scanned stay out: the proof is the method, the distance and on_site.
+    CheckinOut = projection(
+        Checkin, "CheckinOut", without=("start_code", "finish_code"), module=__name__
+    )
 
 
 def _position(body: PositionIn | None) -> PhonePosition | None:
@@ -169,7 +132,9 @@ def _own_company(principal: Principal) -> int:
     return NO_COMPANY if scope is None else scope
 
 
-@router.get("/technicians/me/work-orders", response_model=list[WorkOrderCard], responses=_AUTH)
+@router.get(
+    "/technicians/me/work-orders", response_model=list[WorkOrderCard], responses=AUTHENTICATED
+)
 async def my_work_orders(
     db: Db,
     principal: Technician,
@@ -184,7 +149,9 @@ async def my_work_orders(
     return [WorkOrderCard.model_validate(order) for order in orders]
 
 
-@router.get("/maintenance/checklist", response_model=list[ChecklistItemOut], responses=_AUTH)
+@router.get(
+    "/maintenance/checklist", response_model=list[ChecklistItemOut], responses=AUTHENTICATED
+)
 async def checklist(
     principal: Reader, level: Annotated[Level, Query()] = "half_monthly"
 ) -> list[ChecklistItemOut]:

@@ -6,15 +6,16 @@ company or user unit remediates and uploads evidence; each sees only its own ele
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, UploadFile, status
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import Db, require_roles
-from api.errors import AUTHENTICATED
+from api.errors import AUTHENTICATED, media_response, problem_response
 from api.pagination import Paging
+from api.projection import projection
 from api.security import Principal, Role
 from hazards import indicators_repository as ind_repo
 from hazards import service
@@ -22,7 +23,19 @@ from hazards.config import HazardSettings
 from hazards.errors import EvidenceTooLarge, InvalidEvidence
 from hazards.evidence import EvidenceStore, store_for
 from hazards.indicators import HazardIndicators, figures, to_csv
-from hazards.model import CATEGORIES, Action, Actor, Grade, NewHazard, Party, Scope, Source
+from hazards.model import (
+    CATEGORIES,
+    Action,
+    Actor,
+    Evidence,
+    Grade,
+    Hazard,
+    NewHazard,
+    Party,
+    Scope,
+    Source,
+    TrailEntry,
+)
 from hazards.policy import check_evidence
 
 router = APIRouter(prefix="/api/v1/hazards", tags=["hazards"], responses=AUTHENTICATED)
@@ -36,16 +49,21 @@ EvidenceId = Annotated[int, Path(ge=1, le=2**62)]
 ElevatorId = Annotated[int, Query(ge=1, le=2_147_483_647)]
 District = Annotated[str, Query(min_length=1, max_length=64)]
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "a value the database refuses (e.g. a NUL character in text)"},
-    401: {"description": "not authenticated"},
-    403: {"description": "the role or the responsible party may not take this step"},
-    404: {"description": "no such hazard or elevator within the caller's scope"},
+ERRORS = {
+    **problem_response(400, "a value the database refuses (e.g. a NUL character in text)"),
+    **problem_response(403, "the role or the responsible party may not take this step"),
+    **problem_response(404, "no such hazard or elevator within the caller's scope"),
 }
 STEP_ERRORS = {
     **ERRORS,
-    409: {"description": "the step is not allowed from the hazard's state (or no evidence yet)"},
-    422: {"description": "invalid input (a note missing, a grade missing, ...)"},
+    **problem_response(409, "the step is not allowed from the hazard's state (or no evidence yet)"),
+    **problem_response(422, "invalid input (a note missing, a grade missing, ...)"),
+}
+UPLOAD_ERRORS = {
+    **STEP_ERRORS,
+    **problem_response(413, "the file is larger than the limit"),
+    **problem_response(415, "not a JPEG/PNG/WebP photo or a PDF (checked by content)"),
+    **problem_response(503, "the evidence store (object storage) is unavailable"),
 }
 
 
@@ -75,61 +93,29 @@ def actor_of(principal: Principal) -> Actor:
                  scope_of(principal))  # fmt: skip
 
 
-class HazardOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    elevator_id: int
-    registration_code: str
-    district: str
-    company_id: int
-    user_unit_id: int | None
-    source: str
-    rule: str | None
-    category: str
-    description: str
-    grade: str
-    party: str
-    state: str
-    reported_at: datetime
-    reported_by: str
-    due_at: datetime
-    remediated_at: datetime | None
-    verified_at: datetime | None
-    closed_at: datetime | None
-    escalation: int
-    out_of_service: bool
-    evidence: int
-    overdue: bool = False
-
-
-class TrailOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    at: datetime
-    action: str
-    from_state: str
-    to_state: str
-    actor: str
-    note: str
-    evidence_id: int | None
-
-
-class EvidenceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: datetime
-    uploaded_by: str
-    filename: str
-    media_type: str
-    size: int
-    sha256: str
-
-
-class HazardDetailOut(HazardOut):
-    trail: list[TrailOut]
-    files: list[EvidenceOut]
+# The response models: projections of the records in ``hazards.model`` (api.projection).
+if TYPE_CHECKING:
+    HazardOut = BaseModel
+    TrailOut = BaseModel
+    EvidenceOut = BaseModel
+    HazardDetailOut = BaseModel
+else:
+    HazardOut = projection(
+        Hazard, "HazardOut", without=("lon", "lat"), module=__name__, overdue=(bool, False)
+    )
+    TrailOut = projection(TrailEntry, "TrailOut", without=("id", "hazard_id"), module=__name__)
+    EvidenceOut = projection(
+        Evidence, "EvidenceOut", without=("hazard_id", "storage_key"), module=__name__
+    )
+    HazardDetailOut = projection(
+        Hazard,
+        "HazardDetailOut",
+        (),
+        base=HazardOut,
+        module=__name__,
+        trail=(list[TrailOut], ...),
+        files=(list[EvidenceOut], ...),
+    )
 
 
 class ReportIn(BaseModel):
@@ -151,10 +137,12 @@ class StepIn(BaseModel):
     grade: Literal["general", "serious"] | None = None
 
 
-def _out(h: Any, now: datetime) -> HazardOut:
-    out = HazardOut.model_validate(h)
-    out.overdue = h.state in ("reported", "assigned", "remediating") and h.due_at < now
-    return out
+def _overdue(h: Hazard, now: datetime) -> bool:
+    return h.state in ("reported", "assigned", "remediating") and h.due_at < now
+
+
+def _out(h: Hazard, now: datetime) -> HazardOut:
+    return HazardOut.model_validate(h).model_copy(update={"overdue": _overdue(h, now)})
 
 
 @router.get("", response_model=list[HazardOut], responses=ERRORS)
@@ -179,8 +167,8 @@ async def list_hazards(
 
 @router.post(
     "", response_model=HazardOut, status_code=status.HTTP_201_CREATED,
-    responses={**STEP_ERRORS, 422: {"description": "invalid input, or a grade set by a"
-                                    " non-supervisor"}},
+    responses={**STEP_ERRORS, **problem_response(422, "invalid input, or a grade set by a"
+                                                  " non-supervisor")},
 )  # fmt: skip
 async def report_hazard(request: Request, db: Db, principal: Anyone, body: ReportIn) -> HazardOut:
     """Report a finding (inspection, maintenance visit, spot check, complaint); graded by
@@ -200,7 +188,7 @@ async def report_hazard(request: Request, db: Db, principal: Anyone, body: Repor
 
 @router.get(
     "/map",
-    responses={**ERRORS, 200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}},
+    responses={**ERRORS, **media_response("GeoJSON", "application/geo+json")},
 )
 async def hazards_map(
     db: Db, principal: Anyone, limit: Annotated[int, Query(ge=1, le=20000)] = 5000
@@ -222,7 +210,7 @@ async def hazards_map(
                 "category": h.category,
                 "escalation": h.escalation,
                 "out_of_service": h.out_of_service,
-                "overdue": h.state in ("reported", "assigned", "remediating") and h.due_at < now,
+                "overdue": _overdue(h, now),
             },
         }
         for h in sorted(found, key=lambda h: h.grade != "serious")
@@ -262,7 +250,7 @@ async def hazard_indicators(db: Db, principal: Anyone, days: Days = 365) -> Haza
 @router.get(
     "/indicators.csv",
     response_class=Response,
-    responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+    responses={**ERRORS, **media_response("CSV", "text/csv")},
 )
 async def hazard_indicators_csv(db: Db, principal: Anyone, days: Days = 365) -> Response:
     ind = await _indicators(db, principal, days)
@@ -304,14 +292,6 @@ async def hazard_step(
     return _out(hazard, now)
 
 
-UPLOAD_ERRORS = {
-    **STEP_ERRORS,
-    413: {"description": "the file is larger than the limit"},
-    415: {"description": "not a JPEG/PNG/WebP photo or a PDF (checked by content)"},
-    503: {"description": "the evidence store (object storage) is unavailable"},
-}
-
-
 @router.post(
     "/{hazard_id}/evidence",
     response_model=EvidenceOut,
@@ -351,10 +331,7 @@ async def upload_evidence(
     responses={
         **ERRORS,
         503: UPLOAD_ERRORS[503],
-        200: {
-            "content": {"image/jpeg": {}, "image/png": {}, "application/pdf": {}},
-            "description": "the file",
-        },
+        **media_response("the file", "image/jpeg", "image/png", "image/webp", "application/pdf"),
     },
 )
 async def evidence_file(

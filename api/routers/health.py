@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
+from api.errors import model_response
 from messaging.async_publisher import AsyncPublisher
 from storage.health import database_state
 
@@ -20,7 +21,7 @@ class Health(BaseModel):
 @router.get(
     "/health",
     response_model=Health,
-    responses={503: {"model": Health, "description": "Degraded: database or broker down"}},
+    responses=model_response(503, Health, "Degraded: database or broker down"),
 )
 async def health(request: Request, response: Response) -> Health:
     database = await database_state(request.app.state.pool)

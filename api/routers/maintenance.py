@@ -7,8 +7,8 @@ existence is not revealed); supervisors, the desk and admins read everything.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.deps import Db, company_scope, require_roles
 from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
 from api.pagination import Page, Paging, make_page
+from api.projection import projection
 from api.security import Principal, Role
 from maintenance import model, service
 
@@ -28,87 +29,64 @@ BigId = Annotated[int, Path(ge=1, le=9_223_372_036_854_775_807)]
 Grade = Literal["A", "B", "C", "D"]
 
 
-class Reading(BaseModel):
-    """A response model read from the attributes of the service's dataclass."""
-
+# One reason of a score or a plan (the records hold them as ``{code, text}``).
+class Reason(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-
-class Reason(Reading):
     code: str
     text: str
 
 
-class ElevatorScore(Reading):
-    elevator_id: int
-    code: str
-    company_id: int
-    district: str
-    computed_at: datetime
-    total: float = Field(description="0..100; high is low risk")
-    grade: Grade
-    baseline: float = Field(description="total of the city-average elevator")
-    factors: dict[str, float] = Field(description="factor scores 0..100")
-    contributions: dict[str, float] = Field(
-        description="points each factor adds to the baseline; they sum to total - baseline"
+# The responses: projections of the records in ``maintenance.model`` (api.projection);
+# the API states the grade's four values and the nested responses.
+if TYPE_CHECKING:
+    ElevatorScore = BaseModel
+    ScoreRow = BaseModel
+    DistributionCell = BaseModel
+    Distribution = BaseModel
+    Plan = BaseModel
+    WorkOrder = BaseModel
+    MaintenancePlan = BaseModel
+    Record = BaseModel
+else:
+    ElevatorScore = projection(
+        model.ElevatorScore,
+        "ElevatorScore",
+        types={"grade": Grade, "reasons": list[Reason]},
+        descriptions={
+            "total": "0..100; high is low risk",
+            "baseline": "total of the city-average elevator",
+            "factors": "factor scores 0..100",
+            "contributions": "points each factor adds to the baseline;"
+            " they sum to total - baseline",
+        },
+        module=__name__,
     )
-    eligible: bool
-    interval_days: int
-    reasons: list[Reason]
-
-
-class ScoreRow(Reading):
-    elevator_id: int
-    code: str
-    district: str
-    total: float
-    grade: Grade
-    eligible: bool
-    interval_days: int
-    computed_at: datetime
-
-
-class DistributionCell(Reading):
-    district: str
-    grade: Grade
-    elevators: int
-    eligible: int
-    mean_total: float
-
-
-class Distribution(Reading):
-    elevators: int
-    by_grade: dict[str, int]
-    by_district: dict[str, dict[str, int]]
-    cells: list[DistributionCell]
-
-
-class Plan(Reading):
-    level: str
-    interval_days: int
-    last_done: date | None
-    next_due: date
-    overdue: bool
-    reasons: list[Reason]
-
-
-class WorkOrder(Reading):
-    id: int
-    elevator_id: int
-    company_id: int
-    level: str
-    due_date: date
-    state: str
-    created_at: datetime
-    reason: str
-    done_at: datetime | None
-    record_id: int | None
-
-
-class MaintenancePlan(Reading):
-    elevator_id: int
-    plans: list[Plan]
-    work_orders: list[WorkOrder]
+    ScoreRow = projection(model.ScoreSummary, "ScoreRow", types={"grade": Grade}, module=__name__)
+    DistributionCell = projection(
+        model.DistributionCell, "DistributionCell", types={"grade": Grade}, module=__name__
+    )
+    Distribution = projection(
+        model.Distribution,
+        "Distribution",
+        types={"cells": list[DistributionCell]},
+        module=__name__,
+    )
+    Plan = projection(
+        model.Plan,
+        "Plan",
+        without=("updated_at",),
+        types={"reasons": list[Reason]},
+        module=__name__,
+    )
+    WorkOrder = projection(model.WorkOrder, "WorkOrder", module=__name__)
+    MaintenancePlan = projection(
+        model.MaintenancePlan,
+        "MaintenancePlan",
+        types={"plans": list[Plan], "work_orders": list[WorkOrder]},
+        module=__name__,
+    )
+    Record = projection(model.Record, "Record", module=__name__)
 
 
 class Completion(BaseModel):
@@ -126,20 +104,6 @@ class Completion(BaseModel):
         if v.tzinfo is None:
             raise ValueError("needs a time zone offset, e.g. 2024-06-01T09:00:00+08:00")
         return v
-
-
-class Record(Reading):
-    id: int
-    elevator_id: int
-    company_id: int
-    level: str
-    technician: str
-    started_at: datetime
-    ended_at: datetime
-    items: list[Any]
-    findings: str
-    due_date: date | None
-    work_order_id: int | None
 
 
 @router.get("/elevators/{elevator_id}/score", response_model=ElevatorScore, responses=NOT_FOUND)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentPrincipal, company_scope, require_roles
-from api.errors import AUTHENTICATED
+from api.errors import AUTHENTICATED, media_response
 from api.map_index import STATUS_NAMES, MapFilter, MapIndex, parse_statuses
 from api.params import STATUS_LIST_PATTERN
 from api.security import Principal, Role
@@ -55,7 +55,7 @@ def _index(request: Request) -> MapIndex:
 @router.get(
     "/map",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}},
+    responses=media_response("GeoJSON", "application/geo+json"),
 )
 async def fleet_map(
     request: Request,
@@ -150,7 +150,7 @@ def district_geojson(gcj02: bool) -> dict[str, Any]:
 @router.get(
     "/districts",
     response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}, "description": "GeoJSON"}},
+    responses=media_response("GeoJSON", "application/geo+json"),
 )
 async def districts(request: Request, principal: CurrentPrincipal) -> Response:
     """District outlines and label positions, in the basemap's coordinate system."""

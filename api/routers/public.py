@@ -8,9 +8,9 @@ goes through the same intake as a 96333 call (:func:`open_rescue_case`).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path as FilePath
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import FileResponse
@@ -18,11 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_pool
 from api.errors import problem_responses
+from api.projection import fields_of, projection
 from api.public_guard import client_address, guard_of
 from api.routers.rescue_dispatch import EngineRunner
 from domain.localtime import city_today
 from public import service
-from public.model import NewReport, ReportKind
+from public.model import (
+    NewReport,
+    PublicElevator,
+    ReportKind,
+    ReportProgress,
+    ReportReceipt,
+    RescueView,
+)
 from rescue.engine import HotlineCall
 
 router = APIRouter(tags=["public"], responses=problem_responses(400, 403, 404, 422, 429, 500, 503))
@@ -42,27 +50,44 @@ async def open_rescue_case(request: Request, registration_code: str, phone: str,
     return ref.case_id
 
 
-class PublicPage(BaseModel):
+class _CodeOf(BaseModel):
+    """The code the page was opened by, and whether it is still the elevator's."""
+
     model_config = ConfigDict(from_attributes=True)
 
     code: str
     code_current: bool
-    registration_code: str
-    district: str
-    address: str
-    building_type: str
-    user_unit: str | None
-    safety_officer_name: str | None
-    safety_officer_phone: str | None
-    company_name: str
-    company_phone: str
-    last_maintenance: date | None
-    next_maintenance_due: date | None
-    inspection_valid_until: date | None
-    insured: bool
-    grade: str | None
-    status: str
-    hotline: str
+
+
+# The responses: projections of the records in ``public.model`` (api.projection).
+# PublicElevator holds the public fields only: all of them are shown.
+if TYPE_CHECKING:
+    PublicPage = BaseModel
+    Receipt = BaseModel
+    RescueProgress = BaseModel
+    Progress = BaseModel
+else:
+    PublicPage = projection(
+        PublicElevator, "PublicPage", types={"status": str}, base=_CodeOf, module=__name__
+    )
+    Receipt = projection(
+        ReportReceipt,
+        "Receipt",
+        ("kind", "token", "stale_code"),
+        types={"kind": str},
+        module=__name__,
+        link=(str, ...),
+    )
+    RescueProgress = projection(RescueView, "RescueProgress", module=__name__)
+    Progress = projection(
+        ReportProgress,
+        "Progress",
+        types={
+            "rescue": RescueProgress | None,
+            "ticket_state": Literal["open", "answered", "dismissed"] | None,
+        },
+        module=__name__,
+    )
 
 
 class ReportIn(BaseModel):
@@ -70,40 +95,6 @@ class ReportIn(BaseModel):
     category: str = Field("", max_length=32)
     description: str = Field("", max_length=500)
     phone: str = Field("", max_length=20, pattern=r"^[0-9+\- ]*$")
-
-
-class Receipt(BaseModel):
-    kind: str
-    token: str
-    link: str
-    stale_code: bool
-
-
-class RescueProgress(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    state: str
-    reported_at: datetime
-    accepted_at: datetime | None
-    eta_at: datetime | None
-    arrived_at: datetime | None
-    released_at: datetime | None
-
-
-class Progress(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    kind: str
-    category: str
-    reported_at: datetime
-    registration_code: str
-    stale_code: bool
-    dismissed: bool
-    rescue: RescueProgress | None
-    ticket_state: Literal["open", "answered", "dismissed"] | None
-    ticket_due_at: datetime | None
-    answer: str
-    answered_at: datetime | None
 
 
 @router.get("/e/{code}", include_in_schema=False)
@@ -124,14 +115,8 @@ async def elevator_record(request: Request, code: Code) -> PublicPage:
     guard.check_view(client_address(request))
     async with guard.gate.slot(), get_pool(request).connection() as conn:
         elevator, ref = await service.page(conn, code, city_today())
-    return PublicPage(
-        code=ref.code, code_current=ref.current, **_fields(elevator), status=elevator.status
-    )
-
-
-def _fields(elevator: object) -> dict[str, object]:
-    names = set(PublicPage.model_fields) - {"code", "code_current", "status"}
-    return {name: getattr(elevator, name) for name in names}
+    fields = {name: getattr(elevator, name) for name in fields_of(PublicElevator)}
+    return PublicPage.model_validate({"code": ref.code, "code_current": ref.current, **fields})
 
 
 @router.post(

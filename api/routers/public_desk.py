@@ -5,15 +5,16 @@ for the indicators, the open-data disclosure list and one elevator's sticker (SV
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import Db, company_scope, require_roles
-from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT
+from api.errors import AUTHENTICATED, NOT_FOUND, NOT_FOUND_OR_CONFLICT, media_response
 from api.pagination import Paging
+from api.projection import projection
 from api.public_guard import public_settings
 from api.security import Principal, Role
 from domain.localtime import city_today
@@ -32,25 +33,11 @@ BigId = Annotated[int, Path(ge=1, le=2**62)]
 Hours = Annotated[int, Query(ge=1, le=24 * 31)]
 
 
-class TicketOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    elevator_id: int
-    registration_code: str
-    district: str
-    company_id: int
-    kind: str
-    category: str
-    description: str
-    opened_at: datetime
-    due_at: datetime
-    state: str
-    reports: int
-    answer: str
-    answered_at: datetime | None
-    answered_by: str
-    overdue: bool = False
+# A ticket as the desk sees it: public.model's Ticket and whether it is overdue now.
+if TYPE_CHECKING:
+    TicketOut = BaseModel
+else:
+    TicketOut = projection(Ticket, "TicketOut", module=__name__, overdue=(bool, False))
 
 
 class AnswerIn(BaseModel):
@@ -63,9 +50,8 @@ class BlockIn(BaseModel):
 
 
 def _ticket(ticket: Ticket, now: datetime) -> TicketOut:
-    out = TicketOut.model_validate(ticket)
-    out.overdue = ticket.state == "open" and ticket.due_at < now
-    return out
+    overdue = ticket.state == "open" and ticket.due_at < now
+    return TicketOut.model_validate(ticket).model_copy(update={"overdue": overdue})
 
 
 def _actor(principal: Principal) -> str:
@@ -150,12 +136,9 @@ async def report_indicators(
 @router.get(
     "/export",
     response_model=None,
-    responses={
-        200: {
-            "description": "The disclosure list (JSON, or CSV with format=csv)",
-            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
-        }
-    },
+    responses=media_response(
+        "The disclosure list (JSON, or CSV with format=csv)", "application/json", "text/csv"
+    ),
 )
 async def disclosure_export(
     db: Db,
@@ -177,7 +160,11 @@ async def disclosure_export(
     return JSONResponse(body)
 
 
-@router.get("/elevators/{elevator_id}/sticker.svg", response_class=Response, responses=NOT_FOUND)
+@router.get(
+    "/elevators/{elevator_id}/sticker.svg",
+    response_class=Response,
+    responses={**NOT_FOUND, **media_response("The sticker (SVG)", "image/svg+xml")},
+)
 async def sticker(
     request: Request,
     db: Db,

@@ -8,11 +8,11 @@ Request bodies are defined here too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, get_type_hints
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.projection import projection
 from rescue.model import (
     BOARD_FIELDS,
     BOARD_OFFER_FIELDS,
@@ -23,21 +23,6 @@ from rescue.model import (
     RescueCase,
     TimelineEntry,
 )
-
-
-def projection(source: type[Any], name: str, names: Sequence[str], **extra: Any) -> type[BaseModel]:
-    """A pydantic model with the named fields of the dataclass ``source`` (plus ``extra``
-    fields as ``name=(type, default)``), validated from attributes."""
-    hints = get_type_hints(source)
-    fields: dict[str, Any] = {field: (hints[field], ...) for field in names}
-    return create_model(
-        name,
-        __config__=ConfigDict(from_attributes=True),
-        __module__=__name__,
-        **fields,
-        **extra,
-    )
-
 
 # The models are built at run time; to the type checker they are plain pydantic models
 # (routes work on the dataclasses and only turn them into these at the end).

@@ -1,5 +1,6 @@
-"""The rescuer's phone (``/static/rescuer.html``): everything it shows in one read, and its
-actions, which the phone queues while offline and sends later with their own ids.
+"""The rescuer's phone (the page ``/rescuer``, :mod:`api.routers.field_pages`): everything
+it shows in one read, and its actions, which the phone queues while offline and sends
+later with their own ids.
 
 Only a rescuer account uses these routes (his own offers and case); an action is applied
 once, a resend of its id answers the first outcome with ``replayed = true``.
@@ -8,17 +9,19 @@ once, a resend of its id answers the first outcome with ``replayed = true``.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from api.deps import Db, require_roles
-from api.errors import AUTHENTICATED
+from api.errors import AUTHENTICATED, problem_response
+from api.projection import projection
 from api.routers.rescue_dispatch import RunEngine, case_scope
 from api.security import Principal, Role
 from rescue import queries
-from rescue.model import PhoneAction, PhonePosition
+from rescue.model import ActionOutcome, PhoneAction, PhoneCase, PhoneOffer, PhonePosition
+from rescue.phone import Navigation as NavigationLinks
 from rescue.phone import PhoneActions, navigation
 from rescue.repository import phone as phone_repository
 
@@ -28,69 +31,43 @@ Rescuer = Annotated[Principal, Depends(require_roles(Role.RESCUER))]
 BIG = 2**53 - 1  # row ids: the largest integer a JSON number (a double) holds exactly
 NO_NUL = r"^[^\x00]*$"  # text the database can store
 
-_AUTH: dict[int | str, dict[str, Any]] = {
-    401: {"description": "not authenticated (no or an invalid bearer token / API key)"},
-    403: {"description": "not a rescuer account, or the case is not his"},
-}
-_ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
+_AUTH = problem_response(403, "not a rescuer account, or the case is not his")
+_ACTION_ERRORS = {
     **_AUTH,
-    404: {"description": "no such case or offer visible to this rescuer"},
-    409: {
-        "description": "the offer is closed or expired, the case cannot take this step now,"
-        " the rescuer already holds a case, or the action id was used for another action"
-    },
-    422: {"description": "invalid body (action id, kind, position, note, people)"},
+    **problem_response(404, "no such case or offer visible to this rescuer"),
+    **problem_response(
+        409,
+        "the offer is closed or expired, the case cannot take this step now,"
+        " the rescuer already holds a case, or the action id was used for another action",
+    ),
+    **problem_response(422, "invalid body (action id, kind, position, note, people)"),
 }
 
 
-class Reading(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class OfferCard(Reading):
-    id: int
-    case_id: int
-    tier: int
-    eta_s: float
-    distance_m: float
-    offered_at: datetime
-    expires_at: datetime
-    district: str
-    address: str
-    people_trapped: int
-    source: str
-    floor: int | None
-    door_zone: bool | None
-
-
-class Navigation(Reading):
-    lon: float = Field(description="the elevator in GCJ-02")
-    lat: float = Field(description="the elevator in GCJ-02")
-    amap: str
-    baidu: str
-    baidu_app: str
-
-
-class CaseCard(Reading):
-    id: int
-    state: str
-    source: str
-    elevator_code: str
-    district: str
-    address: str
-    people_trapped: int
-    caller_phone: str
-    floor: int | None
-    door_zone: bool | None
-    lon: float = Field(description="the elevator in WGS-84 (as stored)")
-    lat: float = Field(description="the elevator in WGS-84 (as stored)")
-    trapped_since: datetime
-    reported_at: datetime
-    accepted_at: datetime | None
-    arrived_at: datetime | None
-    released_at: datetime | None
-    arrival_due_at: datetime | None
-    navigation: Navigation
+# The cards: projections of ``rescue.model`` / ``rescue.phone`` records (api.projection).
+if TYPE_CHECKING:
+    OfferCard = BaseModel
+    Navigation = BaseModel
+    CaseCard = BaseModel
+    ActionOut = BaseModel
+else:
+    OfferCard = projection(PhoneOffer, "OfferCard", module=__name__)
+    Navigation = projection(
+        NavigationLinks,
+        "Navigation",
+        descriptions={"lon": "the elevator in GCJ-02", "lat": "the elevator in GCJ-02"},
+        module=__name__,
+    )
+    CaseCard = projection(
+        PhoneCase,
+        "CaseCard",
+        descriptions={
+            "lon": "the elevator in WGS-84 (as stored)",
+            "lat": "the elevator in WGS-84 (as stored)",
+        },
+        module=__name__,
+        navigation=(Navigation, ...),
+    )
 
 
 class PhoneView(BaseModel):
@@ -120,15 +97,19 @@ class ActionIn(BaseModel):
     people_released: int | None = Field(None, ge=0, le=50)
 
 
-class ActionOut(Reading):
-    action_id: str
-    kind: str
-    case_id: int
-    state: str = Field(description="the case's state after the action")
-    applied_at: datetime
-    distance_m: float | None = Field(None, description="arrive: metres from the elevator")
-    far: bool | None = Field(None, description="arrive: farther than arrival_radius_m")
-    replayed: bool = Field(description="true: a resend, answered from the first outcome")
+if not TYPE_CHECKING:
+    ActionOut = projection(
+        ActionOutcome,
+        "ActionOut",
+        descriptions={
+            "state": "the case's state after the action",
+            "distance_m": "arrive: metres from the elevator",
+            "far": "arrive: farther than arrival_radius_m",
+            "replayed": "true: a resend, answered from the first outcome",
+        },
+        defaults={"distance_m": None, "far": None},
+        module=__name__,
+    )
 
 
 def _rescuer_id(principal: Principal) -> int:

@@ -7,22 +7,24 @@ from __future__ import annotations
 import csv
 import io
 import math
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import Db, require_roles
-from api.errors import AUTHENTICATED
+from api.errors import AUTHENTICATED, media_response, problem_response
 from api.pagination import Paging
 from api.params import IsoDate
+from api.projection import projection
 from api.security import Principal, Role
 from domain.localtime import city_today
 from units import service
 from units.errors import UnknownUnit
-from units.model import CheckKind, NewCheck
+from units.model import CheckKind, Checklist, CheckRecord, Completion, NewCheck, Staff, Unit
 
 router = APIRouter(prefix="/api/v1/units", tags=["user units"], responses=AUTHENTICATED)
 
@@ -30,16 +32,15 @@ Reader = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.DESK, 
 Recorder = Annotated[Principal, Depends(require_roles(Role.SUPERVISOR, Role.USER_UNIT))]
 UnitOnly = Annotated[Principal, Depends(require_roles(Role.USER_UNIT))]
 UnitId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "a value the database refuses (e.g. a NUL character in text)"},
-    401: {"description": "not authenticated"},
-    403: {"description": "the role may not use this endpoint"},
-    404: {"description": "no such unit within the caller's scope"},
+ERRORS = {
+    **problem_response(400, "a value the database refuses (e.g. a NUL character in text)"),
+    **problem_response(403, "the role may not use this endpoint"),
+    **problem_response(404, "no such unit within the caller's scope"),
 }
 WRITE_ERRORS = {
     **ERRORS,
-    409: {"description": "this period's record exists already"},
-    422: {"description": "the record does not fit its checklist"},
+    **problem_response(409, "this period's record exists already"),
+    **problem_response(422, "the record does not fit its checklist"),
 }
 
 
@@ -50,28 +51,32 @@ def _own(principal: Principal, unit_id: int) -> int:
     return unit_id
 
 
-class UnitOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    name: str
-    district: str | None
-    contact_phone: str
-    management_level: int
-    elevators: int
-
-
-class StaffOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    duty: str
-    name: str
-    phone: str
-    certificate_no: str
-    certificate_valid_until: date | None
-    active: bool
-    certificate_valid: bool = False
+# The responses: projections of the records in ``units.model`` (api.projection); the
+# unit's own id is in the path, the checklist's id is internal.
+_RATES = ("daily", "weekly", "monthly", "overall")
+if TYPE_CHECKING:
+    UnitOut = BaseModel
+    StaffOut = BaseModel
+    ChecklistOut = BaseModel
+    CheckOut = BaseModel
+    CompletionOut = BaseModel
+else:
+    UnitOut = projection(Unit, "UnitOut", module=__name__)
+    StaffOut = projection(
+        Staff,
+        "StaffOut",
+        without=("user_unit_id",),
+        module=__name__,
+        certificate_valid=(bool, False),
+    )
+    ChecklistOut = projection(Checklist, "ChecklistOut", without=("user_unit_id",), module=__name__)
+    CheckOut = projection(
+        CheckRecord, "CheckOut", without=("user_unit_id", "checklist_id"), module=__name__
+    )
+    # A rate is null where the record's is NaN (no records kept here).
+    CompletionOut = projection(
+        Completion, "CompletionOut", types=dict.fromkeys(_RATES, float | None), module=__name__
+    )
 
 
 class StaffIn(BaseModel):
@@ -82,16 +87,6 @@ class StaffIn(BaseModel):
     certificate_valid_until: IsoDate | None = None
 
 
-class ChecklistOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    kind: str
-    per: str
-    name: str
-    items: list[dict[str, Any]]
-
-
 class CheckIn(BaseModel):
     kind: Literal["daily", "weekly", "monthly"]
     day: date
@@ -99,30 +94,6 @@ class CheckIn(BaseModel):
     elevator_id: int | None = Field(None, ge=1, le=2_147_483_647)
     building: str | None = Field(None, min_length=1, max_length=200)
     minutes: str = Field("", max_length=10000)
-
-
-class CheckOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    kind: str
-    elevator_id: int | None
-    building: str | None
-    period_start: date
-    done_at: datetime
-    done_by: str
-    results: dict[str, Any]
-    problems: int
-    minutes: str
-
-
-class CompletionOut(BaseModel):
-    user_unit_id: int
-    daily: float | None
-    weekly: float | None
-    monthly: float | None
-    overall: float | None
-    staffed: bool | None
 
 
 def _num(x: float) -> float | None:
@@ -138,13 +109,8 @@ async def _completions(db: Any, principal: Principal, days: int) -> list[Complet
         return []
     found = await service.completions(db, only, city_today(), days)
     return [
-        CompletionOut(
-            user_unit_id=c.user_unit_id,
-            daily=_num(c.daily),
-            weekly=_num(c.weekly),
-            monthly=_num(c.monthly),
-            overall=_num(c.overall),
-            staffed=c.staffed,
+        CompletionOut.model_validate(
+            {**asdict(c), **{rate: _num(getattr(c, rate)) for rate in _RATES}}
         )
         for c in found
     ]
@@ -161,7 +127,7 @@ async def completion(db: Db, principal: Reader, days: Days = 84) -> list[Complet
 @router.get(
     "/completion.csv",
     response_class=Response,
-    responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+    responses={**ERRORS, **media_response("CSV", "text/csv")},
 )
 async def completion_csv(db: Db, principal: Reader, days: Days = 84) -> Response:
     out = io.StringIO()
@@ -169,7 +135,8 @@ async def completion_csv(db: Db, principal: Reader, days: Days = 84) -> Response
     w.writerow(["使用单位 user_unit_id", "日管控 daily", "周排查 weekly", "月调度 monthly",
                 "综合 overall", "人员持证 staffed"])  # fmt: skip
     for c in await _completions(db, principal, days):
-        w.writerow([c.user_unit_id, c.daily, c.weekly, c.monthly, c.overall, c.staffed])
+        row = c.model_dump()
+        w.writerow([row[name] for name in ("user_unit_id", *_RATES, "staffed")])
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -198,17 +165,14 @@ async def list_staff(db: Db, principal: Reader, unit_id: UnitId) -> list[StaffOu
     today = city_today()
     out = []
     for s in await service.staff(db, _own(principal, unit_id)):
-        row = StaffOut.model_validate(s)
-        row.certificate_valid = bool(
-            s.certificate_valid_until and s.certificate_valid_until >= today
-        )
-        out.append(row)
+        valid = bool(s.certificate_valid_until and s.certificate_valid_until >= today)
+        out.append(StaffOut.model_validate(s).model_copy(update={"certificate_valid": valid}))
     return out
 
 
 @router.post(
     "/{unit_id}/staff", response_model=StaffOut, status_code=status.HTTP_201_CREATED,
-    responses={**ERRORS, 422: {"description": "invalid input"}},
+    responses={**ERRORS, **problem_response(422, "invalid input")},
 )  # fmt: skip
 async def add_staff(db: Db, principal: Recorder, unit_id: UnitId, body: StaffIn) -> StaffOut:
     staff = await service.add_staff(db, _own(principal, unit_id), body.model_dump())

@@ -1,4 +1,4 @@
-// Shared by the field phone pages (rescuer.html, technician.html): the session (the
+// Shared by the field phone pages (/rescuer, /technician: api/templates/field): the session (the
 // app's own login and token), API calls, the login form, geolocation, and a queue of
 // actions kept in localStorage and sent when the network is back.
 // Every user-visible word comes from the message catalogues (i18n.js, area "field").

@@ -402,7 +402,7 @@ def _measure_fault(sc: Scripted, sse: Events, out: dict[str, list[float]]) -> No
 
 
 def onset_errors(db_url: str, scripted: list[Scripted], entrapment_s: float) -> list[float]:
-    """Stored onset minus the expected S + T, per entrapment alarm found."""
+    """|stored onset - (S + T)|, per entrapment alarm found."""
     traps = {sc.elevator.id: sc.at_ms / 1000 + entrapment_s for sc in scripted if sc.kind == "trap"}
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
@@ -410,7 +410,7 @@ def onset_errors(db_url: str, scripted: list[Scripted], entrapment_s: float) -> 
             " AND elevator_id = ANY(%s)",
             (list(traps),),
         ).fetchall()
-    return [row[1].timestamp() - traps[row[0]] for row in rows]
+    return [abs(row[1].timestamp() - traps[row[0]]) for row in rows]
 
 
 # -- orchestration ---------------------------------------------------------------------------
@@ -487,6 +487,8 @@ def start_system(env: dict[str, str], children: list[Child]) -> str:
              WAIT_S, "ingest")  # fmt: skip
     wait_for(lambda: dispatch.logged("dispatch running"), WAIT_S, "dispatch")
     wait_for(lambda: _answers(base, api), WAIT_S, "the API")
+    pids = " ".join(f"{c.name}={c.proc.pid}" for c in children)
+    print(f"processes: {pids}", file=sys.stderr)
     return base
 
 
@@ -532,6 +534,7 @@ def start_simulator(
         args=(mqtt_url, msgspec.json.encode(background), root, plan.run_s + 60, plan.seed),
     )
     sim.start()
+    print(f"processes: simulator={sim.pid}", file=sys.stderr)
     print(f"load running: {len(background.elevators)} simulated + {len(scripted)} scripted"
           f" terminals; entrapments over {plan.spread_s:.0f} s after {plan.warmup_s:.0f} s",
           file=sys.stderr)  # fmt: skip
@@ -650,6 +653,7 @@ def main() -> None:
     )  # fmt: skip
     with sigterm_as_interrupt():
         scratch = create_database(db_server, "lw_bench_live")
+        print(f"database: {scratch.name}", file=sys.stderr)
         try:
             result = run(plan, scratch.url, mqtt_url)
         finally:

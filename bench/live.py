@@ -144,7 +144,7 @@ def _simulate(mqtt_url: str, fleet_json: bytes, root: str, seconds: float, seed:
     from simulators.publisher import ScenarioPublisher, clock_start_ms, paced_window_s
     from simulators.scenario import ScenarioConfig
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it
+    os.setsid()  # Ctrl-C at the terminal reaches the bench alone; it stops this process
     fleet = msgspec.json.decode(fleet_json, type=Fleet)
     cfg = ScenarioConfig(
         seed=seed, start_ms=clock_start_ms(seconds, 1.0), duration_s=seconds,
@@ -656,6 +656,9 @@ def main() -> None:
         print(f"database: {scratch.name}", file=sys.stderr)
         try:
             result = run(plan, scratch.url, mqtt_url)
+        except KeyboardInterrupt:
+            print("interrupted: processes stopped, database dropped", file=sys.stderr)
+            raise SystemExit(130) from None
         finally:
             scratch.drop()
     print(json.dumps(result))

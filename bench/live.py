@@ -140,7 +140,11 @@ class Child:
 
 
 # -- the background fleet: the simulator in a child process --------------------------------
-def _simulate(mqtt_url: str, fleet_json: bytes, root: str, seconds: float, seed: int) -> None:
+def _simulate(
+    mqtt_url: str, fleet_json: bytes, root: str, seconds: float, seed: int, lag: Any
+) -> None:
+    """Publish the background fleet in real time; ``lag`` (a shared double) is kept at
+    how far the last message sent trailed its event time, in seconds."""
     from simulators.publisher import ScenarioPublisher, clock_start_ms, paced_window_s
     from simulators.scenario import ScenarioConfig
 
@@ -152,7 +156,11 @@ def _simulate(mqtt_url: str, fleet_json: bytes, root: str, seconds: float, seed:
     )  # fmt: skip
     publisher = ScenarioPublisher(mqtt_url, fleet, cfg, 1.0, root, client_id=f"bench-sim-{seed}")
     signal.signal(signal.SIGTERM, lambda *_: publisher.stop())
-    stats_ = publisher.run()
+
+    def progress(st: Any) -> None:
+        lag.value = max(0.0, time.time() - st.sim_ms / 1000) if st.sim_ms else 0.0
+
+    stats_ = publisher.run(progress)
     print(f"simulator: {stats_.published} published, max lag {stats_.max_lag_s:.2f} s",
           file=sys.stderr)  # fmt: skip
 
@@ -529,16 +537,40 @@ def start_simulator(
     background = msgspec.structs.replace(
         fleet, elevators=[e for e in fleet.elevators if e.id not in taken]
     )
-    sim = mp.get_context("spawn").Process(
+    ctx = mp.get_context("spawn")
+    lag = ctx.Value("d", 0.0, lock=False)
+    sim = ctx.Process(
         target=_simulate,
-        args=(mqtt_url, msgspec.json.encode(background), root, plan.run_s + 60, plan.seed),
+        args=(mqtt_url, msgspec.json.encode(background), root, plan.run_s + 60, plan.seed, lag),
     )
+    sim.lag = lag  # type: ignore[attr-defined]
     sim.start()
     print(f"processes: simulator={sim.pid}", file=sys.stderr)
     print(f"load running: {len(background.elevators)} simulated + {len(scripted)} scripted"
           f" terminals; entrapments over {plan.spread_s:.0f} s after {plan.warmup_s:.0f} s",
           file=sys.stderr)  # fmt: skip
     return sim
+
+
+def await_all(
+    plan: Plan, scripted: list[Scripted], listener: Listener, desk: DeskStream,
+    children: list[Child], scripts: ScriptedTerminals, sim: Any,
+) -> list[float]:  # fmt: skip
+    """Wait until everything expected was seen (or the time is up); returns the
+    background's lag sampled while the scripted elevators were measured."""
+    done = expected_all(plan, scripted, listener, desk)
+    deadline = time.monotonic() + plan.run_s + WAIT_S
+    first = min(sc.at_ms for sc in scripted) / 1000 - 10
+    lags: list[float] = []
+    while not done() and time.monotonic() < deadline:
+        for child in children:
+            child.check()
+        if scripts.error is not None or desk.error is not None:
+            raise SystemExit(f"load or stream failed: {scripts.error or desk.error!r}")
+        if time.time() >= first:
+            lags.append(sim.lag.value)
+        time.sleep(0.5)
+    return lags
 
 
 def run(plan: Plan, db_url: str, mqtt_url: str) -> dict[str, Any]:
@@ -564,17 +596,11 @@ def run(plan: Plan, db_url: str, mqtt_url: str) -> dict[str, Any]:
         scripts = ScriptedTerminals(mqtt_url, root, scripted)
         scripts.start()
         stored0, wall0 = stored_statuses(db_url), time.time()
-        done = expected_all(plan, scripted, listener, desk)
-        deadline = time.monotonic() + plan.run_s + WAIT_S
-        while not done() and time.monotonic() < deadline:
-            for child in children:
-                child.check()
-            if scripts.error is not None or desk.error is not None:
-                raise SystemExit(f"load or stream failed: {scripts.error or desk.error!r}")
-            time.sleep(0.5)
+        lags = await_all(plan, scripted, listener, desk, children, scripts, sim)
         stored1, wall1 = stored_statuses(db_url), time.time()
         found = measure(scripted, listener, desk, plan.entrapment_s)
         found["onset_error_s"] = onset_errors(db_url, scripted, plan.entrapment_s)
+        found["background_lag_s"] = lags
         return report(plan, found, (stored1 - stored0) / (wall1 - wall0))
     finally:
         if scripts is not None:
@@ -599,7 +625,7 @@ def report(plan: Plan, found: dict[str, list[float]], msgs_per_s: float) -> dict
     }  # fmt: skip
     print(f"{'measure':16s} {'n':>4s} {'p50 s':>8s} {'p95 s':>8s} {'max s':>8s}")
     for key in ("alarm_stored_s", "case_opened_s", "sse_desk_s", "sse_case_s", "map_update_s",
-                "onset_error_s"):  # fmt: skip
+                "onset_error_s", "background_lag_s"):  # fmt: skip
         s = stats(found[key])
         result[key] = s
         cells = " ".join(f"{v:8.3f}" if isinstance(v, float) else f"{'-':>8s}"

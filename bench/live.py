@@ -175,7 +175,6 @@ class Scripted:
     phase_ms: int = 0  # trap: the reports after the stop come at S + phase + 5 s * k
     seq: int = 0
     next_ms: int = 0
-    phase: str = "idle"
     # measured moments (wall clock, ms)
     published: dict[str, int] = dataclasses.field(default_factory=dict)
 

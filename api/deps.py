@@ -60,7 +60,7 @@ Db = Annotated[AsyncConnection, Depends(get_conn)]
 
 _UNAUTHORIZED = HTTPException(
     status_code=status.HTTP_401_UNAUTHORIZED,
-    detail="not authenticated: send a bearer token or an X-API-Key header",
+    detail="errors.auth.not_authenticated",  # a catalogue key (docs/ui.md)
     headers={"WWW-Authenticate": "Bearer"},
 )
 
@@ -111,7 +111,7 @@ def require_roles(
         if principal.role not in allowed:
             raise HTTPException(
                 status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"role {principal.role} may not use this endpoint",
+                detail="errors.auth.role_forbidden",
             )
         return principal
 

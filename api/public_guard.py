@@ -31,7 +31,7 @@ class Gate:
         if self._slots.locked() and self.waiting >= self._queue_max:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                "busy, retry shortly; if trapped call 96333 / 繁忙，请稍后重试；困梯请拨打96333",
+                "errors.public.busy",  # a catalogue key (docs/ui.md)
                 headers=RETRY,
             )
         self.waiting += 1
@@ -69,7 +69,7 @@ class PublicGuard:
         self.refused += 1
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many reports, retry later; if trapped call 96333 / 请求过多；困梯请拨打96333",
+            "errors.public.too_many",
             headers=RETRY,
         )
 

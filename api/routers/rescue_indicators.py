@@ -31,9 +31,9 @@ async def rescue_indicators(
     """Mean arrival and on-site times, share within 30 min, share decided within 5 min."""
     scope = company_scope(principal)
     if scope is not None and company not in (None, scope):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a company sees only its own figures")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "errors.indicators.own_company")
     if since and until and since >= until:
-        raise HTTPException(422, "since must be before until")
+        raise HTTPException(422, "errors.indicators.since_before_until")
     return await queries.indicators(
         db,
         request.app.state.config.dispatch,

@@ -114,7 +114,7 @@ if not TYPE_CHECKING:
 
 def _rescuer_id(principal: Principal) -> int:
     if principal.rescuer_id is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this account is not a rescuer")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "errors.rescuer.not_a_rescuer")
     return principal.rescuer_id
 
 

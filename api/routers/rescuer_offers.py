@@ -21,7 +21,7 @@ Rescuer = Annotated[Principal, Depends(require_roles(Role.RESCUER))]
 @router.post("/position", status_code=status.HTTP_204_NO_CONTENT)
 async def report_position(run_engine: RunEngine, position: Position, principal: Rescuer) -> None:
     if principal.rescuer_id is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this account is not a rescuer")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "errors.rescuer.not_a_rescuer")
     rescuer_id = principal.rescuer_id
     await run_engine(lambda engine: engine.report_position(rescuer_id, position.lon, position.lat))
 

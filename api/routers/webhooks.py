@@ -21,10 +21,10 @@ CompanyOrAdmin = Annotated[Principal, Depends(require_roles(Role.COMPANY))]
 def _webhook_company(principal: Principal, named: int | None) -> int:
     if principal.role is Role.COMPANY:
         if principal.company_id is None or named not in (None, principal.company_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "a company manages only its own")
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "errors.webhooks.own_company")
         return principal.company_id
     if named is None:
-        raise HTTPException(422, "name the company (company_id)")
+        raise HTTPException(422, "errors.webhooks.name_company")
     return named
 
 

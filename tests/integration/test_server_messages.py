@@ -115,3 +115,11 @@ def test_a_units_error_keeps_its_value(env: Env) -> None:
     assert problem(env.client.get(path, headers=supervisor), 404, path) == "未找到使用单位 987654"
     r = env.client.get(path, headers={**supervisor, **ENGLISH})
     assert problem(r, 404, path) == "user unit 987654 not found"
+
+
+def test_a_request_without_credentials_is_told_so_in_its_language(env: Env) -> None:
+    path = "/api/v1/elevators"
+    zh = problem(env.client.get(path), 401, path)
+    assert zh == "未登录：请提供访问令牌或 X-API-Key"
+    en = problem(env.client.get(path, headers=ENGLISH), 401, path)
+    assert en == "not authenticated: send a bearer token or an X-API-Key header"

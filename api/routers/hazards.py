@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Db, require_roles
-from api.errors import AUTHENTICATED, media_response, problem_response
+from api.errors import AUTHENTICATED, media_response, problem_response, request_lang
 from api.pagination import Paging
 from api.projection import projection
 from api.security import Principal, Role
+from domain.errors import LiftwatchError
 from hazards import indicators_repository as ind_repo
 from hazards import service
 from hazards.config import HazardSettings
@@ -37,6 +38,7 @@ from hazards.model import (
     TrailEntry,
 )
 from hazards.policy import check_evidence
+from i18n import error_message
 
 router = APIRouter(prefix="/api/v1/hazards", tags=["hazards"], responses=AUTHENTICATED)
 
@@ -292,6 +294,11 @@ async def hazard_step(
     return _out(hazard, now)
 
 
+def _said(request: Request, exc: LiftwatchError) -> str:
+    """A refusal's message in the caller's language (for a status of its own)."""
+    return error_message(exc, request_lang(request))
+
+
 @router.post(
     "/{hazard_id}/evidence",
     response_model=EvidenceOut,
@@ -306,18 +313,18 @@ async def upload_evidence(
     limit = settings.evidence_max_bytes
     if file.size is not None and file.size > limit:
         raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, str(EvidenceTooLarge(file.size, limit))
+            status.HTTP_413_CONTENT_TOO_LARGE, _said(request, EvidenceTooLarge(file.size, limit))
         )
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(
-            status.HTTP_413_CONTENT_TOO_LARGE, str(EvidenceTooLarge(len(data), limit))
+            status.HTTP_413_CONTENT_TOO_LARGE, _said(request, EvidenceTooLarge(len(data), limit))
         )
     name = (file.filename or "evidence")[-200:]
     try:
         check_evidence(name, data)
     except InvalidEvidence as exc:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, _said(request, exc)) from None
     evidence = await service.add_evidence(
         db, evidence_store(request), hazard_id, name, data, actor_of(principal),
         datetime.now(UTC), settings,

@@ -146,9 +146,13 @@ def test_whole_life_cycle_with_evidence_and_trail(env: Env) -> None:
     assert r.json()["detail"] == "请先上传整改证据"  # zh-CN by default (docs/ui.md)
     big = b"\x89PNG\r\n\x1a\n" + b"\0" * (64 * 1024)
     files = {"file": ("big.png", big, "image/png")}
-    assert env.post("company1", f"/api/v1/hazards/{hid}/evidence", files=files).status_code == 413
+    r = env.post("company1", f"/api/v1/hazards/{hid}/evidence", files=files)
+    assert r.status_code == 413
+    assert r.json()["detail"].startswith("文件大小 ")  # in the caller's language too
     fake = {"file": ("photo.jpg", b"MZ\x90\x00 not a photo at all", "image/jpeg")}
-    assert env.post("company1", f"/api/v1/hazards/{hid}/evidence", files=fake).status_code == 415
+    r = env.post("company1", f"/api/v1/hazards/{hid}/evidence", files=fake)
+    assert r.status_code == 415
+    assert r.json()["detail"] == "仅支持 JPEG、PNG、WebP 照片和 PDF 文件"
     misnamed = {"file": ("photo.jpg", png_bytes(), "image/jpeg")}
     assert (
         env.post("company1", f"/api/v1/hazards/{hid}/evidence", files=misnamed).status_code == 415

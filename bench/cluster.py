@@ -35,27 +35,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import msgspec
 import psycopg
 
-from domain.codes import CarStatus, Direction, DoorState, ServiceMode
-from domain.telemetry import StatusMessage, status_topic
+from domain.codes import DoorState
+from domain.telemetry import status_topic
+from simulators.wire import parked_status
 
 ROOT = Path(__file__).resolve().parents[1]
 RABBIT_DIR = os.environ.get("LIFTWATCH_BENCH_RABBITMQ_DIR", "/tmp/liftwatch-bench-rabbitmq")
 RABBIT_PORT = int(os.environ.get("LIFTWATCH_BENCH_AMQP_PORT", "56821"))
 TICK = os.sysconf("SC_CLK_TCK")
-ENC = msgspec.json.Encoder()
 T_S = 10.0  # the entrapment rule's T in this bench (30 s in production: same rule)
-
-
-def _status(seq: int, ts: int, **kw: Any) -> bytes:
-    base: dict[str, Any] = dict(
-        v=1, seq=seq, ts=ts, car=CarStatus.STOPPED, dir=Direction.NONE, floor=1,
-        door_zone=True, door=DoorState.CLOSED, passenger=False, mode=ServiceMode.NORMAL,
-    )  # fmt: skip
-    base.update(kw)
-    return ENC.encode(StatusMessage(**base))
 
 
 TRAPPED = dict(passenger=True, door_zone=False, floor=5)
@@ -215,7 +205,7 @@ def _load_publisher(
             pub.flush()
             while i >= (time.time() - started) * rate:
                 time.sleep(0.002)
-        pub.publish(topics[i % m], _status(1 + i // m, int(time.time() * 1000)))
+        pub.publish(topics[i % m], parked_status(1 + i // m, int(time.time() * 1000)))
     if not pub.wait_acked(600):
         raise SystemExit(f"only {pub.acked} of {n} load messages acknowledged")
     done["sent"] = n
@@ -254,7 +244,7 @@ class Trapped:
                 self.onset_ms[e] = ts
             kw = TRAPPED if stuck else {"door": DoorState.OPEN, "passenger": True}
             topic = status_topic(f"B{e}", self.root)
-            self.client.publish(topic, _status(self.seq[e], ts, **kw), 1)
+            self.client.publish(topic, parked_status(self.seq[e], ts, **kw), 1)
             self.sent += 1
 
     def close(self) -> None:

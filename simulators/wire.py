@@ -8,12 +8,14 @@ cost, which matters when a publisher streams thousands of messages per second.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import msgspec
 import numpy as np
 
 from domain.codes import CarStatus, Direction, DoorState, PowerState, ServiceMode
 from domain.samples import StatusColumns
-from domain.telemetry import SCHEMA_VERSION
+from domain.telemetry import SCHEMA_VERSION, StatusMessage
 
 _CARS = [s.value for s in CarStatus]
 _DIRS = [s.value for s in Direction]
@@ -73,3 +75,17 @@ def status_payloads(st: StatusColumns, chunk: int = 4096) -> Iterator[bytes]:
         )
         for row in rows:
             yield (fmt % row).encode()
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def parked_status(seq: int, ts: int, **fields: Any) -> bytes:
+    """One scripted status message: a car parked at floor 1, in the door zone, doors
+    closed, empty, in normal service, with ``fields`` changed (a StatusMessage)."""
+    body: dict[str, Any] = dict(
+        v=SCHEMA_VERSION, seq=seq, ts=ts, car=CarStatus.STOPPED, dir=Direction.NONE, floor=1,
+        door_zone=True, door=DoorState.CLOSED, passenger=False, mode=ServiceMode.NORMAL,
+    )  # fmt: skip
+    body.update(fields)
+    return _ENCODER.encode(StatusMessage(**body))

@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from accounts.repository import Scope, create_user
 from api.security import Role, hash_password
+from tests.browser.pages import watched_pages
 from tests.browser.seed import (
     JWT_SECRET,
     PASSWORD,
@@ -81,26 +82,8 @@ def site(make_database: Any) -> Iterator[Site]:
 
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Any]:  # noqa: F811
-    contexts: list[Any] = []
-    errors: list[str] = []
-
-    def new(**options: Any) -> Page:
-        context = browser.new_context(**(options or DESKTOP))
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-        def on_dialog(dialog: Any) -> None:
-            errors.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        return page
-
-    yield new
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with watched_pages(browser) as open_page:
+        yield lambda **options: open_page(**(options or DESKTOP))
 
 
 def test_supervisor_sees_the_layer_and_the_panel_tab(site: Site, new_page: Any) -> None:

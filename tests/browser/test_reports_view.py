@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.pages import watched_pages
 from tests.browser.public_seed import seed_public
 from tests.browser.seed import SeededFleet, api_server, insert_status, seed_fleet
 from tests.browser.test_public_page import PHONE
@@ -37,26 +38,10 @@ def site(
 @pytest.fixture
 def context_page(browser: Browser) -> Iterator[Callable[..., Page]]:  # noqa: F811
     """New pages (own contexts), each checked for JavaScript errors at the end."""
-    contexts: list[Any] = []
-    errors: list[str] = []
-
-    def new(**options: Any) -> Page:
-        context = browser.new_context(**(options or {"viewport": {"width": 1400, "height": 860}}))
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-        def on_dialog(dialog: Any) -> None:
-            errors.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        return page
-
-    yield new
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    with watched_pages(browser) as open_page:
+        yield lambda **options: open_page(
+            **(options or {"viewport": {"width": 1400, "height": 860}})
+        )
 
 
 def report_on_page(phone: Page, base_url: str, code: str, kind: str, text: str) -> None:

@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
+from tests.browser.pages import watched_pages
 from tests.browser.seed import PASSWORD, SeededFleet, api_server, insert_status, seed_fleet
 from tests.browser.test_ui import browser, shot  # noqa: F401 - the browser fixture
 from tests.fixtures.api_server import ApiServer
@@ -48,33 +49,19 @@ def site(make_database: Callable[[], str]) -> Iterator[tuple[ApiServer, SeededFl
 def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:  # noqa: F811
     """Pages in their own contexts (language, screen, a zone far from Shanghai), each
     checked for JavaScript errors and unexpected dialogs at the end."""
-    contexts: list[Any] = []
-    errors: list[str] = []
+    with watched_pages(browser) as open_page:
 
-    def new(lang: str = "zh-CN", screen: str = "desktop") -> Page:
-        phone = screen == "phone"
-        context = browser.new_context(
-            viewport=SCREENS[screen],
-            locale=LOCALES[lang],
-            timezone_id="America/New_York",  # the UI must show Asia/Shanghai anyway
-            is_mobile=phone,
-            has_touch=phone,
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        def new(lang: str = "zh-CN", screen: str = "desktop") -> Page:
+            phone = screen == "phone"
+            return open_page(
+                viewport=SCREENS[screen],
+                locale=LOCALES[lang],
+                timezone_id="America/New_York",  # the UI must show Asia/Shanghai anyway
+                is_mobile=phone,
+                has_touch=phone,
+            )
 
-        def on_dialog(dialog: Any) -> None:
-            errors.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        return page
-
-    yield new
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors: {errors}"
+        yield new
 
 
 def login(page: Page, base_url: str, username: str) -> None:

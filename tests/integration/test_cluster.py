@@ -19,13 +19,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 import psycopg
 import pytest
 
 from analytics.config import DetectionSettings
-from domain.codes import CarStatus, Direction, DoorState, ServiceMode
-from domain.telemetry import StatusMessage, status_topic
+from domain.codes import DoorState
+from domain.telemetry import status_topic
 from fleet.repository import save_fleet
 from ingest.cluster.balance import assign
 from ingest.cluster.config import ClusterSettings
@@ -36,11 +35,11 @@ from ingest.detect_stage import DetectStage
 from ingest.service import IngestService
 from messaging.client import connect, new_client
 from simulators.fleet import generate_fleet
+from simulators.wire import parked_status
 from tests.fixtures.services import require
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-ENC = msgspec.json.Encoder()
 PARTITIONS = 4
 
 
@@ -54,15 +53,6 @@ def cluster_settings() -> ClusterSettings:
         share_group=name.replace(".", "-"), partitions=PARTITIONS, buckets=64,
         heartbeat_s=0.3, member_timeout_s=1.5, restore_window_s=60,
     )  # fmt: skip
-
-
-def _status(seq: int, ts: int, **kw: Any) -> bytes:
-    base: dict[str, Any] = dict(
-        v=1, seq=seq, ts=ts, car=CarStatus.STOPPED, dir=Direction.NONE, floor=1,
-        door_zone=True, door=DoorState.CLOSED, passenger=False, mode=ServiceMode.NORMAL,
-    )  # fmt: skip
-    base.update(kw)
-    return ENC.encode(StatusMessage(**base))
 
 
 class RunningWorker:
@@ -149,7 +139,7 @@ def test_storers_forward_and_workers_share_partitions(
         for r in range(rounds):
             for e in fleet.elevators:
                 topic = status_topic(e.terminal_id, topic_root)
-                terminals.publish(topic, _status(r + 1, now + r * 1000), 1)
+                terminals.publish(topic, parked_status(r + 1, now + r * 1000), 1)
         total = rounds * len(fleet.elevators)
         _wait(lambda: _count(db_url, "SELECT count(*) FROM telemetry") == total, 60, "stored")
         # every stored sample went through the stream to exactly the owning workers
@@ -174,7 +164,9 @@ def test_storers_forward_and_workers_share_partitions(
         )  # fmt: skip
         before = workers[1].worker.counts["samples"]
         for e in fleet.elevators:
-            terminals.publish(status_topic(e.terminal_id, topic_root), _status(9, now + 9000), 1)
+            terminals.publish(
+                status_topic(e.terminal_id, topic_root), parked_status(9, now + 9000), 1
+            )
         _wait(lambda: workers[1].worker.counts["samples"] > before, 20, "w1 processing again")
         assert workers[1].worker.counts["restores"] >= 1
     finally:
@@ -210,7 +202,7 @@ def test_entrapment_in_progress_survives_a_take_over(
 
     def publish(**kw: Any) -> None:
         seq[0] += 1
-        payload = _status(seq[0], int(time.time() * 1000), **kw)
+        payload = parked_status(seq[0], int(time.time() * 1000), **kw)
         terminals.publish(status_topic(target.terminal_id, topic_root), payload, 1)
 
     try:

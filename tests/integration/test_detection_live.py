@@ -22,30 +22,21 @@ import psycopg
 import pytest
 
 from analytics.config import DetectionSettings
-from domain.codes import CarStatus, Direction, DoorState, ServiceMode
-from domain.telemetry import StatusMessage, status_topic
+from domain.codes import DoorState
+from domain.telemetry import status_topic
 from fleet.repository import save_fleet
 from ingest.config import IngestSettings
 from ingest.detect_stage import DetectStage, alarm_topic
 from ingest.service import IngestService
 from messaging.client import Publisher, connect, new_client
 from simulators.fleet import generate_fleet
+from simulators.wire import parked_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 T_S = 5.0
 WAIT_S = 120.0
 ELEVATORS = 2000
-ENC = msgspec.json.Encoder()
-
-
-def _status(seq: int, ts: int, **kw: Any) -> bytes:
-    base: dict[str, Any] = dict(
-        v=1, seq=seq, ts=ts, car=CarStatus.STOPPED, dir=Direction.NONE, floor=1,
-        door_zone=True, door=DoorState.CLOSED, passenger=False, mode=ServiceMode.NORMAL,
-    )  # fmt: skip
-    base.update(kw)
-    return ENC.encode(StatusMessage(**base))
 
 
 def _mine(
@@ -98,7 +89,9 @@ def test_entrapment_alarm_in_database_and_on_company_topic(
 
         def publish(e_id: int, terminal: str, ts: int, **kw: Any) -> None:
             seq[e_id] += 1
-            terminals.publish(status_topic(terminal, topic_root), _status(seq[e_id], ts, **kw), 1)
+            terminals.publish(
+                status_topic(terminal, topic_root), parked_status(seq[e_id], ts, **kw), 1
+            )
 
         # every terminal reports; the target boards a passenger, then is stuck between floors
         now = int(time.time() * 1000)

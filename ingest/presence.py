@@ -16,7 +16,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from analytics.detectors.health import LEARN_GAP_MS, MIN_GAPS, SHORT_GAP_MS, follow_interval
+from analytics.detectors.health import (
+    MIN_GAPS,
+    SHORT_GAP_MS,
+    follow_interval,
+    regular_gap_limit,
+)
 from ingest.batch import PresenceChange
 
 UNKNOWN, ONLINE, OFFLINE = 0, 1, 2
@@ -82,8 +87,7 @@ class PresenceTracker:
         same[1:] = idx[1:] == idx[:-1]
         prev[same] = at[:-1][same[1:]]
         gap = at - prev
-        timeout = self.timeout_ms[idx]
-        limit = np.where(self.gaps_n[idx] >= MIN_GAPS, timeout, np.maximum(timeout, LEARN_GAP_MS))
+        limit = regular_gap_limit(self.timeout_ms[idx], self.gaps_n[idx])
         regular = (prev > 0) & (gap >= SHORT_GAP_MS) & (gap <= limit)
         if not regular.any():
             return

@@ -18,13 +18,13 @@ import numpy.typing as npt
 from analytics.config import DetectionSettings
 from analytics.detectors.elevator import ElevatorDetector
 from analytics.detectors.health import (
-    LEARN_GAP_MS,
     HealthReport,
     HealthRules,
     Snapshot,
     batch_stats,
     closed_loads,
     parse_snapshot,
+    regular_gap_limit,
 )
 from analytics.detectors.model import (
     AlarmEvent,
@@ -250,7 +250,10 @@ class FleetDetector:
                 return
         previous = np.array([d.last_ts for d in dets], np.int64)
         band = np.array([d.health.load_band(hr) for d in dets], np.float64)
-        limit = np.array([_regular_gap_limit(d) for d in dets], np.int64)
+        limit = regular_gap_limit(
+            np.array([d.heartbeat_ms for d in dets], np.int64),
+            np.array([d.health.gap_n for d in dets], np.float64),
+        )
         active = np.array([d.health.active_ms for d in dets], np.int64)
         stats, idle = batch_stats(cols, starts, previous, band, limit, active)
         ends = [*starts[1:].tolist(), len(cols)]
@@ -390,14 +393,6 @@ def _judge(det: ElevatorDetector, hr: HealthRules) -> None:
     det.load_usable = h.load(hr) == "ok"
     det.reports_changes = h.on_change(hr)
     det.learn_report_interval(h.report_interval_ms())
-
-
-def _regular_gap_limit(det: ElevatorDetector) -> int:
-    """The longest gap learned as a report interval (longer: a silence): the heartbeat
-    timeout, or ``LEARN_GAP_MS`` until the interval is learned (a terminal registered
-    faster than it reports would otherwise never be learned)."""
-    learned = det.health.report_interval_ms() == det.health.report_interval_ms()
-    return det.heartbeat_ms if learned else max(det.heartbeat_ms, LEARN_GAP_MS)
 
 
 def _to_ms(value: object) -> int:

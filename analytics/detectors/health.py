@@ -321,6 +321,16 @@ def _baseline(value: object) -> float | None:
 
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def regular_gap_limit(timeout_ms: I64, gaps_n: F64) -> I64:
+    """The longest gap learned as a report interval (longer: a silence): the heartbeat
+    timeout once the interval is known (``gaps_n >= MIN_GAPS``), else at least
+    ``LEARN_GAP_MS`` (a terminal registered faster than it reports would otherwise
+    never be learned). Vectorised over terminals."""
+    out: I64 = np.where(gaps_n >= MIN_GAPS, timeout_ms, np.maximum(timeout_ms, LEARN_GAP_MS))
+    return out
 
 
 def follow_interval(mean: F64, n: F64, batch_n: F64, batch_mean: F64) -> tuple[F64, F64]:

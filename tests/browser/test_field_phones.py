@@ -195,17 +195,20 @@ def test_rescuer_accepts_arrives_offline_and_online_in_chinese(
     page.route("**/api/v1/rescuers/me/actions", lose_answer, times=1)
     page.fill("#release-people", "2")
     page.fill("#release-note", "盘车至平层，开门放人")
-    responses: list[dict[str, Any]] = []
-    page.on(
-        "response",
-        lambda r: responses.append(r.json()) if r.url.endswith("/rescuers/me/actions") else None,
-    )
-    page.click("#release-form button[type=submit]")
-    expect(page.locator("#case-done")).to_be_visible()
+    # The lost answer never reaches the page (no response event), so the first response
+    # the page sees is the resend's; waiting for it here also waits for its handler.
+    with page.expect_response(
+        lambda r: r.url.endswith("/rescuers/me/actions") and r.request.method == "POST",
+        timeout=20_000,
+    ) as resent:
+        page.click("#release-form button[type=submit]")
+        expect(page.locator("#case-done")).to_be_visible()
     expect(page.locator("#net")).to_have_text("在线", timeout=20_000)
     assert answers
     assert answers[0]["replayed"] is False
-    assert any(r.get("replayed") is True and r["kind"] == "release" for r in responses)
+    again = resent.value.json()
+    assert again["replayed"] is True
+    assert again["kind"] == "release"
     released = [d for s, d in timeline(url, case_id) if s == "released"]
     assert len(released) == 1
     assert released[0]["note"] == "盘车至平层，开门放人"

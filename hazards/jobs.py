@@ -5,7 +5,6 @@ rule (a unique index), one escalation per level (a conditional update)."""
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from hazards.config import HazardSettings
 from hazards.model import CATEGORIES, RULE_CATEGORY, Rule, Source
 from hazards.policy import deadline, escalation_level, grade_of
 from storage.events import notify
+from storage.jobs import PeriodicJob
 
 log = logging.getLogger(__name__)
 SyncConn = repo.SyncConn
@@ -145,7 +145,7 @@ def escalate(conn: SyncConn, now: datetime) -> EscalationResult:
     return result
 
 
-class HazardJob:
+class HazardJob(PeriodicJob):
     """The automatic scan and the escalation, at start and then every ``interval_s``."""
 
     name = "hazards"
@@ -154,42 +154,18 @@ class HazardJob:
         self, database_url: str, settings: HazardSettings, fault_types: list[str],
         interval_s: float = 3600.0,
     ) -> None:  # fmt: skip
+        super().__init__(interval_s)
         self._url = database_url
         self._settings = settings
         self._fault_types = fault_types
-        self._interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.runs = 0
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="hazard-job", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=30)
 
     def run_once(self) -> tuple[ScanResult, EscalationResult]:
         now = datetime.now(UTC)
         with psycopg.connect(self._url, autocommit=True) as conn:
             found = scan(conn, now, self._settings, self._fault_types)
             escalated = escalate(conn, now)
-        self.runs += 1
         log.info(
             "hazards: %d new automatic, %d escalations",
             found.total_created(), len(escalated.escalated),
         )  # fmt: skip
         return found, escalated
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except psycopg.Error as exc:
-                log.warning("hazard job failed (retrying next round): %s", exc)
-            self._stop.wait(self._interval_s)

@@ -4,8 +4,6 @@ recent daily telemetry statistics and written to ``elevator_condition``, on dema
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,8 +12,7 @@ import psycopg
 
 from analytics.anomaly import condition_indices
 from maintenance.condition_repository import load_daily_channels, write_conditions
-
-log = logging.getLogger(__name__)
+from storage.jobs import PeriodicJob
 
 
 def compute_fleet_condition(database_url: str, today: date | None = None) -> int:
@@ -45,35 +42,14 @@ def compute_fleet_condition(database_url: str, today: date | None = None) -> int
     return written
 
 
-class ConditionJob:
+class ConditionJob(PeriodicJob):
     """Recomputes the fleet's condition indices every ``interval_s`` (demo runner)."""
 
     name = "condition"
 
     def __init__(self, database_url: str, interval_s: float = 3600.0) -> None:
+        super().__init__(interval_s)
         self.database_url = database_url
-        self.interval_s = interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.runs = 0
 
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="condition-job", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                compute_fleet_condition(self.database_url)
-                self.runs += 1
-            except Exception:
-                log.exception("condition index job failed")
-            if self._stop.wait(self.interval_s):
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+    def run_once(self) -> int:
+        return compute_fleet_condition(self.database_url)

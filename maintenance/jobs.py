@@ -6,7 +6,6 @@ start and then daily beside the other services.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -43,6 +42,7 @@ from maintenance.repository.score_state import (
     writer_lock,
 )
 from maintenance.repository.work_orders import refresh_work_orders, update_overdue_alarms
+from storage.jobs import PeriodicJob
 from units.service import unit_facts
 
 log = logging.getLogger(__name__)
@@ -211,37 +211,21 @@ def _read_all(
     return facts, stored, t_main, t_other
 
 
-class ScoreJob:
+class ScoreJob(PeriodicJob):
     """Recompute once at start, then every ``settings.job_interval_s`` (daily)."""
 
     name = "score"
 
     def __init__(self, database_url: str, settings: ScoreSettings) -> None:
+        super().__init__(settings.job_interval_s)
         self._url = database_url
         self._settings = settings
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.last_report: RecomputeReport | None = None
-        self.runs = 0
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="score-job", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout=30)
 
     def run_once(self) -> RecomputeReport:
         with psycopg.connect(self._url, autocommit=True) as conn:
             report = recompute(conn, self._settings)
         self.last_report = report
-        self.runs += 1
         log.info(
             "scored %d elevators in %.2f s: grades %s, %d eligible, %d overdue",
             report.elevators,
@@ -251,11 +235,3 @@ class ScoreJob:
             report.overdue_elevators,
         )
         return report
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # a failed run must not end the job; the next one retries
-                log.exception("score job run failed")
-            self._stop.wait(self._settings.job_interval_s)

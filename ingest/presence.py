@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.detectors.health import (
+    COUNT_CAP,
     MIN_GAPS,
     SHORT_GAP_MS,
     follow_interval,
@@ -25,6 +26,7 @@ from analytics.detectors.health import (
 from ingest.batch import PresenceChange
 
 UNKNOWN, ONLINE, OFFLINE = 0, 1, 2
+DAY_MS = 86_400_000
 
 
 class PresenceTracker:
@@ -63,6 +65,20 @@ class PresenceTracker:
         """Initial state from the database (``elevator_status.online``)."""
         self.state[index] = ONLINE if online else OFFLINE
         self.last_seen_ms[index] = last_seen_ms
+
+    def restore_intervals(
+        self, indexes: npt.NDArray[np.intp], gaps_n: npt.NDArray[np.float64],
+        interval_ms: npt.NDArray[np.float64],
+    ) -> None:  # fmt: skip
+        """Learned report intervals saved before a restart (the detectors' sensor health,
+        learned by the same rule), so that a terminal reporting less often than
+        registered is not timed out between its messages while it is learned again.
+        Values that are not finite and positive, or beyond a day, are ignored."""
+        n = np.minimum(np.nan_to_num(gaps_n, nan=0.0, posinf=0.0), COUNT_CAP)
+        ok = (n > 0) & np.isfinite(interval_ms) & (interval_ms > 0) & (interval_ms <= DAY_MS)
+        at = indexes[ok]
+        self.interval_ms[at], self.gaps_n[at] = interval_ms[ok], n[ok]
+        self.timeout_ms[at] = self._timeouts(at)
 
     def seen(self, indexes: npt.NDArray[np.int64], at_ms: npt.NDArray[np.int64]) -> list[int]:
         """Terminals heard from; returns the indexes that were offline (now back)."""

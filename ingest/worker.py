@@ -14,6 +14,7 @@ import gc
 import logging
 import threading
 import time
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -28,6 +29,7 @@ from ingest.presence import PresenceTracker
 from ingest.receiver import Receiver
 from ingest.registry import ElevatorRegistry
 from ingest.repository.elevators import fetch_presence, fetch_terminals
+from ingest.repository.sensor_health import fetch_report_intervals
 from ingest.store import WriteResult, dead_letter_all
 from storage.telemetry_admin import ensure_partitions
 
@@ -96,10 +98,24 @@ class IngestWorker:
             if index is not None:
                 seen_ms = int(row.received_at.timestamp() * 1000)
                 self.presence.restore(index, row.online, seen_ms)
+        self._restore_report_intervals(conn)
         conn.commit()
         _freeze_long_lived()
         self.presence.quiet_since_ms = _now_ms()
         log.info("ingest ready", extra={"elevators": len(self.registry)})
+
+    def _restore_report_intervals(self, conn: psycopg.Connection[Any]) -> None:
+        """The report intervals learned before the restart (``sensor_health``)."""
+        known = [
+            (index, n, mean)
+            for eid, n, mean in fetch_report_intervals(conn)
+            if (index := self.registry.index_of(eid)) is not None
+        ]
+        if known:
+            indexes, gaps_n, interval_ms = zip(*known, strict=True)
+            self.presence.restore_intervals(
+                np.array(indexes, np.intp), np.array(gaps_n), np.array(interval_ms)
+            )
 
     def _ensure_partitions(self) -> None:
         conn = self.database.conn

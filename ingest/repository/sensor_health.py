@@ -26,6 +26,16 @@ WHERE CASE WHEN jsonb_typeof(sensor_health.health -> 'to_ms') = 'number'
 _FETCH = """
 SELECT elevator_id, health FROM sensor_health WHERE elevator_id = ANY(%(ids)s)
 """
+# The report intervals the detectors learned (``gap_n``, ``gap_mean_ms``), for ingest's
+# presence tracker at start; entries that are not positive numbers are left out.
+_INTERVALS = """
+SELECT elevator_id, (health ->> 'gap_n')::float8, (health ->> 'gap_mean_ms')::float8
+FROM sensor_health
+WHERE jsonb_typeof(health -> 'gap_n') = 'number'
+  AND jsonb_typeof(health -> 'gap_mean_ms') = 'number'
+  AND (health ->> 'gap_n')::float8 > 0
+  AND (health ->> 'gap_mean_ms')::float8 > 0
+"""
 SAVE_CHUNK = 10_000  # snapshots per statement
 
 
@@ -61,3 +71,10 @@ def fetch_sensor_health(
     with conn.cursor(row_factory=class_row(SensorHealthRow)) as cursor:
         rows = cursor.execute(_FETCH, {"ids": list(elevator_ids)}).fetchall()
     return {row.elevator_id: row.health for row in rows}
+
+
+def fetch_report_intervals(conn: psycopg.Connection[Any]) -> list[tuple[int, float, float]]:
+    """Per elevator with a saved snapshot: the regular gaps counted and their mean (ms),
+    the report interval the detectors learned."""
+    rows = conn.execute(_INTERVALS).fetchall()
+    return [(int(eid), float(n), float(mean)) for eid, n, mean in rows]

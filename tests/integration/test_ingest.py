@@ -17,6 +17,7 @@ import pytest
 
 from domain.validation import DeadLetterReason
 from ingest.config import IngestSettings
+from ingest.repository.sensor_health import save_sensor_health
 from ingest.seed import seed_elevators
 from ingest.service import IngestService
 from messaging.client import MqttEndpoint
@@ -220,6 +221,36 @@ def test_presence_from_last_will_and_heartbeat_raises_and_clears_offline_alarm(
     publisher.publish(online, b"", retain=True)  # clear the retained message
     publisher.close()
     assert ingest.metrics.presence.labels("offline")._value.get() >= 2
+
+
+def test_a_report_interval_learned_before_a_restart_keeps_a_slow_terminal_online(
+    fresh_database_url: str, mqtt_url: str, topic_root: str, terminals: list[str]
+) -> None:
+    """Elevator 1 was learned (saved by the detectors' sensor health) to report every 20 s
+    although registered at 1 s; elevator 2 has nothing saved. After ingest starts, both
+    report once and go quiet for 8 s: only elevator 2 (timeout 3 x 1 s) is offline."""
+    db = fresh_database_url
+    learned = {"to_ms": now_ms(), "gap_n": 60.0, "gap_mean_ms": 20_000.0}
+    with psycopg.connect(db, autocommit=True) as conn:
+        assert save_sensor_health(conn, {1: learned, 2: {"to_ms": now_ms()}}) == 2
+    service = _service(db, mqtt_url, topic_root, heartbeat_intervals=3.0)
+    service.start()
+    try:
+        assert service.ready.wait(60)
+        assert service.receiver.subscribed.wait(60)
+        first, second = service.registry.index_of(1), service.registry.index_of(2)
+        assert service.presence.timeout_ms[first] == 60_000
+        assert service.presence.timeout_ms[second] == 3_000
+        publisher = RawPublisher(service.receiver.url)
+        for terminal in terminals[:2]:
+            publisher.publish(f"{topic_root}/{terminal}/status", status_payload(1, now_ms()))
+        wait_for(lambda: _alarm_state(db, 2) == "open", 20, "the unlearned terminal offline")
+        time.sleep(8.0)
+        assert _alarm_state(db, 1) is None
+        assert scalar(db, "SELECT online FROM elevator_status WHERE elevator_id = 1") is True
+        publisher.close()
+    finally:
+        service.stop()
 
 
 def test_a_newly_registered_elevator_is_ingested(

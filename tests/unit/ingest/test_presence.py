@@ -62,3 +62,15 @@ def test_messages_of_one_batch_count_their_own_gaps() -> None:
     t.seen(np.zeros(len(at), np.int64), at[::-1].copy())  # any order within the batch
     assert t.interval_ms[0] == 30 * S
     assert t.timeout_ms[0] == 90 * S
+
+
+def test_a_learned_interval_restored_at_start_rules_at_once_and_bad_ones_are_ignored() -> None:
+    t = tracker([5.0, 5.0, 5.0, 5.0])
+    t.restore_intervals(
+        np.array([0, 1, 2, 3], np.intp),
+        np.array([50.0, np.nan, 30.0, 30.0]),
+        np.array([60_000.0, 60_000.0, -1.0, 2 * 86_400_000.0]),
+    )
+    assert t.timeout_ms.tolist() == [180 * S, 15 * S, 15 * S, 15 * S]
+    assert feed(t, 0, [1000.0 + 60.0 * i for i in range(10)]) == []  # never offline
+    assert 59 * S <= t.interval_ms[0] <= 61 * S

@@ -95,7 +95,7 @@ def test_companies_read_only_their_own_notifications(broker: Mosquitto) -> None:
     publisher.publish("liftwatch/notify/v1/company-2/alarm", b"{}")
     publisher.publish("liftwatch/notify/v1/company-1/alarm", b"{}")
     _as(broker, "T1").publish("liftwatch/v1/T1/status", b"{}")
-    wait_for(lambda: bool(own.got) and bool(other.got), 10, "the notifications")
+    wait_for(lambda: all(c.got for c in (own, wide, other)), 10, "the notifications")
     time.sleep(0.5)
     assert own.got == ["liftwatch/notify/v1/company-1/alarm"]
     assert wide.got == ["liftwatch/notify/v1/company-1/alarm"]

@@ -7,8 +7,9 @@ out when the car stops):
 
 - ``presence_before_stop``: presence reported while the car was running;
 - ``presence_at_stop``: presence while the doors were closing, at the first sample of
-  the stopped, closed car, or within ``stop_window`` of the stop (presence that appears
-  later in a closed car is a glitch: nobody can enter it);
+  the stopped, closed car, or within ``stop_window`` of the stop (presence that first
+  appears later in a car that stood at a landing is a glitch: nobody can enter a closed
+  car; after a trip it may be a still passenger moving again, believed when held);
 - ``load``: the car load above the learned empty-car baseline (person's weight);
 - ``alarm_button``: the alarm button pressed in the closed car.
 
@@ -162,9 +163,10 @@ class EvidenceRules(ElevatorState):
         report periodically: its samples may be further apart) with gaps shorter than
         that (a flickering sensor; for a periodic terminal, a miss on one sample), at
         least half the time over ``HELD_MS`` or more (after a longer gap, twice that
-        from the return); or appearing again after an absence of ``REAPPEAR_MS`` or more
-        (a still person moving again; a glitch's gaps are shorter); within the window
-        after the stop."""
+        from the return, or from its first sighting when first seen later in a car that
+        ran right after a door cycle); or appearing again after an absence of
+        ``REAPPEAR_MS`` or more (a still person moving again; a glitch's gaps are
+        shorter); within the window after the stop."""
         if ts > self.evidence_credible_until:
             return
         if not key & PASSENGER:
@@ -184,9 +186,14 @@ class EvidenceRules(ElevatorState):
         )
         if self.evidence_chain < 0 and soon:
             self.evidence_chain = ts  # present soon after the stop (or its next sample)
-        elif self.evidence_chain >= 0 and self._long_gap(gone, ts, previous_ts):
-            self.evidence_chain = ts  # seen soon after the stop, then away long: anew,
-            self.evidence_chain_late = True  # held twice as long to count (_held)
+        elif (self.evidence_chain < 0 and self.evidence_carried) or (
+            self.evidence_chain >= 0 and self._long_gap(gone, ts, previous_ts)
+        ):
+            # first seen late in a car that ran right after a door cycle (a still person
+            # moving, a sensor back from a dropout), or seen soon after the stop and then
+            # away long: anew, held twice as long to count (_held; a glitch is shorter)
+            self.evidence_chain = ts
+            self.evidence_chain_late = True
             self.evidence_on_ms = 0
         self.evidence_appeared = ts
 
@@ -252,7 +259,8 @@ class EvidenceRules(ElevatorState):
             not self.evidence & (EV_CLOSED | EV_STOP)
             and self.key >= 0
             and self.key & PASSENGER
-            and self._held(self.last_seen)
+            and self.evidence_gone < self.evidence_appeared  # the stretch followed is on
+            and self._held(min(self.last_seen, now))
         ):
             self._add_evidence(self._held_bit(), self.evidence_chain + self._held_ms())
         if self._strong():

@@ -261,6 +261,38 @@ def test_presence_appearing_first_long_after_the_stop_is_not_believed() -> None:
     assert alarms(FleetDetector().process(cols(rows))) == []
 
 
+def test_presence_first_seen_late_after_a_trip_counts_once_held() -> None:
+    """A motion sensor on a sparse terminal: the passenger, still, is not seen while
+    the doors close nor during the trip, and moves again a minute after the car stopped
+    between floors. Seen on two samples 15 s apart, he is in the car (the car ran right
+    after a door cycle: it may carry people); seen on one, it may be a glitch."""
+    rows = [*sparse_history(600.0, 15.0), (600.0, {"door": DoorState.OPEN})]
+    rows += [(606.0, {"door": DoorState.CLOSED}), (610.0, {"car": CarStatus.RUNNING})]
+    rows += [(620.0, {"car": CarStatus.STOPPED, "zone": False}), *periodic(620.0, 650.0, 15)]
+    seen_twice = [*rows, (665.0, {"passenger": True}), (680.0, {}), (695.0, {})]
+    out = FleetDetector().process(cols([*seen_twice, *periodic(695.0, 800.0, 15)]))
+    # held from 665 s: 2 x 5 s later is the evidence, after the due time (615 + 30 s)
+    assert alarms(out) == [(True, at(675.0))]
+    assert (
+        "presence_in_closed_car" in next(e.detail for e in out if e.alarm_type is ENT)["evidence"]
+    )
+    seen_once = [*rows, (665.0, {"passenger": True}), (680.0, {"passenger": False})]
+    out = FleetDetector().process(cols([*seen_once, *periodic(680.0, 800.0, 15)]))
+    assert alarms(out) == []
+    assert alarms(out, POSSIBLE) == [(True, at(615.0 + 30.0))]  # the desk still sees it
+
+
+def test_presence_back_after_the_window_is_not_taken_for_presence_held_since() -> None:
+    """Seen once at the stop (not held), gone, and back only after the window in which
+    presence in a closed car is believed: no evidence; the presence seen at the stop is
+    not taken as held all along."""
+    rows = [*sparse_history(600.0, 5.0), (600.0, {"door": DoorState.OPEN})]
+    rows += [(605.0, {"door": DoorState.CLOSED, "passenger": True})]
+    rows += [(610.0, {"passenger": False}), *periodic(610.0, 800.0)]
+    rows += [(805.0, {"passenger": True}), *periodic(805.0, 900.0)]
+    assert alarms(FleetDetector().process(cols(rows))) == []
+
+
 def busy_hour(t0: float, empty_kg: float, rng: np.random.Generator) -> tuple[Rows, list[float]]:
     """An hour of a busy car (an office tower at peak), on-change reporting: people
     board, the doors close, the car waits 20 s with them inside before it departs, runs,

@@ -49,7 +49,12 @@ from ingest.alarm_writer import EXACT, AlarmWriter, ElevatorInfo, alarm_topic, m
 from ingest.batch import Batch
 from ingest.config import RecoverySettings
 from ingest.repository.elevators import fetch_detected_elevators
-from ingest.repository.replay import fetch_checkpoint, fetch_events, fetch_statuses
+from ingest.repository.replay import (
+    fetch_checkpoint,
+    fetch_clock_lags,
+    fetch_events,
+    fetch_statuses,
+)
 from ingest.repository.sensor_health import fetch_sensor_health, save_sensor_health
 from ingest.status_columns import columns_of, empty_columns
 from messaging.client import Publisher
@@ -167,12 +172,15 @@ class DetectStage:
                 ids, columns = columns_of(batch.statuses)
                 # How far event time trails the wall clock (transport latency; a replay
                 # of older data): timers run on event time, so ticks subtract it.
-                self._lag_ms = max(0, int(time.time() * 1000) - int(columns.ts_ms.max()))
+                arrived = int(time.time() * 1000)
+                self._lag_ms = max(0, arrived - int(columns.ts_ms.max()))
                 if any(e not in known for e in set(ids.tolist())):
                     self._need_refresh.set()  # a new elevator: re-read specs (writer thread)
-                self.fleet.process_many(ids, columns, events)
+                self.fleet.process_many(ids, columns, events, arrived_ms=arrived)
             elif events:
-                self.fleet.process_many(np.zeros(0, np.int64), empty_columns(), events)
+                self.fleet.process_many(
+                    np.zeros(0, np.int64), empty_columns(), events, int(time.time() * 1000)
+                )
             out = self.fleet.drain()
         if out:
             self._queue.put([(event, EXACT) for event in out])
@@ -183,8 +191,10 @@ class DetectStage:
 
     def _tick(self, now_ms: int) -> None:
         with self._lock:
+            # each elevator's timers on its own clock (FleetDetector.tick); the checkpoint
+            # goes by the freshest terminal of the last batch
             fired_to = now_ms - self._lag_ms
-            out = self.fleet.tick(fired_to)
+            out = self.fleet.tick(now_ms)
             if out:
                 self._queue.put([(event, EXACT) for event in out])
             # after the put: the writer that reads this finds these events queued
@@ -214,11 +224,13 @@ class DetectStage:
                 saved = self._saved_health(conn, chunk)
                 stored = fetch_statuses(conn, chunk, since, until)
                 events = fetch_events(conn, chunk, since, until)
+                lags = fetch_clock_lags(conn, chunk, since, until)
                 with self._lock:
                     health: dict[int, Mapping[str, object]] = {**saved, **self._known_health(chunk)}
                     self._forget(chunk)
                     loaded += self.fleet.load_health(health)
                     self.fleet.process_many(stored.elevator_ids, stored.columns, events)
+                    self.fleet.set_clock_lags(lags)
                     self._queue_replayed(self.fleet.drain(), written_to_ms)
                 replayed += len(stored.columns)
         with self._lock:

@@ -73,6 +73,10 @@ class FleetDetector:
         self._heartbeat_ms = np.zeros(1024, dtype=np.int64)
         self._offline = np.zeros(1024, dtype=np.bool_)
         self._ids = np.zeros(1024, dtype=np.int64)
+        # How far each terminal's clock trails the runner's: arrival minus the event time
+        # of its latest sample (transport latency, a backlog, and the terminal's own
+        # clock error); a tick runs each elevator's timers on its own clock.
+        self._lag_ms = np.zeros(1024, dtype=np.int64)
         self.samples = 0
         self.steps = 0
 
@@ -99,6 +103,7 @@ class FleetDetector:
         self._heartbeat_ms = np.concatenate([self._heartbeat_ms, np.zeros(grow, dtype=np.int64)])
         self._offline = np.concatenate([self._offline, np.zeros(grow, dtype=np.bool_)])
         self._ids = np.concatenate([self._ids, np.zeros(grow, dtype=np.int64)])
+        self._lag_ms = np.concatenate([self._lag_ms, np.zeros(grow, dtype=np.int64)])
 
     def forget(self, elevator_id: int) -> None:
         """Drop an elevator's state (e.g. its spec changed); it restarts on the next sample."""
@@ -164,21 +169,37 @@ class FleetDetector:
         elevator_ids: npt.NDArray[np.int64],
         cols: StatusColumns,
         events: dict[int, list[EventMessage]] | None = None,
+        arrived_ms: int | None = None,
     ) -> None:
         """Feed samples of many elevators, sorted by (elevator, event time); events per
-        elevator. Alarm events accumulate in ``out`` (see :meth:`drain`)."""
+        elevator. Alarm events accumulate in ``out`` (see :meth:`drain`). ``arrived_ms``
+        (the runner's clock when the batch arrived) sets how far each terminal's clock
+        trails it (:meth:`tick`); without it, the lags stay as they were."""
         events = dict(events or {})
         self.samples += len(cols)
         if len(cols):
             elevator_ids, cols = self._drop_late(elevator_ids, cols)
         if len(cols):
-            self._step_many(elevator_ids, cols, events)
+            for det in self._step_many(elevator_ids, cols, events):
+                if arrived_ms is not None:
+                    self._lag_ms[self._slot[det.elevator_id]] = arrived_ms - det.last_ts
         for elevator_id, evs in events.items():  # elevators with events only
             det = self.detector(elevator_id)
-            for ev in sorted(evs, key=_event_time):
+            ordered = sorted(evs, key=_event_time)
+            for ev in ordered:
                 det.advance(ev.ts)
                 det.event(ev)
+            if arrived_ms is not None and ordered:
+                self._lag_ms[self._slot[elevator_id]] = arrived_ms - ordered[-1].ts
             self._after(det)
+
+    def set_clock_lags(self, lags_ms: Mapping[int, int]) -> None:
+        """How far these elevators' clocks trail the runner's (e.g. read back with
+        stored telemetry: received minus event time of each one's latest sample)."""
+        for elevator_id, lag in lags_ms.items():
+            slot = self._slot.get(elevator_id)
+            if slot is not None:
+                self._lag_ms[slot] = lag
 
     def _drop_late(
         self, elevator_ids: npt.NDArray[np.int64], cols: StatusColumns
@@ -200,8 +221,9 @@ class FleetDetector:
         elevator_ids: npt.NDArray[np.int64],
         cols: StatusColumns,
         events: dict[int, list[EventMessage]],
-    ) -> None:
-        """One numpy pass over the batch, then each elevator's steps (its events popped)."""
+    ) -> list[ElevatorDetector]:
+        """One numpy pass over the batch, then each elevator's steps (its events popped);
+        returns the elevators stepped."""
         starts, ends = _segments(elevator_ids)
         dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
         counts = ends - starts
@@ -236,6 +258,7 @@ class FleetDetector:
             last_ts = int(cols.ts_ms[end - 1])
             self._run(det, idx, cols.ts_ms, key, cols, evs, last_ts, start, end)
             self._after(det)
+        return dets
 
     def _learn_health(
         self, dets: list[ElevatorDetector], cols: StatusColumns, starts: npt.NDArray[np.intp]
@@ -367,21 +390,25 @@ class FleetDetector:
 
     # ---- time -----------------------------------------------------------------------
     def tick(self, now_ms: int) -> list[AlarmEvent]:
-        """Fire timers due by ``now_ms`` (rule timers and heartbeats); returns events."""
+        """Fire timers due by ``now_ms`` (rule timers and heartbeats); returns events.
+        Each elevator's timers run on its own clock, ``now_ms`` minus how far it trails
+        (:meth:`process_many`): a terminal whose clock is behind is not taken for one
+        whose car stood still since its last sample, nor one ahead for a late one."""
+        lag = self._lag_ms
         for eid in list(self._pending):
             det = self.detectors.get(eid)
             if det is None:
                 self._pending.discard(eid)
                 continue
-            det.advance(now_ms)
+            det.advance(now_ms - int(lag[self._slot[eid]]))
             self._after(det)
         m = len(self._slot)
         seen = self._seen[:m]
-        due = (seen >= 0) & (seen + self._heartbeat_ms[:m] < now_ms) & ~self._offline[:m]
+        due = (seen >= 0) & (seen + self._heartbeat_ms[:m] < now_ms - lag[:m]) & ~self._offline[:m]
         for slot in np.flatnonzero(due).tolist():
             det = self.detectors.get(int(self._ids[slot]))
             if det is not None:
-                det.advance(now_ms)
+                det.advance(now_ms - int(lag[slot]))
                 self._after(det)
         return self.drain()
 

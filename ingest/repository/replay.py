@@ -31,6 +31,14 @@ FROM terminal_events
 WHERE elevator_id = ANY(%(ids)s) AND ts >= %(since)s AND ts <= %(until)s
 ORDER BY elevator_id, ts, seq
 """
+# How far each elevator's terminal clock trailed ingest's at its latest stored sample
+_CLOCK_LAGS = """
+SELECT DISTINCT ON (elevator_id)
+       elevator_id, (extract(epoch FROM received_at - ts) * 1000)::bigint
+FROM telemetry
+WHERE elevator_id = ANY(%(ids)s) AND ts >= %(since)s AND ts <= %(until)s
+ORDER BY elevator_id, ts DESC
+"""
 # (name of the column, numpy dtype), in the order of _STATUSES after elevator_id
 _COLUMNS: tuple[tuple[str, type[np.generic]], ...] = (
     ("ts_ms", np.int64), ("seq", np.int64), ("car", np.int8), ("dir", np.int8),
@@ -101,3 +109,12 @@ def save_checkpoint(conn: psycopg.Connection[Any], name: str, fired_to: datetime
                updated_at = now()""",
         (name, fired_to),
     )
+
+
+def fetch_clock_lags(
+    conn: psycopg.Connection[Any], elevator_ids: Sequence[int], since: datetime, until: datetime
+) -> dict[int, int]:
+    """Per elevator with samples in [since, until]: received minus event time (ms) of its
+    latest one, how far its clock trailed ingest's (transport latency and clock error)."""
+    params = {"ids": list(elevator_ids), "since": since, "until": until}
+    return {int(e): int(lag) for e, lag in conn.execute(_CLOCK_LAGS, params).fetchall()}

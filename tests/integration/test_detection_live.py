@@ -25,12 +25,11 @@ from analytics.config import DetectionSettings
 from domain.codes import DoorState
 from domain.telemetry import status_topic
 from fleet.repository import save_fleet
-from ingest.config import IngestSettings
-from ingest.detect_stage import DetectStage, alarm_topic
-from ingest.service import IngestService
-from messaging.client import Publisher, connect, new_client
+from ingest.detect_stage import alarm_topic
+from messaging.client import connect, new_client
 from simulators.fleet import generate_fleet
 from simulators.wire import parked_status
+from tests.integration.test_ingest_support import live_pipeline
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -68,88 +67,74 @@ def test_entrapment_alarm_in_database_and_on_company_topic(
     connect(sub, mqtt_url)
     sub.loop_start()
 
-    publisher = Publisher(mqtt_url, f"lwtest-pub-{uuid.uuid4().hex[:8]}")
-    assert publisher.start()
-    stage = DetectStage(settings, fresh_database_url, publisher, tick_s=0.1)
-    ingest = IngestService(
-        IngestSettings(metrics_port=0, client_id=f"lwtest-ingest-{uuid.uuid4().hex[:8]}"),
-        fresh_database_url, mqtt_url, topic_root, consumers=[stage],
-    )  # fmt: skip
-    terminals = new_client(mqtt_url, f"lwtest-terminals-{uuid.uuid4().hex[:8]}")
-    connect(terminals, mqtt_url)
-    terminals.loop_start()
-    stage.start()
-    ingest.start()
     try:
-        assert ingest.ready.wait(60)
-        assert ingest.receiver.connected.wait(60)
-        assert sub_ready.wait(60)
-        assert ingest.receiver.subscribed.wait(60)
-        seq = {e.id: 1 for e in fleet.elevators}
+        with live_pipeline(fresh_database_url, mqtt_url, topic_root, settings) as live:
+            terminals = live.terminals
+            assert sub_ready.wait(60)
+            seq = {e.id: 1 for e in fleet.elevators}
 
-        def publish(e_id: int, terminal: str, ts: int, **kw: Any) -> None:
-            seq[e_id] += 1
-            terminals.publish(
-                status_topic(terminal, topic_root), parked_status(seq[e_id], ts, **kw), 1
-            )
+            def publish(e_id: int, terminal: str, ts: int, **kw: Any) -> None:
+                seq[e_id] += 1
+                terminals.publish(
+                    status_topic(terminal, topic_root), parked_status(seq[e_id], ts, **kw), 1
+                )
 
-        # every terminal reports; the target boards a passenger, then is stuck between floors
-        now = int(time.time() * 1000)
-        for e in fleet.elevators:
-            publish(e.id, e.terminal_id, now)
-        publish(target.id, target.terminal_id, now + 1, door=DoorState.OPEN, passenger=True)
-        time.sleep(1.0)
-        start_ms = int(time.time() * 1000)  # the entrapment's start (event time)
-        trapped = dict(passenger=True, door_zone=False, floor=5)
-        publish(target.id, target.terminal_id, start_ms, **trapped)
-        deadline = time.monotonic() + T_S + WAIT_S  # generous: the machine may be loaded
-        found_db: float | None = None
-        tick = 0
-        while time.monotonic() < deadline and (found_db is None or not _mine(received, target.id)):
-            tick += 1
-            ts = int(time.time() * 1000)
-            publish(target.id, target.terminal_id, ts, **trapped)
-            if tick % 5 == 0:  # the rest of the fleet keeps reporting (every ~2.5 s)
-                for e in fleet.elevators:
-                    if e.id != target.id:
-                        publish(e.id, e.terminal_id, ts)
-            if found_db is None:
-                with psycopg.connect(fresh_database_url) as conn:
-                    row = conn.execute(
-                        "SELECT opened_at, detail FROM alarms WHERE elevator_id = %s"
-                        " AND type = 'entrapment'",
-                        (target.id,),
-                    ).fetchone()
-                if row is not None:
-                    found_db = time.time()
-                    opened_ms = int(row[0].timestamp() * 1000)
-                    assert opened_ms == start_ms + int(T_S * 1000)
-                    assert (row[1]["where"], row[1]["floor"]) == ("between_floors", 5)
-                    assert row[1]["evidence"][-1] == "outside_door_zone"
-            time.sleep(0.5)
-        assert found_db is not None, "no entrapment alarm in the database"
-        db_delay = found_db - start_ms / 1000
-        mine = _mine(received, target.id)
-        assert mine, "no alarm on the company's MQTT topic"
-        at, payload = mine[0]
-        mqtt_delay = at - start_ms / 1000
-        print(f"entrapment alarm: database {db_delay:.2f} s, MQTT {mqtt_delay:.2f} s after start")
-        assert payload["type"] == "entrapment"
-        assert payload["state"] == "open"
-        assert payload["elevator_code"] == target.code
-        assert payload["detail"]["where"] == "between_floors"
-        # no other elevator raised anything but offline/none
-        with psycopg.connect(fresh_database_url) as conn:
-            others = conn.execute(
-                "SELECT count(*) FROM alarms WHERE elevator_id <> %s AND type = 'entrapment'",
-                (target.id,),
-            ).fetchone()
-        assert others == (0,)
+            # every terminal reports; the target boards a passenger, then is stuck between floors
+            now = int(time.time() * 1000)
+            for e in fleet.elevators:
+                publish(e.id, e.terminal_id, now)
+            publish(target.id, target.terminal_id, now + 1, door=DoorState.OPEN, passenger=True)
+            time.sleep(1.0)
+            start_ms = int(time.time() * 1000)  # the entrapment's start (event time)
+            trapped = dict(passenger=True, door_zone=False, floor=5)
+            publish(target.id, target.terminal_id, start_ms, **trapped)
+            deadline = time.monotonic() + T_S + WAIT_S  # generous: the machine may be loaded
+            found_db: float | None = None
+            tick = 0
+
+            def done() -> bool:
+                return found_db is not None and bool(_mine(received, target.id))
+
+            while time.monotonic() < deadline and not done():
+                tick += 1
+                ts = int(time.time() * 1000)
+                publish(target.id, target.terminal_id, ts, **trapped)
+                if tick % 5 == 0:  # the rest of the fleet keeps reporting (every ~2.5 s)
+                    for e in fleet.elevators:
+                        if e.id != target.id:
+                            publish(e.id, e.terminal_id, ts)
+                if found_db is None:
+                    with psycopg.connect(fresh_database_url) as conn:
+                        row = conn.execute(
+                            "SELECT opened_at, detail FROM alarms WHERE elevator_id = %s"
+                            " AND type = 'entrapment'",
+                            (target.id,),
+                        ).fetchone()
+                    if row is not None:
+                        found_db = time.time()
+                        opened_ms = int(row[0].timestamp() * 1000)
+                        assert opened_ms == start_ms + int(T_S * 1000)
+                        assert (row[1]["where"], row[1]["floor"]) == ("between_floors", 5)
+                        assert row[1]["evidence"][-1] == "outside_door_zone"
+                time.sleep(0.5)
+            assert found_db is not None, "no entrapment alarm in the database"
+            db_delay = found_db - start_ms / 1000
+            mine = _mine(received, target.id)
+            assert mine, "no alarm on the company's MQTT topic"
+            at, payload = mine[0]
+            mqtt_delay = at - start_ms / 1000
+            print(f"entrapment alarm: database {db_delay:.2f} s, MQTT {mqtt_delay:.2f} s after")
+            assert payload["type"] == "entrapment"
+            assert payload["state"] == "open"
+            assert payload["elevator_code"] == target.code
+            assert payload["detail"]["where"] == "between_floors"
+            # no other elevator raised anything but offline/none
+            with psycopg.connect(fresh_database_url) as conn:
+                others = conn.execute(
+                    "SELECT count(*) FROM alarms WHERE elevator_id <> %s AND type = 'entrapment'",
+                    (target.id,),
+                ).fetchone()
+            assert others == (0,)
     finally:
-        ingest.stop()
-        stage.stop()
-        publisher.stop()
-        terminals.loop_stop()
-        terminals.disconnect()
         sub.loop_stop()
         sub.disconnect()

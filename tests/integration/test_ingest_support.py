@@ -1,5 +1,6 @@
 """Helpers for the ingest integration tests: payloads, a lean QoS 1 publisher, a private
-mosquitto, the ingest service as a subprocess, polling. (No tests in this module.)"""
+mosquitto, the ingest service as a subprocess or in process with the detect stage,
+polling. (No tests in this module.)"""
 
 from __future__ import annotations
 
@@ -12,13 +13,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import paho.mqtt.client as mqtt
 import psycopg
 
-from messaging.client import MqttEndpoint
+from analytics.config import DetectionSettings
+from ingest.config import IngestSettings
+from ingest.detect_stage import DetectStage
+from ingest.service import IngestService
+from messaging.client import MqttEndpoint, Publisher, connect, new_client
 from messaging.mqttwire import connect_packet, publish_packet, topic_header
 
 REPO = Path(__file__).resolve().parents[2]
@@ -230,3 +237,43 @@ class IngestProcess:
         assert self.proc is not None
         self.proc.terminate()
         return self.proc.wait(30)
+
+
+@dataclass(frozen=True)
+class LivePipeline:
+    """Ingest with the detect stage, in this process, and an MQTT client for terminals."""
+
+    ingest: IngestService
+    stage: DetectStage
+    terminals: mqtt.Client
+
+
+@contextmanager
+def live_pipeline(
+    db_url: str, mqtt_url: str, topic_root: str, settings: DetectionSettings
+) -> Iterator[LivePipeline]:
+    """Start ingest with the detect stage (ticking every 0.1 s) on the real broker and
+    database; ready and subscribed when entered, stopped on exit."""
+    tag = uuid.uuid4().hex[:8]
+    publisher = Publisher(mqtt_url, f"lwtest-pub-{tag}")
+    assert publisher.start()
+    stage = DetectStage(settings, db_url, publisher, tick_s=0.1)
+    ingest = IngestService(
+        IngestSettings(metrics_port=0, client_id=f"lwtest-ingest-{tag}"),
+        db_url, mqtt_url, topic_root, consumers=[stage],
+    )  # fmt: skip
+    terminals = new_client(mqtt_url, f"lwtest-terminals-{tag}")
+    connect(terminals, mqtt_url)
+    terminals.loop_start()
+    stage.start()
+    ingest.start()
+    try:
+        assert ingest.ready.wait(60)
+        assert ingest.receiver.subscribed.wait(60)
+        yield LivePipeline(ingest, stage, terminals)
+    finally:
+        ingest.stop()
+        stage.stop()
+        publisher.stop()
+        terminals.loop_stop()
+        terminals.disconnect()

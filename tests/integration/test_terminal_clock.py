@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from typing import Any
 
 import psycopg
@@ -17,13 +16,9 @@ from analytics.config import DetectionSettings
 from domain.codes import CarStatus, DoorState
 from domain.telemetry import status_topic
 from fleet.repository import save_fleet
-from ingest.config import IngestSettings
-from ingest.detect_stage import DetectStage
-from ingest.service import IngestService
-from messaging.client import Publisher, connect, new_client
 from simulators.fleet import generate_fleet
 from simulators.wire import parked_status
-from tests.integration.test_ingest_support import scalar, wait_for
+from tests.integration.test_ingest_support import live_pipeline, scalar, wait_for
 
 pytestmark = [pytest.mark.integration]
 
@@ -45,16 +40,6 @@ def test_a_terminal_minutes_behind_is_judged_on_its_own_clock(
         save_fleet(conn, fleet)
     late = fleet.elevators[3]
     others = [e for e in fleet.elevators if e.id != late.id]
-    publisher = Publisher(mqtt_url, f"lwtest-pub-{uuid.uuid4().hex[:8]}")
-    assert publisher.start()
-    stage = DetectStage(DetectionSettings(entrapment_s=T_S), db, publisher, tick_s=0.1)
-    ingest = IngestService(
-        IngestSettings(metrics_port=0, client_id=f"lwtest-ingest-{uuid.uuid4().hex[:8]}"),
-        db, mqtt_url, topic_root, consumers=[stage],
-    )  # fmt: skip
-    terminals = new_client(mqtt_url, f"lwtest-terminals-{uuid.uuid4().hex[:8]}")
-    connect(terminals, mqtt_url)
-    terminals.loop_start()
     seq = {e.id: 1 for e in fleet.elevators}
     lock = threading.Lock()
 
@@ -72,45 +57,39 @@ def test_a_terminal_minutes_behind_is_judged_on_its_own_clock(
                 publish(e, now_ms())
 
     background = threading.Thread(target=the_rest_of_the_fleet, daemon=True)
-    stage.start()
-    ingest.start()
-    try:
-        assert ingest.ready.wait(60)
-        assert ingest.receiver.subscribed.wait(60)
+    settings = DetectionSettings(entrapment_s=T_S)
+    with live_pipeline(db, mqtt_url, topic_root, settings) as live:
+        terminals = live.terminals
         background.start()
-        # a passenger boards at a landing, the doors close, and open 3 s later
-        publish(late, now_ms() - BEHIND_MS, door=DoorState.OPEN, passenger=True)
-        time.sleep(0.5)
-        publish(late, now_ms() - BEHIND_MS, passenger=True)
-        time.sleep(3.0)
-        publish(late, now_ms() - BEHIND_MS, door=DoorState.OPENING, passenger=True)
-        wait_for(lambda: scalar(db, "SELECT count(*) FROM telemetry WHERE elevator_id = %s",
-                                (late.id,)) == 3, 20, "the late terminal's samples")  # fmt: skip
-        time.sleep(T_S + 3.0)
-        assert scalar(db, ENTRAPMENTS, (late.id,)) == 0
-        # now it runs and stops between floors with the passenger: the doors stay closed
-        publish(late, now_ms() - BEHIND_MS, door=DoorState.CLOSED, passenger=True)
-        time.sleep(0.5)
-        publish(late, now_ms() - BEHIND_MS, car=CarStatus.RUNNING, passenger=True)
-        time.sleep(0.5)
-        stopped = now_ms()
-        publish(late, stopped - BEHIND_MS, passenger=True, door_zone=False, floor=2)
-        raised_after: float | None = None
-        while raised_after is None and now_ms() - stopped < 60_000:
+        try:
+            # a passenger boards at a landing, the doors close, and open 3 s later
+            publish(late, now_ms() - BEHIND_MS, door=DoorState.OPEN, passenger=True)
             time.sleep(0.5)
-            publish(late, now_ms() - BEHIND_MS, passenger=True, door_zone=False, floor=2)
-            if scalar(db, ENTRAPMENTS, (late.id,)):
-                raised_after = (now_ms() - stopped) / 1000
-        assert raised_after is not None, "the trapped passenger was not raised"
-        assert raised_after >= T_S - 0.5, f"raised {raised_after:.1f} s after the stop"
-        opened = scalar(db, "SELECT opened_at FROM alarms WHERE elevator_id = %s"
-                            " AND type = 'entrapment'", (late.id,))  # fmt: skip
-        assert int(opened.timestamp() * 1000) == stopped - BEHIND_MS + int(T_S * 1000)
-    finally:
-        stop.set()
-        background.join(timeout=5)
-        ingest.stop()
-        stage.stop()
-        terminals.loop_stop()
-        terminals.disconnect()
-        publisher.stop()
+            publish(late, now_ms() - BEHIND_MS, passenger=True)
+            time.sleep(3.0)
+            publish(late, now_ms() - BEHIND_MS, door=DoorState.OPENING, passenger=True)
+            stored = "SELECT count(*) FROM telemetry WHERE elevator_id = %s"
+            wait_for(lambda: scalar(db, stored, (late.id,)) == 3, 20, "the late one's samples")
+            time.sleep(T_S + 3.0)
+            assert scalar(db, ENTRAPMENTS, (late.id,)) == 0
+            # now it runs and stops between floors with the passenger: the doors stay closed
+            publish(late, now_ms() - BEHIND_MS, door=DoorState.CLOSED, passenger=True)
+            time.sleep(0.5)
+            publish(late, now_ms() - BEHIND_MS, car=CarStatus.RUNNING, passenger=True)
+            time.sleep(0.5)
+            stopped = now_ms()
+            publish(late, stopped - BEHIND_MS, passenger=True, door_zone=False, floor=2)
+            raised_after: float | None = None
+            while raised_after is None and now_ms() - stopped < 60_000:
+                time.sleep(0.5)
+                publish(late, now_ms() - BEHIND_MS, passenger=True, door_zone=False, floor=2)
+                if scalar(db, ENTRAPMENTS, (late.id,)):
+                    raised_after = (now_ms() - stopped) / 1000
+            assert raised_after is not None, "the trapped passenger was not raised"
+            assert raised_after >= T_S - 0.5, f"raised {raised_after:.1f} s after the stop"
+            opened = scalar(db, "SELECT opened_at FROM alarms WHERE elevator_id = %s"
+                                " AND type = 'entrapment'", (late.id,))  # fmt: skip
+            assert int(opened.timestamp() * 1000) == stopped - BEHIND_MS + int(T_S * 1000)
+        finally:
+            stop.set()
+            background.join(timeout=5)

@@ -7,7 +7,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def phone(locale: str, lon: float | None = None, lat: float | None = None) -> dict[str, Any]:
+    """Context options of a phone (390 x 844, touch) in ``locale``; with ``lon``/``lat``,
+    the browser's geolocation there (12 m accuracy) and the permission to read it."""
+    options: dict[str, Any] = {
+        "viewport": PHONE, "is_mobile": True, "has_touch": True, "locale": locale,
+    }  # fmt: skip
+    if lon is not None and lat is not None:
+        options["geolocation"] = {"longitude": lon, "latitude": lat, "accuracy": 12}
+        options["permissions"] = ["geolocation"]
+    return options
 
 
 @contextmanager

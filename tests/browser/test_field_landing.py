@@ -13,13 +13,9 @@ from playwright.sync_api import Browser, Page, Request, expect
 
 from accounts.repository import Scope, create_user
 from api.security import hash_password
+from tests.browser.pages import PHONE, phone, watched_pages
 from tests.browser.seed import PASSWORD, SeededFleet, api_server, insert_status, seed_fleet
-from tests.browser.test_field_phones import (
-    PHONE,
-    elevators_near_rescuer,
-    open_case,
-    phone_context,
-)
+from tests.browser.test_field_phones import elevators_near_rescuer, open_case
 from tests.browser.test_ui import browser, shot  # noqa: F401 - the browser fixture
 from tests.fixtures.api_server import ApiServer
 
@@ -60,28 +56,24 @@ def test_a_rescuer_logging_in_on_the_spa_lands_on_his_phone_page_with_his_offers
     server, fleet, url = site
     _eid, code, lon, lat = elevators_near_rescuer(url, fleet)[0]
     case_id = open_case(server, code, "13800138000")  # an offer waits for rescuer 1
-    errors: list[str] = []
-    context = phone_context(browser, "zh-CN", lon, lat)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    logins: list[str] = []
-    log_in_on_the_spa(page, server.base_url, "rescuer", logins)
+    with watched_pages(browser) as new:
+        page = new(**phone("zh-CN", lon, lat))
+        logins: list[str] = []
+        log_in_on_the_spa(page, server.base_url, "rescuer", logins)
 
-    page.wait_for_url(server.base_url + "/rescuer")
-    expect(page.locator("#whoami")).to_contain_text("rescuer")
-    offer = page.locator(f'.offer[data-case="{case_id}"]')
-    expect(offer).to_be_visible()
-    expect(offer).to_contain_text("接受")
-    # The session came along: one login only, the phone page's form never shown.
-    expect(page.locator("#login")).to_be_hidden()
-    assert len(logins) == 1, logins
-    assert page.evaluate("sessionStorage.getItem('lw_token')")
-    assert "token" not in page.url
-    assert page.viewport_size == PHONE
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    shot(page, "landing-rescuer-zh")
-    context.close()
-    assert not errors, errors
+        page.wait_for_url(server.base_url + "/rescuer")
+        expect(page.locator("#whoami")).to_contain_text("rescuer")
+        offer = page.locator(f'.offer[data-case="{case_id}"]')
+        expect(offer).to_be_visible()
+        expect(offer).to_contain_text("接受")
+        # The session came along: one login only, the phone page's form never shown.
+        expect(page.locator("#login")).to_be_hidden()
+        assert len(logins) == 1, logins
+        assert page.evaluate("sessionStorage.getItem('lw_token')")
+        assert "token" not in page.url
+        assert page.viewport_size == PHONE
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "landing-rescuer-zh")
 
 
 def test_a_technician_lands_on_his_page_and_a_desk_user_stays_on_the_spa(
@@ -89,23 +81,16 @@ def test_a_technician_lands_on_his_page_and_a_desk_user_stays_on_the_spa(
     browser: Browser,  # noqa: F811 - pytest fixture injection
 ) -> None:
     server, _fleet, _url = site
-    errors: list[str] = []
-    context = phone_context(browser, "en-US", 113.27, 23.13)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    logins: list[str] = []
-    log_in_on_the_spa(page, server.base_url, "tech1", logins)
-    page.wait_for_url(server.base_url + "/technician")
-    expect(page.locator("#whoami")).to_contain_text("tech1")
-    expect(page.locator("#login")).to_be_hidden()
-    assert len(logins) == 1, logins
-    context.close()
+    with watched_pages(browser) as new:
+        page = new(**phone("en-US", 113.27, 23.13))
+        logins: list[str] = []
+        log_in_on_the_spa(page, server.base_url, "tech1", logins)
+        page.wait_for_url(server.base_url + "/technician")
+        expect(page.locator("#whoami")).to_contain_text("tech1")
+        expect(page.locator("#login")).to_be_hidden()
+        assert len(logins) == 1, logins
 
-    context = phone_context(browser, "zh-CN", 113.27, 23.13)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    log_in_on_the_spa(page, server.base_url, "desk", [])
-    expect(page.locator("#whoami")).to_contain_text("desk")
-    assert page.url.startswith(server.base_url + "/#/")  # the desk's views, not a phone page
-    context.close()
-    assert not errors, errors
+        page = new(**phone("zh-CN", 113.27, 23.13))
+        log_in_on_the_spa(page, server.base_url, "desk", [])
+        expect(page.locator("#whoami")).to_contain_text("desk")
+        assert page.url.startswith(server.base_url + "/#/")  # the desk's views, not a phone page

@@ -5,7 +5,6 @@ the technician checks in (by position and by code) and finishes with the checkli
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -13,19 +12,19 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, ViewportSize, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from accounts.repository import Scope, create_user
 from api.security import hash_password
 from domain.geo import haversine_m
 from maintenance.checkin_items import HALF_MONTHLY
+from tests.browser.pages import PHONE, phone, watched_pages
 from tests.browser.seed import PASSWORD, SeededFleet, api_server, insert_status, seed_fleet, token
 from tests.browser.test_ui import browser, shot  # noqa: F401 - the browser fixture
 from tests.fixtures.api_server import ApiServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
 RESCUER_HOME = (113.27, 23.13)  # rescuer 1 (company 1) in tests/browser/seed.py
 M_PER_DEG_LAT = 111_320
 
@@ -53,28 +52,6 @@ def site(make_database: Any) -> Iterator[tuple[ApiServer, SeededFleet, str]]:
             )
     with api_server(url) as server:
         yield server, fleet, url
-
-
-def phone_context(
-    browser: Browser,  # noqa: F811 - pytest fixture injection
-    locale: str,
-    lon: float,
-    lat: float,
-) -> BrowserContext:
-    return browser.new_context(
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        locale=locale,
-        geolocation={"longitude": lon, "latitude": lat, "accuracy": 12},
-        permissions=["geolocation"],
-    )
-
-
-def open_page(context: BrowserContext, errors: list[str]) -> Page:
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return page
 
 
 def log_in(page: Page, base_url: str, path: str, user: str) -> None:
@@ -127,95 +104,96 @@ def test_rescuer_accepts_arrives_offline_and_online_in_chinese(
 ) -> None:
     server, fleet, url = site
     _eid, code, lon, lat = elevators_near_rescuer(url, fleet)[0]
-    errors: list[str] = []
-    context = phone_context(browser, "zh-CN", lon, lat + 40 / M_PER_DEG_LAT)  # 40 m away
-    page = open_page(context, errors)
-    log_in(page, server.base_url, "/rescuer", "rescuer")
-    expect(page.locator("#timer-label")).to_have_text("暂无救援任务")
-    expect(page.locator("#net")).to_have_text("在线")
-    case_id = open_case(server, code, "13800138000")
-    offer = page.locator(f'.offer[data-case="{case_id}"]')
-    expect(offer).to_be_visible()
-    expect(offer.locator(".countdown")).to_have_text(re.compile(r"^\d+ 秒$"))
-    expect(offer).to_contain_text("接受")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    box = offer.locator('button[data-act="accept"]').bounding_box()
-    assert box is not None
-    assert box["height"] >= 48
-    shot(page, "rescuer-offer-zh")
+    with watched_pages(browser) as new:
+        page = new(**phone("zh-CN", lon, lat + 40 / M_PER_DEG_LAT))  # 40 m away
+        context = page.context
+        log_in(page, server.base_url, "/rescuer", "rescuer")
+        expect(page.locator("#timer-label")).to_have_text("暂无救援任务")
+        expect(page.locator("#net")).to_have_text("在线")
+        case_id = open_case(server, code, "13800138000")
+        offer = page.locator(f'.offer[data-case="{case_id}"]')
+        expect(offer).to_be_visible()
+        expect(offer.locator(".countdown")).to_have_text(re.compile(r"^\d+ 秒$"))
+        expect(offer).to_contain_text("接受")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        box = offer.locator('button[data-act="accept"]').bounding_box()
+        assert box is not None
+        assert box["height"] >= 48
+        shot(page, "rescuer-offer-zh")
 
-    offer.locator('button[data-act="accept"]').click()
-    case = page.locator("#case")
-    expect(case).to_have_attribute("data-state", "accepted")
-    expect(page.locator("#case-state")).to_have_text("已接单")
-    expect(page.locator("#call")).to_have_attribute("href", "tel:13800138000")
-    expect(page.locator("#case-trapped")).to_have_text("2 人")
-    expect(page.locator("#case-floor")).to_contain_text("3 层")
-    amap = page.locator("#nav-amap")
-    expect(amap).to_have_attribute(
-        "href",
-        re.compile(r"^https://uri\.amap\.com/marker\?position=113\.\d+,23\.\d+&.*coordinate=gaode"),
-    )
-    expect(page.locator("#nav-baidu")).to_have_attribute("href", re.compile(r"coord_type=gcj02"))
-    expect(page.locator("#timer")).to_have_attribute("data-state", "running")
-    expect(page.locator("#timer-label")).to_have_text("距 30 分钟到场时限")
-    expect(page.locator("#timer-value")).to_have_text(re.compile(r"^(2\d|30):\d\d$"))
-    shot(page, "rescuer-case-zh")
+        offer.locator('button[data-act="accept"]').click()
+        case = page.locator("#case")
+        expect(case).to_have_attribute("data-state", "accepted")
+        expect(page.locator("#case-state")).to_have_text("已接单")
+        expect(page.locator("#call")).to_have_attribute("href", "tel:13800138000")
+        expect(page.locator("#case-trapped")).to_have_text("2 人")
+        expect(page.locator("#case-floor")).to_contain_text("3 层")
+        amap = page.locator("#nav-amap")
+        expect(amap).to_have_attribute(
+            "href",
+            re.compile(
+                r"^https://uri\.amap\.com/marker\?position=113\.\d+,23\.\d+&.*coordinate=gaode"
+            ),
+        )
+        baidu = page.locator("#nav-baidu")
+        expect(baidu).to_have_attribute("href", re.compile(r"coord_type=gcj02"))
+        expect(page.locator("#timer")).to_have_attribute("data-state", "running")
+        expect(page.locator("#timer-label")).to_have_text("距 30 分钟到场时限")
+        expect(page.locator("#timer-value")).to_have_text(re.compile(r"^(2\d|30):\d\d$"))
+        shot(page, "rescuer-case-zh")
 
-    # The network drops: both taps are kept on the phone, nothing reaches the server.
-    context.set_offline(True)
-    page.click("#depart")
-    expect(page.locator("#net")).to_have_text("离线，1 个操作待发送")
-    page.click("#arrive")
-    expect(page.locator("#net")).to_have_text("离线，2 个操作待发送")
-    expect(case).to_have_attribute("data-state", "on_site")  # shown at once, marked waiting
-    expect(page.locator("#case-state")).to_contain_text("待发送")
-    shot(page, "rescuer-offline-zh")
-    assert case_state(url, case_id) == "accepted"
-    context.set_offline(False)
-    expect(page.locator("#net")).to_have_text("在线")
-    expect(page.locator("#case-state")).to_have_text("已到场")
-    assert case_state(url, case_id) == "on_site"
-    steps = timeline(url, case_id)
-    assert [s for s, _ in steps].count("en_route") == 1
-    on_site = [d for s, d in steps if s == "on_site"]
-    assert len(on_site) == 1
-    assert on_site[0]["far"] is False
-    assert 30 < on_site[0]["distance_m"] < 50  # the browser's geolocation, 40 m away
-    assert "arrival_far" not in [s for s, _ in steps]
+        # The network drops: both taps are kept on the phone, nothing reaches the server.
+        context.set_offline(True)
+        page.click("#depart")
+        expect(page.locator("#net")).to_have_text("离线，1 个操作待发送")
+        page.click("#arrive")
+        expect(page.locator("#net")).to_have_text("离线，2 个操作待发送")
+        expect(case).to_have_attribute("data-state", "on_site")  # shown at once, marked waiting
+        expect(page.locator("#case-state")).to_contain_text("待发送")
+        shot(page, "rescuer-offline-zh")
+        assert case_state(url, case_id) == "accepted"
+        context.set_offline(False)
+        expect(page.locator("#net")).to_have_text("在线")
+        expect(page.locator("#case-state")).to_have_text("已到场")
+        assert case_state(url, case_id) == "on_site"
+        steps = timeline(url, case_id)
+        assert [s for s, _ in steps].count("en_route") == 1
+        on_site = [d for s, d in steps if s == "on_site"]
+        assert len(on_site) == 1
+        assert on_site[0]["far"] is False
+        assert 30 < on_site[0]["distance_m"] < 50  # the browser's geolocation, 40 m away
+        assert "arrival_far" not in [s for s, _ in steps]
 
-    # The release reaches the server but its answer is lost: the phone keeps it and
-    # sends it again; the server answers from the first outcome (applied once).
-    answers: list[dict[str, Any]] = []
+        # The release reaches the server but its answer is lost: the phone keeps it and
+        # sends it again; the server answers from the first outcome (applied once).
+        answers: list[dict[str, Any]] = []
 
-    def lose_answer(route: Route) -> None:
-        answers.append(route.fetch().json())
-        route.abort("connectionreset")
+        def lose_answer(route: Route) -> None:
+            answers.append(route.fetch().json())
+            route.abort("connectionreset")
 
-    page.route("**/api/v1/rescuers/me/actions", lose_answer, times=1)
-    page.fill("#release-people", "2")
-    page.fill("#release-note", "盘车至平层，开门放人")
-    # The lost answer never reaches the page (no response event), so the first response
-    # the page sees is the resend's; waiting for it here also waits for its handler.
-    with page.expect_response(
-        lambda r: r.url.endswith("/rescuers/me/actions") and r.request.method == "POST",
-        timeout=20_000,
-    ) as resent:
-        page.click("#release-form button[type=submit]")
-        expect(page.locator("#case-done")).to_be_visible()
-    expect(page.locator("#net")).to_have_text("在线", timeout=20_000)
-    assert answers
-    assert answers[0]["replayed"] is False
-    again = resent.value.json()
-    assert again["replayed"] is True
-    assert again["kind"] == "release"
-    released = [d for s, d in timeline(url, case_id) if s == "released"]
-    assert len(released) == 1
-    assert released[0]["note"] == "盘车至平层，开门放人"
-    assert case_state(url, case_id) == "released"
-    shot(page, "rescuer-released-zh")
-    context.close()
-    assert not errors, errors
+        page.route("**/api/v1/rescuers/me/actions", lose_answer, times=1)
+        page.fill("#release-people", "2")
+        page.fill("#release-note", "盘车至平层，开门放人")
+        # The lost answer never reaches the page (no response event), so the first response
+        # the page sees is the resend's; waiting for it here also waits for its handler.
+        with page.expect_response(
+            lambda r: r.url.endswith("/rescuers/me/actions") and r.request.method == "POST",
+            timeout=20_000,
+        ) as resent:
+            page.click("#release-form button[type=submit]")
+            expect(page.locator("#case-done")).to_be_visible()
+        expect(page.locator("#net")).to_have_text("在线", timeout=20_000)
+        assert answers
+        assert answers[0]["replayed"] is False
+        again = resent.value.json()
+        assert again["replayed"] is True
+        assert again["kind"] == "release"
+        released = [d for s, d in timeline(url, case_id) if s == "released"]
+        assert len(released) == 1
+        assert released[0]["note"] == "盘车至平层，开门放人"
+        assert case_state(url, case_id) == "released"
+        shot(page, "rescuer-released-zh")
 
 
 def test_far_arrival_in_english_is_flagged_for_the_desk(
@@ -223,42 +201,32 @@ def test_far_arrival_in_english_is_flagged_for_the_desk(
     browser: Browser,  # noqa: F811 - pytest fixture injection
 ) -> None:
     server, fleet, url = site
-    eid, code, lon, lat = elevators_near_rescuer(url, fleet)[1]
-    errors: list[str] = []
+    _eid, code, lon, lat = elevators_near_rescuer(url, fleet)[1]
     far_lat = lat + 650 / M_PER_DEG_LAT  # 650 m north of the elevator
-    context = phone_context(browser, "en-US", lon, far_lat)
-    page = open_page(context, errors)
-    log_in(page, server.base_url, "/rescuer", "rescuer")
-    case_id = open_case(server, code, "020-12345678")
-    offer = page.locator(f'.offer[data-case="{case_id}"]')
-    expect(offer.locator('button[data-act="accept"]')).to_have_text("Accept")
-    offer.locator('button[data-act="accept"]').click()
-    expect(page.locator("#case")).to_have_attribute("data-state", "accepted")
-    expect(page.locator("#timer-label")).to_have_text("Left of the 30-minute arrival limit")
-    page.click("#arrive")
-    note = page.locator("#arrival-note")
-    expect(note).to_be_visible()
-    expect(note).to_contain_text("more than 200 m")
-    shot(page, "rescuer-far-arrival-en")
-    flagged = [d for s, d in timeline(url, case_id) if s == "arrival_far"]
-    assert len(flagged) == 1
-    assert 630 < flagged[0]["distance_m"] < 670
-    context.close()
-    assert not errors, errors
+    with watched_pages(browser) as new:
+        page = new(**phone("en-US", lon, far_lat))
+        log_in(page, server.base_url, "/rescuer", "rescuer")
+        case_id = open_case(server, code, "020-12345678")
+        offer = page.locator(f'.offer[data-case="{case_id}"]')
+        expect(offer.locator('button[data-act="accept"]')).to_have_text("Accept")
+        offer.locator('button[data-act="accept"]').click()
+        expect(page.locator("#case")).to_have_attribute("data-state", "accepted")
+        expect(page.locator("#timer-label")).to_have_text("Left of the 30-minute arrival limit")
+        page.click("#arrive")
+        note = page.locator("#arrival-note")
+        expect(note).to_be_visible()
+        expect(note).to_contain_text("more than 200 m")
+        shot(page, "rescuer-far-arrival-en")
+        flagged = [d for s, d in timeline(url, case_id) if s == "arrival_far"]
+        assert len(flagged) == 1
+        assert 630 < flagged[0]["distance_m"] < 670
 
-    desk_context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    desk = desk_context.new_page()
-    desk.goto(server.base_url + "/")
-    desk.fill("#username", "desk")
-    desk.fill("#password", PASSWORD)
-    desk.click("#login-form button[type=submit]")
-    expect(desk.locator("#whoami")).to_contain_text("desk")
-    desk.goto(server.base_url + "/#/desk")
-    step = desk.locator(f'[data-case="{case_id}"] li[data-step="arrival_far"]')
-    expect(step).to_be_visible()
-    shot(desk, "desk-arrival-far")
-    desk_context.close()
-    assert not math.isnan(eid)
+        desk = new(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        log_in(desk, server.base_url, "/", "desk")
+        desk.goto(server.base_url + "/#/desk")
+        step = desk.locator(f'[data-case="{case_id}"] li[data-step="arrival_far"]')
+        expect(step).to_be_visible()
+        shot(desk, "desk-arrival-far")
 
 
 def order_of(url: str, elevator_id: int) -> int:
@@ -296,67 +264,66 @@ def test_technician_checks_in_and_completes_in_chinese(
     server, fleet, url = site
     (a, _, a_lon, a_lat), (b, _, b_lon, b_lat) = elevators_near_rescuer(url, fleet)[2:4]
     order_a, order_b = order_of(url, a), order_of(url, b)
-    errors: list[str] = []
-    context = phone_context(browser, "zh-CN", a_lon, a_lat + 60 / M_PER_DEG_LAT)
-    page = open_page(context, errors)
-    log_in(page, server.base_url, "/technician", "tech1")
-    first = page.locator(".order").first
-    expect(first).to_have_attribute("data-order", str(order_a))  # nearest first
-    expect(first).to_contain_text("半月维保")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    shot(page, "technician-orders-zh")
+    with watched_pages(browser) as new:
+        page = new(**phone("zh-CN", a_lon, a_lat + 60 / M_PER_DEG_LAT))
+        context = page.context
+        log_in(page, server.base_url, "/technician", "tech1")
+        first = page.locator(".order").first
+        expect(first).to_have_attribute("data-order", str(order_a))  # nearest first
+        expect(first).to_contain_text("半月维保")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(page, "technician-orders-zh")
 
-    first.click()
-    expect(page.locator("#order")).to_have_attribute("data-state", "open")
-    page.click("#checkin-position")
-    expect(page.locator("#order")).to_have_attribute("data-state", "working")
-    expect(page.locator("#started")).to_contain_text("定位签到")
-    expect(page.locator("#checklist .check")).to_have_count(len(HALF_MONTHLY))
-    expect(page.locator('#checklist .check[data-key="A1-01"]')).to_contain_text("机房、滑轮间环境")
-    page.click("#finish")
-    expect(page.locator("#message")).to_contain_text("必检项目未勾选")
-    expect(page.locator('#checklist .check[data-key="A1-01"]')).to_have_attribute(
-        "data-missing", "true"
-    )
-    shot(page, "technician-checklist-missing-zh")
-    tick_mandatory(page)
-    page.fill("#findings", "曳引机运行正常，层门地坎已清洁")
-    page.click("#finish")
-    expect(page.locator("#order")).to_have_attribute("data-state", "finished")
-    expect(page.locator('#proof dd[data-field="on_time"]')).to_have_text("是")
-    expect(page.locator('#proof dd[data-field="on_site"]')).to_have_text("是")
-    shot(page, "technician-done-zh")
-    row = checkin_row(url, order_a)
-    assert row["order_state"] == "done"
-    assert row["start_method"] == "position"
-    assert row["finish_method"] == "position"
-    assert 50 < row["start_distance_m"] < 70
-    assert 50 < row["finish_distance_m"] < 70
-    assert row["start_lat"] == pytest.approx(a_lat + 60 / M_PER_DEG_LAT)
-    assert row["finished_at"] >= row["started_at"]
-    assert row["on_time"] is True
-    assert row["technician"] == "tech1"
-    assert row["record_id"] is not None
+        first.click()
+        expect(page.locator("#order")).to_have_attribute("data-state", "open")
+        page.click("#checkin-position")
+        expect(page.locator("#order")).to_have_attribute("data-state", "working")
+        expect(page.locator("#started")).to_contain_text("定位签到")
+        expect(page.locator("#checklist .check")).to_have_count(len(HALF_MONTHLY))
+        first_item = page.locator('#checklist .check[data-key="A1-01"]')
+        expect(first_item).to_contain_text("机房、滑轮间环境")
+        page.click("#finish")
+        expect(page.locator("#message")).to_contain_text("必检项目未勾选")
+        expect(page.locator('#checklist .check[data-key="A1-01"]')).to_have_attribute(
+            "data-missing", "true"
+        )
+        shot(page, "technician-checklist-missing-zh")
+        tick_mandatory(page)
+        page.fill("#findings", "曳引机运行正常，层门地坎已清洁")
+        page.click("#finish")
+        expect(page.locator("#order")).to_have_attribute("data-state", "finished")
+        expect(page.locator('#proof dd[data-field="on_time"]')).to_have_text("是")
+        expect(page.locator('#proof dd[data-field="on_site"]')).to_have_text("是")
+        shot(page, "technician-done-zh")
+        row = checkin_row(url, order_a)
+        assert row["order_state"] == "done"
+        assert row["start_method"] == "position"
+        assert row["finish_method"] == "position"
+        assert 50 < row["start_distance_m"] < 70
+        assert 50 < row["finish_distance_m"] < 70
+        assert row["start_lat"] == pytest.approx(a_lat + 60 / M_PER_DEG_LAT)
+        assert row["finished_at"] >= row["started_at"]
+        assert row["on_time"] is True
+        assert row["technician"] == "tech1"
+        assert row["record_id"] is not None
 
-    # Far from the second elevator: refused by position, accepted with the car's code.
-    page.click("#back")
-    context.set_geolocation({"longitude": b_lon, "latitude": b_lat + 800 / M_PER_DEG_LAT})
-    page.locator(f'.order[data-order="{order_b}"]').click()
-    page.click("#checkin-position")
-    expect(page.locator("#message")).to_contain_text("未通过")
-    expect(page.locator("#message")).to_contain_text("more than 200 m")
-    expect(page.locator("#order")).to_have_attribute("data-state", "open")
-    shot(page, "technician-refused-far-zh")
-    page.fill("#code-input", f"Sticker{b:05d}")
-    page.click("#checkin-code")
-    expect(page.locator("#order")).to_have_attribute("data-state", "working")
-    expect(page.locator("#started")).to_contain_text("扫码签到")
-    tick_mandatory(page)
-    page.click("#finish")
-    expect(page.locator("#order")).to_have_attribute("data-state", "finished")
-    row = checkin_row(url, order_b)
-    assert row["start_method"] == "code"
-    assert row["finish_method"] == "code"
-    assert 780 < row["start_distance_m"] < 820  # kept; the code proved presence
-    context.close()
-    assert not errors, errors
+        # Far from the second elevator: refused by position, accepted with the car's code.
+        page.click("#back")
+        context.set_geolocation({"longitude": b_lon, "latitude": b_lat + 800 / M_PER_DEG_LAT})
+        page.locator(f'.order[data-order="{order_b}"]').click()
+        page.click("#checkin-position")
+        expect(page.locator("#message")).to_contain_text("未通过")
+        expect(page.locator("#message")).to_contain_text("more than 200 m")
+        expect(page.locator("#order")).to_have_attribute("data-state", "open")
+        shot(page, "technician-refused-far-zh")
+        page.fill("#code-input", f"Sticker{b:05d}")
+        page.click("#checkin-code")
+        expect(page.locator("#order")).to_have_attribute("data-state", "working")
+        expect(page.locator("#started")).to_contain_text("扫码签到")
+        tick_mandatory(page)
+        page.click("#finish")
+        expect(page.locator("#order")).to_have_attribute("data-state", "finished")
+        row = checkin_row(url, order_b)
+        assert row["start_method"] == "code"
+        assert row["finish_method"] == "code"
+        assert 780 < row["start_distance_m"] < 820  # kept; the code proved presence

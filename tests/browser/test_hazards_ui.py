@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, expect
 
 from accounts.repository import Scope, create_user
 from api.security import Role, hash_password
-from tests.browser.pages import watched_pages
+from tests.browser.pages import phone, watched_pages
 from tests.browser.seed import (
     JWT_SECRET,
     PASSWORD,
@@ -31,12 +31,7 @@ from tests.fixtures.users import bearer, user_token
 from tests.integration.test_hazards import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "zh-CN",
-}
+PHONE = phone("zh-CN")
 DESKTOP = {"viewport": {"width": 1400, "height": 860}, "locale": "zh-CN"}
 
 

@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.csp import watch_csp
+from tests.browser.pages import PHONE
 from tests.browser.public_seed import seed_public
 from tests.browser.seed import SeededFleet, api_server, insert_status, seed_fleet, token
 from tests.browser.test_ui import browser, login, shot  # noqa: F401 - the browser fixture
@@ -22,7 +23,6 @@ from tests.fixtures.api_server import ApiServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-PHONE: ViewportSize = {"width": 390, "height": 844}
 FIELDS = (
     "registration_code",
     "address",

@@ -11,10 +11,9 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.pages import watched_pages
+from tests.browser.pages import PHONE, watched_pages
 from tests.browser.public_seed import seed_public
 from tests.browser.seed import SeededFleet, api_server, insert_status, seed_fleet
-from tests.browser.test_public_page import PHONE
 from tests.browser.test_ui import browser, login, shot  # noqa: F401 - the browser fixture
 from tests.fixtures.api_server import ApiServer
 

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from alarms.repository import raise_alarm
 from domain.alarms import AlarmType
-from tests.browser.pages import watched_pages
+from tests.browser.pages import PHONE, watched_pages
 from tests.browser.seed import PASSWORD, SeededFleet, api_server, insert_status, seed_fleet
 from tests.browser.test_ui import browser, shot  # noqa: F401 - the browser fixture
 from tests.fixtures.api_server import ApiServer
@@ -27,7 +27,6 @@ from tests.fixtures.api_server import ApiServer
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 DESKTOP: ViewportSize = {"width": 1400, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 SCREENS = {"desktop": DESKTOP, "phone": PHONE}
 LOCALES = {"zh-CN": "zh-CN", "en": "en-US"}
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")

@@ -15,6 +15,7 @@ import pytest
 from alarms.repository import raise_alarm
 from api.security import hash_password
 from domain.alarms import AlarmType
+from domain.localtime import city_date
 from fleet.repository import save_fleet
 from maintenance.config import ScoreSettings
 from maintenance.jobs import ScoreJob, recompute
@@ -131,7 +132,8 @@ def test_plans_urgent_visit_and_overdue_alarm(world: World) -> None:
             " WHERE elevator_id = %s AND level = 'half_monthly'",
             (world.trapped,),
         ).fetchone()
-        assert due == (NOW - timedelta(days=2)).date() + timedelta(days=3)
+        # three days from the entrapment's day in the city (Asia/Shanghai), not in UTC
+        assert due == city_date(NOW - timedelta(days=2)) + timedelta(days=3)
         assert "urgent_visit" in [r["code"] for r in reasons]
         overdue = conn.execute(
             "SELECT state, detail FROM alarms WHERE elevator_id = %s AND type = %s",

@@ -105,10 +105,17 @@ class IngestWorker:
         log.info("ingest ready", extra={"elevators": len(self.registry)})
 
     def _restore_report_intervals(self, conn: psycopg.Connection[Any]) -> None:
-        """The report intervals learned before the restart (``sensor_health``)."""
+        """The report intervals learned before the restart (``sensor_health``); when
+        they cannot be read, they are learned again (logged)."""
+        try:
+            saved = fetch_report_intervals(conn)
+        except psycopg.Error:
+            conn.rollback()
+            log.exception("reading the learned report intervals failed; learned again")
+            return
         known = [
             (index, n, mean)
-            for eid, n, mean in fetch_report_intervals(conn)
+            for eid, n, mean in saved
             if (index := self.registry.index_of(eid)) is not None
         ]
         if known:

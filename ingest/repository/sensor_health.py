@@ -27,14 +27,19 @@ _FETCH = """
 SELECT elevator_id, health FROM sensor_health WHERE elevator_id = ANY(%(ids)s)
 """
 # The report intervals the detectors learned (``gap_n``, ``gap_mean_ms``), for ingest's
-# presence tracker at start; entries that are not positive numbers are left out.
+# presence tracker at start. Entries that are not numbers in range are left out; they are
+# compared as numeric first (any JSON number casts to it; not every one to float8).
 _INTERVALS = """
-SELECT elevator_id, (health ->> 'gap_n')::float8, (health ->> 'gap_mean_ms')::float8
-FROM sensor_health
-WHERE jsonb_typeof(health -> 'gap_n') = 'number'
-  AND jsonb_typeof(health -> 'gap_mean_ms') = 'number'
-  AND (health ->> 'gap_n')::float8 > 0
-  AND (health ->> 'gap_mean_ms')::float8 > 0
+SELECT elevator_id, n::float8, mean::float8
+FROM (
+    SELECT elevator_id,
+           CASE WHEN jsonb_typeof(health -> 'gap_n') = 'number'
+                THEN (health ->> 'gap_n')::numeric END AS n,
+           CASE WHEN jsonb_typeof(health -> 'gap_mean_ms') = 'number'
+                THEN (health ->> 'gap_mean_ms')::numeric END AS mean
+    FROM sensor_health
+) AS saved
+WHERE n > 0 AND n <= 1e12 AND mean > 0 AND mean <= 86400000
 """
 SAVE_CHUNK = 10_000  # snapshots per statement
 

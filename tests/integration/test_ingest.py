@@ -233,6 +233,14 @@ def test_a_report_interval_learned_before_a_restart_keeps_a_slow_terminal_online
     learned = {"to_ms": now_ms(), "gap_n": 60.0, "gap_mean_ms": 20_000.0}
     with psycopg.connect(db, autocommit=True) as conn:
         assert save_sensor_health(conn, {1: learned, 2: {"to_ms": now_ms()}}) == 2
+        # saved values no float holds, or not numbers, are left out (and start goes on)
+        for eid, health in ((3, '{"gap_n": 1e400, "gap_mean_ms": 5000}'),
+                            (4, '{"gap_n": "many", "gap_mean_ms": 5000}')):  # fmt: skip
+            conn.execute(
+                "INSERT INTO sensor_health (elevator_id, health, updated_at)"
+                " VALUES (%s, %s::jsonb, now())",
+                (eid, health),
+            )
     service = _service(db, mqtt_url, topic_root, heartbeat_intervals=3.0)
     service.start()
     try:
@@ -241,6 +249,8 @@ def test_a_report_interval_learned_before_a_restart_keeps_a_slow_terminal_online
         first, second = service.registry.index_of(1), service.registry.index_of(2)
         assert service.presence.timeout_ms[first] == 60_000
         assert service.presence.timeout_ms[second] == 3_000
+        for corrupt in (3, 4):
+            assert service.presence.timeout_ms[service.registry.index_of(corrupt)] == 3_000
         publisher = RawPublisher(service.receiver.url)
         for terminal in terminals[:2]:
             publisher.publish(f"{topic_root}/{terminal}/status", status_payload(1, now_ms()))

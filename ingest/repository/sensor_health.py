@@ -19,9 +19,9 @@ JOIN elevators e ON e.id = s.elevator_id
 ON CONFLICT (elevator_id) DO UPDATE
 SET health = EXCLUDED.health, updated_at = EXCLUDED.updated_at
 WHERE CASE WHEN jsonb_typeof(sensor_health.health -> 'to_ms') = 'number'
-           THEN (sensor_health.health ->> 'to_ms')::float8 ELSE -1 END
+           THEN (sensor_health.health ->> 'to_ms')::numeric ELSE -1 END
    <= CASE WHEN jsonb_typeof(EXCLUDED.health -> 'to_ms') = 'number'
-           THEN (EXCLUDED.health ->> 'to_ms')::float8 ELSE -1 END
+           THEN (EXCLUDED.health ->> 'to_ms')::numeric ELSE -1 END
 """
 _FETCH = """
 SELECT elevator_id, health FROM sensor_health WHERE elevator_id = ANY(%(ids)s)

@@ -92,6 +92,15 @@ def test_saved_health_is_upserted_in_batches_and_a_newer_one_is_kept(
         newer, older = _snapshot(2_000, 400.0), _snapshot(500, 100.0)
         assert save_sensor_health(conn, {a: newer, b: older, 999_999: newer}) == 1
         saved = fetch_sensor_health(conn, [a, b, 999_999])
+        # a saved time no float holds (a corrupt row) neither fails the save nor is read
+        # as older; the other elevators are saved
+        c, d = elevators[2].id, elevators[3].id
+        conn.execute(
+            "INSERT INTO sensor_health (elevator_id, health, updated_at)"
+            " VALUES (%s, '{\"to_ms\": 1e400}'::jsonb, now())",
+            (c,),
+        )
+        assert save_sensor_health(conn, {c: newer, d: newer}) == 1
     assert set(saved) == {a, b}
     assert saved[a] == newer
     assert saved[b]["to_ms"] == 1_000

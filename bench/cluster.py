@@ -7,7 +7,8 @@ LIFTWATCH_DATABASE_URL, seeds the terminals, and runs as child processes: S stor
 LIFTWATCH_MQTT_URL) and D detector workers (this script, ``--role detector``: the same
 wiring as ``liftwatch detector`` plus a trace of which elevators each worker processed
 when). A paced raw QoS 1 publisher sends the terminals' status messages; a second
-publisher plays the trapped elevators (1 Hz), whose entrapments begin at staggered
+publisher plays the trapped elevators (1 Hz: parked and empty, a passenger boarding 3 s
+before the onset, then stuck between floors), whose entrapments begin at staggered
 times. With ``--failover`` a storer, a detector worker and a RabbitMQ node are each
 SIGKILLed mid-run and started again a few seconds later (as a supervisor would).
 
@@ -46,6 +47,7 @@ RABBIT_DIR = os.environ.get("LIFTWATCH_BENCH_RABBITMQ_DIR", "/tmp/liftwatch-benc
 RABBIT_PORT = int(os.environ.get("LIFTWATCH_BENCH_AMQP_PORT", "56821"))
 TICK = os.sysconf("SC_CLK_TCK")
 T_S = 10.0  # the entrapment rule's T in this bench (30 s in production: same rule)
+BOARDING_S = 3.0  # a trapped elevator's passenger boards this long before the onset
 
 
 TRAPPED = dict(passenger=True, door_zone=False, floor=5)
@@ -242,7 +244,11 @@ class Trapped:
             stuck = now >= self.onset_at[e]
             if stuck and e not in self.onset_ms:
                 self.onset_ms[e] = ts
-            kw = TRAPPED if stuck else {"door": DoorState.OPEN, "passenger": True}
+            kw: dict[str, Any] = {}  # parked, empty (a sensor on all the time is stuck on)
+            if stuck:
+                kw = TRAPPED
+            elif now >= self.onset_at[e] - BOARDING_S:
+                kw = {"door": DoorState.OPEN, "passenger": True}
             topic = status_topic(f"B{e}", self.root)
             self.client.publish(topic, parked_status(self.seq[e], ts, **kw), 1)
             self.sent += 1

@@ -170,8 +170,9 @@ class DetectStage:
         with self._lock:
             if batch.statuses:
                 ids, columns = columns_of(batch.statuses)
-                # How far event time trails the wall clock (transport latency; a replay
-                # of older data): timers run on event time, so ticks subtract it.
+                # How far the freshest event time trails the wall clock (transport
+                # latency, a replay of older data): the checkpoint goes by it. Each
+                # elevator's timers run on its own terminal's clock (``arrived_ms``).
                 arrived = int(time.time() * 1000)
                 self._lag_ms = max(0, arrived - int(columns.ts_ms.max()))
                 if any(e not in known for e in set(ids.tolist())):

@@ -180,9 +180,7 @@ class FleetDetector:
         if len(cols):
             elevator_ids, cols = self._drop_late(elevator_ids, cols)
         if len(cols):
-            for det in self._step_many(elevator_ids, cols, events):
-                if arrived_ms is not None:
-                    self._lag_ms[self._slot[det.elevator_id]] = arrived_ms - det.last_ts
+            self._step_many(elevator_ids, cols, events, arrived_ms)
         for elevator_id, evs in events.items():  # elevators with events only
             det = self.detector(elevator_id)
             ordered = sorted(evs, key=_event_time)
@@ -221,9 +219,10 @@ class FleetDetector:
         elevator_ids: npt.NDArray[np.int64],
         cols: StatusColumns,
         events: dict[int, list[EventMessage]],
-    ) -> list[ElevatorDetector]:
-        """One numpy pass over the batch, then each elevator's steps (its events popped);
-        returns the elevators stepped."""
+        arrived_ms: int | None = None,
+    ) -> None:
+        """One numpy pass over the batch, then each elevator's steps (its events popped)
+        and, with ``arrived_ms``, how far its clock trails the runner's."""
         starts, ends = _segments(elevator_ids)
         dets = [self.detector(e) for e in elevator_ids[starts].tolist()]
         counts = ends - starts
@@ -258,7 +257,8 @@ class FleetDetector:
             last_ts = int(cols.ts_ms[end - 1])
             self._run(det, idx, cols.ts_ms, key, cols, evs, last_ts, start, end)
             self._after(det)
-        return dets
+            if arrived_ms is not None:
+                self._lag_ms[self._slot[det.elevator_id]] = arrived_ms - det.last_ts
 
     def _learn_health(
         self, dets: list[ElevatorDetector], cols: StatusColumns, starts: npt.NDArray[np.intp]
